@@ -1,0 +1,47 @@
+# safecity: make demo | make test | make bench | make lint
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+export RAY_USAGE_STATS_ENABLED=0
+
+.PHONY: install demo test test-unit lint typecheck bench clean help
+
+help:
+	@echo "make demo   install, then run the control room on the bundled Guro data and sample videos"
+	@echo "make test   lint, mypy --strict and the whole test suite (starts PostgreSQL and mosquitto)"
+	@echo "make bench  benchmarks; JSON results in bench/results/"
+	@echo "make lint   ruff + mypy only"
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip==25.3
+	$(PY) -m pip install -q -e ".[all,dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/safecity demo
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+typecheck: lint
+
+test: install lint
+	scripts/test-services.sh $(PY) -m pytest -q tests
+
+test-unit: install
+	$(PY) -m pytest -q tests/unit
+
+bench: install
+	$(PY) -m pip install -q -e ".[scale]"
+	mkdir -p bench/results
+	$(PY) bench/run.py --out bench/results
+
+clean:
+	rm -rf var bench/results .pytest_cache .mypy_cache .ruff_cache

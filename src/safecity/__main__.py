@@ -1,0 +1,7 @@
+"""``python -m safecity``."""
+
+import sys
+
+from safecity.cli import main
+
+sys.exit(main())

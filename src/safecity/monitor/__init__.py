@@ -1,0 +1,1 @@
+"""Selective monitoring: sources, motion gate, detector, tracker, rules, events, wall selection."""

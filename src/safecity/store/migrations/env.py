@@ -1,0 +1,21 @@
+"""Alembic environment: the engine is passed in by safecity.store.db (or built from sqlalchemy.url)."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from safecity.store.schema import metadata
+
+config = context.config
+engine = config.attributes.get("engine")
+if engine is None:
+    engine = create_engine(config.get_main_option("sqlalchemy.url") or "sqlite:///var/safecity.db")
+
+with engine.begin() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    context.run_migrations()

@@ -1,0 +1,271 @@
+"""Tables of the safecity store (SQLAlchemy Core). Migrations live in ``store/migrations``.
+
+Times are stored as UTC ``DateTime(timezone=True)``; JSON columns hold small structured values.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+__all__ = [
+    "acknowledgements",
+    "audit_log",
+    "camera_group_members",
+    "camera_groups",
+    "camera_health",
+    "cameras",
+    "escalations",
+    "event_updates",
+    "events",
+    "import_issues",
+    "import_runs",
+    "metadata",
+    "plan_items",
+    "plans",
+    "privacy_masks",
+    "sites",
+    "user_groups",
+    "users",
+]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# ---------------------------------------------------------------- registry
+sites = Table(
+    "sites",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("site_key", String(64), nullable=False, unique=True, comment="rounded position key"),
+    Column("district", String(64), nullable=False, index=True),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("x_m", Float, nullable=False, comment="EPSG:5179 easting"),
+    Column("y_m", Float, nullable=False, comment="EPSG:5179 northing"),
+    Column("address", Text),
+)
+
+cameras = Table(
+    "cameras",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "camera_key", String(128), nullable=False, unique=True, comment="stable id (import hash or config id)"
+    ),
+    Column("site_id", Integer, ForeignKey("sites.id", ondelete="SET NULL"), index=True),
+    Column("name", String(200)),
+    Column("district", String(64), index=True),
+    Column("agency", String(200)),
+    Column("purpose", String(64), index=True),
+    Column("count", Integer, nullable=False, default=1, comment="cameras in this record"),
+    Column("megapixels", Float),
+    Column("ptz", Boolean, nullable=False, default=False),
+    Column("view_text", Text),
+    Column("installed_ym", String(7), comment="YYYY-MM"),
+    Column("retention_days", Integer),
+    Column("lat", Float),
+    Column("lon", Float),
+    Column("stream_url", Text, comment="live cameras only"),
+    Column("source", String(300), comment="import file or 'config'"),
+    Column("source_row", Integer),
+)
+
+import_runs = Table(
+    "import_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("file", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("rows_total", Integer, nullable=False),
+    Column("rows_ok", Integer, nullable=False),
+    Column("rows_bad", Integer, nullable=False),
+    Column("cameras_new", Integer, nullable=False, default=0),
+    Column("cameras_updated", Integer, nullable=False, default=0),
+)
+
+import_issues = Table(
+    "import_issues",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", Integer, ForeignKey("import_runs.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("row", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
+camera_groups = Table(
+    "camera_groups",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("description", Text),
+)
+
+camera_group_members = Table(
+    "camera_group_members",
+    metadata,
+    Column("group_id", Integer, ForeignKey("camera_groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("camera_key", String(128), primary_key=True),
+)
+
+privacy_masks = Table(
+    "privacy_masks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("camera_key", String(128), nullable=False, index=True),
+    Column("polygon", JSON, nullable=False, comment="[[x, y], ...] in image fractions 0..1"),
+    Column("label", String(100)),
+)
+
+camera_health = Table(
+    "camera_health",
+    metadata,
+    Column("camera_key", String(128), primary_key=True),
+    Column("state", String(16), nullable=False, comment="online|offline|frozen|covered|blurred|moved"),
+    Column("since", DateTime(timezone=True), nullable=False),
+    Column("last_event_at", DateTime(timezone=True)),
+    Column("detail", Text),
+)
+
+# ---------------------------------------------------------------- planning
+plans = Table(
+    "plans",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False, comment="sites|replace"),
+    Column("area", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("budget_krw", Float, nullable=False),
+    Column("cost_krw", Float, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("objective", Float),
+    Column("mip_gap", Float),
+    Column("params", JSON, nullable=False),
+    Column("summary", JSON, nullable=False),
+)
+
+plan_items = Table(
+    "plan_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("plan_id", Integer, ForeignKey("plans.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("rank", Integer, nullable=False),
+    Column("kind", String(32), nullable=False, comment="streetlight|existing_site|grid|request|replacement"),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("camera_type", String(16)),
+    Column("n_cameras", Integer, nullable=False),
+    Column("cost_krw", Float, nullable=False),
+    Column("priority", Float, nullable=False),
+    Column("ref", String(128)),
+    Column("props", JSON),
+)
+
+# ---------------------------------------------------------------- events and console
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("uid", String(64), nullable=False, unique=True),
+    Column("camera_key", String(128), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("zone", String(100)),
+    Column("severity", Integer, nullable=False),
+    Column("start_at", DateTime(timezone=True), nullable=False),
+    Column("end_at", DateTime(timezone=True)),
+    Column("state", String(16), nullable=False, default="new", comment="new|acknowledged|escalated|closed"),
+    Column("object_class", String(32)),
+    Column("direction", String(16)),
+    Column("track_ids", JSON),
+    Column("box", JSON, comment="[x1, y1, x2, y2] in image fractions"),
+    Column("snapshot_path", Text),
+    Column("clip_path", Text),
+    Column("detail", JSON),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_events_camera_start", "camera_key", "start_at"),
+    Index("ix_events_type_start", "type", "start_at"),
+    Index("ix_events_state", "state"),
+)
+
+event_updates = Table(
+    "event_updates",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", Integer, ForeignKey("events.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(16), nullable=False, comment="start|update|end"),
+    Column("detail", JSON),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(16), nullable=False, comment="admin|operator|viewer"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+)
+
+user_groups = Table(
+    "user_groups",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_id", Integer, ForeignKey("camera_groups.id", ondelete="CASCADE"), primary_key=True),
+)
+
+acknowledgements = Table(
+    "acknowledgements",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", Integer, ForeignKey("events.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("username", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("note", Text),
+)
+
+escalations = Table(
+    "escalations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", Integer, ForeignKey("events.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("username", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("target", String(32), nullable=False, comment="112|119|district"),
+    Column("note", Text),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("username", String(64)),
+    Column("action", String(48), nullable=False, comment="view_camera|view_clip|login|ack|escalate|..."),
+    Column("target_type", String(32)),
+    Column("target_id", String(128)),
+    Column("remote_addr", String(64)),
+    Column("allowed", Boolean, nullable=False),
+    Column("detail", Text),
+)
