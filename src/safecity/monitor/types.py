@@ -14,9 +14,9 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
-    "EVENT_TYPES",
     "CameraScore",
     "Detections",
+    "EVENT_TYPES",
     "Event",
     "EventKind",
     "EventSink",
