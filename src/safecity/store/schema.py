@@ -36,6 +36,7 @@ __all__ = [
     "plan_items",
     "plans",
     "privacy_masks",
+    "sessions",
     "sites",
     "user_groups",
     "users",
@@ -268,4 +269,16 @@ audit_log = Table(
     Column("remote_addr", String(64)),
     Column("allowed", Boolean, nullable=False),
     Column("detail", Text),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True, comment="sha256 hex of the token"),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("remote_addr", String(64)),
 )

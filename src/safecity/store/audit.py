@@ -1,0 +1,139 @@
+"""The console's audit trail (table ``audit_log``): who viewed or changed what, when, from where.
+
+Every view of a live stream, snapshot or clip, every login (ok or failed), every acknowledgement,
+escalation and close, and every refused request (401/403) is one row with ``allowed`` saying
+whether it was permitted.
+
+Example:
+    >>> from safecity.store.db import connect
+    >>> log = AuditLog(connect("sqlite:///:memory:"), clock=lambda: 0.0)
+    >>> _ = log.record("login", username="kim", remote_addr="10.0.0.5", allowed=False)
+    >>> [(e.action, e.allowed) for e in log.query(AuditFilter(username="kim"))]
+    [('login', False)]
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import ColumnElement, Engine, func, insert, select
+
+from safecity.store.schema import audit_log
+from safecity.store.users import to_utc
+
+__all__ = ["AuditEntry", "AuditFilter", "AuditLog"]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    username: str | None
+    action: str
+    target_type: str | None
+    target_id: str | None
+    remote_addr: str | None
+    allowed: bool
+    detail: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    """Conditions that all must hold (None = any). ``since``/``until`` are inclusive/exclusive."""
+
+    username: str | None = None
+    action: str | None = None
+    target_type: str | None = None
+    target_id: str | None = None
+    allowed: bool | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 200
+    offset: int = 0
+
+
+class AuditLog:
+    """Append-only writer and filtered reader of ``audit_log``."""
+
+    def __init__(self, engine: Engine, *, clock: Callable[[], float] = time.time) -> None:
+        self._engine = engine
+        self._clock = clock
+
+    def record(
+        self,
+        action: str,
+        *,
+        username: str | None,
+        allowed: bool,
+        target_type: str | None = None,
+        target_id: str | None = None,
+        remote_addr: str | None = None,
+        detail: str | None = None,
+    ) -> int:
+        """Append one entry and return its id."""
+        with self._engine.begin() as c:
+            res = c.execute(
+                insert(audit_log).values(
+                    at=datetime.fromtimestamp(self._clock(), UTC),
+                    username=username[:64] if username else username,
+                    action=action[:48],
+                    target_type=target_type,
+                    target_id=target_id[:128] if target_id else target_id,
+                    remote_addr=remote_addr[:64] if remote_addr else remote_addr,
+                    allowed=allowed,
+                    detail=detail,
+                )
+            )
+        return int(res.inserted_primary_key[0]) if res.inserted_primary_key else 0
+
+    def _where(self, f: AuditFilter) -> list[ColumnElement[bool]]:
+        cond: list[ColumnElement[bool]] = []
+        for col, value in (
+            (audit_log.c.username, f.username),
+            (audit_log.c.action, f.action),
+            (audit_log.c.target_type, f.target_type),
+            (audit_log.c.target_id, f.target_id),
+            (audit_log.c.allowed, f.allowed),
+        ):
+            if value is not None:
+                cond.append(col == value)
+        if f.since is not None:
+            cond.append(audit_log.c.at >= f.since)
+        if f.until is not None:
+            cond.append(audit_log.c.at < f.until)
+        return cond
+
+    def query(self, f: AuditFilter | None = None) -> list[AuditEntry]:
+        """Entries matching ``f``, newest first."""
+        f = f or AuditFilter()
+        stmt = (
+            select(audit_log)
+            .where(*self._where(f))
+            .order_by(audit_log.c.at.desc(), audit_log.c.id.desc())
+            .limit(f.limit)
+            .offset(f.offset)
+        )
+        with self._engine.connect() as c:
+            rows = c.execute(stmt).mappings().all()
+        return [
+            AuditEntry(
+                id=int(r["id"]),
+                at=to_utc(r["at"]),
+                username=r["username"],
+                action=str(r["action"]),
+                target_type=r["target_type"],
+                target_id=r["target_id"],
+                remote_addr=r["remote_addr"],
+                allowed=bool(r["allowed"]),
+                detail=r["detail"],
+            )
+            for r in rows
+        ]
+
+    def count(self, f: AuditFilter | None = None) -> int:
+        stmt = select(func.count()).select_from(audit_log).where(*self._where(f or AuditFilter()))
+        with self._engine.connect() as c:
+            return int(c.execute(stmt).scalar_one())
