@@ -1,0 +1,200 @@
+"""Monitoring config: the example loads, bad configs name file, key and line, schedules parse."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from safecity.errors import ConfigError
+from safecity.monitor.config import (
+    CameraHealthRuleConfig,
+    IntrusionRuleConfig,
+    MonitorConfig,
+    load_monitor_config,
+    local_time,
+    parse_schedule,
+)
+
+REPO = Path(__file__).resolve().parents[3]
+EXAMPLE = REPO / "configs" / "example-cameras.yaml"
+
+GOOD = """\
+cameras:
+  - id: cam1
+    source: clip.mp4
+    zones:
+      - name: gate
+        polygon: [[0.1, 0.1], [0.9, 0.1], [0.9, 0.9]]
+    lines:
+      - name: door
+        a: [0.2, 0.5]
+        b: [0.8, 0.5]
+    rules:
+      - type: intrusion
+        zone: gate
+      - type: line_crossing
+        line: door
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "cams.yaml"
+    p.write_text(textwrap.dedent(text), encoding="utf-8")
+    return p
+
+
+def test_example_config_loads_with_every_rule_type() -> None:
+    cfg = load_monitor_config(EXAMPLE)
+    types = {r.type for cam in cfg.cameras for r in cam.rules}
+    assert types == {
+        "intrusion", "line_crossing", "loitering", "crowding", "fall", "abandoned_object", "camera_health",
+    }  # fmt: skip
+    # relative sources are read from the config's folder and exist
+    files = [Path(c.source) for c in cfg.cameras if not c.live]
+    assert files and all(f.is_file() for f in files)
+
+
+def test_good_config_defaults(tmp_path: Path) -> None:
+    cfg = load_monitor_config(_write(tmp_path, GOOD))
+    cam = cfg.camera("cam1")
+    assert isinstance(cam.rules[0], IntrusionRuleConfig)
+    assert cam.rules[0].classes == ["person"]
+    assert cfg.selection.max_tiles == 9 and cfg.selection.hold_s == 10 and cfg.selection.pin_severity == 4
+    assert cfg.timezone == "Asia/Seoul"
+    assert Path(cam.source) == tmp_path / "clip.mp4"
+
+
+# (what is replaced in GOOD, replacement, expected line, expected key, words in the message)
+BAD_CASES = [
+    # a zone corner outside the frame (x > 1)
+    ("[0.9, 0.9]]", "[1.4, 0.9]]", 6, "cameras.0.zones.0.polygon.2.0", "less than or equal to 1"),
+    # an unknown class name, with a suggestion
+    ("        zone: gate\n", "        zone: gate\n        classes: [persn]\n", 14,
+     "cameras.0.rules.0.classes.0", "did you mean 'person'"),
+    # a rule naming a zone that does not exist
+    ("        zone: gate\n", "        zone: gaet\n", 13, "cameras.0.rules.0.zone", "'gaet' does not exist"),
+    # a rule naming a line that does not exist
+    ("        line: door\n", "        line: dor\n", 15, "cameras.0.rules.1.line", "'dor' does not exist"),
+    # a schedule that does not parse
+    ("    zones:\n      - name: gate\n", "    zones:\n      - name: gate\n        schedule: '25:00-06:00'\n",
+     6, "cameras.0.zones.0.schedule", "does not parse"),
+    # an unknown key
+    ("    source: clip.mp4\n", "    source: clip.mp4\n    fps: 5\n", 4, "cameras.0.fps", "Extra inputs"),
+    # an unknown rule type
+    ("      - type: intrusion\n", "      - type: intrusoin\n", 12, "cameras.0.rules.0", "intrusion"),
+    # a degenerate polygon (collinear corners)
+    ("[[0.1, 0.1], [0.9, 0.1], [0.9, 0.9]]", "[[0.1, 0.1], [0.5, 0.1], [0.9, 0.1]]", 6,
+     "cameras.0.zones.0.polygon", "no area"),
+    # line ends equal
+    ("        b: [0.8, 0.5]\n", "        b: [0.2, 0.5]\n", 8, "cameras.0.lines.0", "same point"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("old", "new", "line", "key", "words"), BAD_CASES)
+def test_bad_config_names_file_key_and_line(
+    tmp_path: Path, old: str, new: str, line: int, key: str, words: str
+) -> None:
+    assert old in GOOD
+    path = _write(tmp_path, GOOD.replace(old, new, 1))
+    with pytest.raises(ConfigError) as info:
+        load_monitor_config(path)
+    msg = str(info.value)
+    assert f"{path}:{line}: {key}" in msg, msg
+    assert words in msg
+
+
+def test_duplicate_camera_ids_point_at_the_second(tmp_path: Path) -> None:
+    text = GOOD + "  - id: cam1\n    source: other.mp4\n"
+    path = _write(tmp_path, text)
+    with pytest.raises(ConfigError, match=r"cams.yaml:16: cameras.1.id: duplicate camera id 'cam1'"):
+        load_monitor_config(path)
+
+
+def test_duplicate_zone_names(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "    lines:\n", "      - name: gate\n        polygon: [[0, 0], [1, 0], [1, 1]]\n    lines:\n"
+    )
+    with pytest.raises(ConfigError, match=r"cameras.0.zones.1.name: duplicate name 'gate'"):
+        load_monitor_config(_write(tmp_path, text))
+
+
+def test_every_problem_is_listed(tmp_path: Path) -> None:
+    text = GOOD.replace("zone: gate", "zone: nowhere").replace("line: door", "line: nothing")
+    with pytest.raises(ConfigError, match="2 problem") as info:
+        load_monitor_config(_write(tmp_path, text))
+    assert "'nowhere'" in str(info.value) and "'nothing'" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("timezone", "Mars/Base", "unknown time zone"),  # not an IANA zone
+        ("detector", {"type": "onnx-yolo"}, "no bundled model"),  # YOLO needs a user model
+        ("selection", {"max_tiles": 0}, "greater than or equal to 1"),  # no wall at all
+        ("selection", {"severity_weights": {7: 1.0}}, "severity keys must be 1..5"),  # unknown severity
+        ("tracker", {"low_thresh": 0.6, "high_thresh": 0.4}, "low_thresh"),  # stages swapped
+    ],
+)
+def test_root_sections_validate(field: str, value: object, words: str) -> None:
+    data = {"cameras": [{"id": "c", "source": "x.mp4"}], field: value}
+    with pytest.raises(ValueError, match=words):
+        MonitorConfig.model_validate(data)
+
+
+def test_fall_rule_aspects_must_be_ordered() -> None:
+    rule = {"type": "fall", "upright_max_aspect": 1.5, "lying_min_aspect": 1.2}
+    with pytest.raises(ValueError, match="lying_min_aspect must be greater"):
+        MonitorConfig.model_validate({"cameras": [{"id": "c", "source": "x.mp4", "rules": [rule]}]})
+
+
+def test_camera_health_rule_defaults() -> None:
+    cfg = MonitorConfig.model_validate(
+        {"cameras": [{"id": "c", "source": "x.mp4", "rules": [{"type": "camera_health"}]}]}
+    )
+    rule = cfg.cameras[0].rules[0]
+    assert isinstance(rule, CameraHealthRuleConfig) and rule.frozen_s > 0
+
+
+@pytest.mark.parametrize(
+    ("spec", "when", "active"),
+    [
+        ("22:00-06:00", datetime(2026, 11, 25, 23, 30), True),  # night, before midnight
+        ("22:00-06:00", datetime(2026, 11, 26, 5, 59), True),  # night, after midnight
+        ("22:00-06:00", datetime(2026, 11, 26, 6, 0), False),  # end is exclusive
+        ("22:00-06:00", datetime(2026, 11, 26, 12, 0), False),  # day
+        ("mon-fri 08:00-18:00", datetime(2026, 11, 28, 9, 0), False),  # Saturday
+        ("mon-fri 08:00-18:00", datetime(2026, 11, 27, 9, 0), True),  # Friday
+        ("fri 22:00-06:00", datetime(2026, 11, 28, 3, 0), True),  # Friday night runs into Saturday
+        ("fri 22:00-06:00", datetime(2026, 11, 29, 3, 0), False),  # Saturday night is not Friday's
+        ("sat,sun", datetime(2026, 11, 29, 13, 0), True),  # whole Sunday
+        ("fri-mon 00:00-24:00", datetime(2026, 11, 30, 23, 59), True),  # day range wraps the week
+        ("always", datetime(2026, 11, 25, 3, 0), True),  # always
+    ],
+)
+def test_schedule_active(spec: str, when: datetime, active: bool) -> None:
+    assert parse_schedule(spec).active_at(when) is active
+
+
+@pytest.mark.parametrize("spec", ["25:00-06:00", "10:00-10:00", "funday 10:00-11:00", "8-9", "10:60-11:00"])
+def test_schedule_rejects(spec: str) -> None:
+    with pytest.raises(ValueError, match="does not parse"):
+        parse_schedule(spec)
+
+
+def test_schedule_none_clock_is_active() -> None:
+    # replay without replay_start: schedules are always on
+    assert parse_schedule("22:00-06:00").active_at(None)
+
+
+def test_local_time_live_and_replay() -> None:
+    # 2026-11-25 00:00 UTC is 09:00 in Seoul
+    t = datetime(2026, 11, 25).timestamp() - datetime(1970, 1, 1).timestamp()
+    live = local_time(t, live=True, tz="Asia/Seoul", replay_start=None)
+    assert live is not None and live.hour == 9
+    start = datetime.fromisoformat("2026-11-27T23:00:00+09:00")
+    replay = local_time(3600.0, live=False, tz="Asia/Seoul", replay_start=start)
+    assert replay is not None and (replay.day, replay.hour) == (28, 0)
+    assert local_time(3600.0, live=False, tz="Asia/Seoul", replay_start=None) is None
