@@ -75,9 +75,10 @@ class MotionGate:
     Example:
         >>> gate = MotionGate()
         >>> still = np.full((360, 640), 90, np.uint8)
-        >>> _ = gate.update(still, 0.0)
+        >>> [gate.update(still, t).calibrating for t in (0.0, 0.2, 0.4)]  # warm-up
+        [True, True, False]
         >>> moved = still.copy(); moved[100:200, 300:360] = 200
-        >>> r = gate.update(moved, 0.2)
+        >>> r = gate.update(moved, 0.6)
         >>> r.has_motion, r.calibrating
         (True, False)
     """
