@@ -37,7 +37,16 @@ __all__ = [
 
 
 class FieldError(ValueError):
-    """A cell of a row cannot be used; ``str(exc)`` is the reason shown to the user."""
+    """A cell of a row cannot be used; ``str(exc)`` is the reason shown to the user.
+
+    Args:
+        reason: what is wrong, naming the value and what was expected.
+        kind: short category for summaries (e.g. ``"placeholder coordinates"``).
+    """
+
+    def __init__(self, reason: str, kind: str = "other") -> None:
+        super().__init__(reason)
+        self.kind = kind
 
 
 #: lat_min, lon_min, lat_max, lon_max of South Korea incl. Jeju, Ulleungdo and Dokdo
@@ -93,9 +102,14 @@ def _two_digit_year(yy: int) -> int:
 
 def _ym(year: int, month: int, text: str) -> tuple[int, int]:
     if not 1 <= month <= 12:
-        raise FieldError(f"install year-month {text!r} has month {month}; expected 1-12")
+        raise FieldError(
+            f"install year-month {text!r} has month {month}; expected 1-12", "unparseable install date"
+        )
     if year < _EARLIEST_YEAR:
-        raise FieldError(f"install year-month {text!r} gives year {year}, before {_EARLIEST_YEAR}; check it")
+        raise FieldError(
+            f"install year-month {text!r} gives year {year}, before {_EARLIEST_YEAR}; check it",
+            "implausible install date",
+        )
     return year, month
 
 
@@ -121,16 +135,22 @@ def _parse_ym(text: str) -> tuple[int, int] | None:
         try:
             day = dt.date(int(m[1]), int(m[2]), int(m[3]))
         except ValueError:
-            raise FieldError(f"install date {text!r} is not a calendar date") from None
+            raise FieldError(
+                f"install date {text!r} is not a calendar date", "unparseable install date"
+            ) from None
         return _ym(day.year, day.month, s)
     if m := re.fullmatch(r"(\d{5})(\.0+)?", s):  # Excel serial day number (40513 = 2010-12-01)
         day = dt.date(1899, 12, 30) + dt.timedelta(days=int(m[1]))
         return _ym(day.year, day.month, s)
     if re.fullmatch(r"\d{4}", s):
-        raise FieldError(f"install year-month {text!r} has a year but no month; write it as {s}-MM")
+        raise FieldError(
+            f"install year-month {text!r} has a year but no month; write it as {s}-MM",
+            "unparseable install date",
+        )
     raise FieldError(
         f"install year-month {text!r} is not a date; expected YYYY-MM, YYYY.MM, YYYYMM, YYYY-MM-DD, "
-        "Excel's YY-Mon ('11-Dec') or Mon-YY ('Apr-00'), or empty for unknown"
+        "Excel's YY-Mon ('11-Dec') or Mon-YY ('Apr-00'), or empty for unknown",
+        "unparseable install date",
     )
 
 
@@ -153,7 +173,8 @@ def parse_install_ym(text: str, *, not_after: tuple[int, int] | None = None) -> 
     if not_after is not None and ym > not_after:
         raise FieldError(
             f"install year-month {text!r} = {ym[0]:04d}-{ym[1]:02d} is in the future "
-            f"(after {not_after[0]:04d}-{not_after[1]:02d})"
+            f"(after {not_after[0]:04d}-{not_after[1]:02d})",
+            "future install date",
         )
     return f"{ym[0]:04d}-{ym[1]:02d}"
 
@@ -181,7 +202,7 @@ def _number(text: str, what: str) -> float | None:
     try:
         return float(s)
     except ValueError:
-        raise FieldError(f"{what} {text!r} is not a number") from None
+        raise FieldError(f"{what} {text!r} is not a number", f"bad {what.split(' (')[0]}") from None
 
 
 def parse_megapixels(text: str) -> float | None:
@@ -202,10 +223,13 @@ def parse_megapixels(text: str) -> float | None:
     if value is None or value == 0:
         return None
     if value < 0:
-        raise FieldError(f"megapixels (카메라화소수) {text!r} is negative")
+        raise FieldError(f"megapixels (카메라화소수) {text!r} is negative", "bad megapixels")
     mp = value / 100 if unit == "x100" or (unit is None and value > 20) else value
     if mp > 50:
-        raise FieldError(f"megapixels (카메라화소수) {text!r} = {mp:g} MP is implausible; expected MP x 100")
+        raise FieldError(
+            f"megapixels (카메라화소수) {text!r} = {mp:g} MP is implausible; expected MP x 100",
+            "bad megapixels",
+        )
     return round(mp, 4)
 
 
@@ -217,9 +241,11 @@ def parse_count(text: str) -> int:
     """
     value = _number(text, "camera count (카메라대수)")
     if value is None:
-        raise FieldError("camera count (카메라대수) is empty; expected a whole number >= 1")
+        raise FieldError(
+            "camera count (카메라대수) is empty; expected a whole number >= 1", "bad camera count"
+        )
     if value != int(value) or value < 1:
-        raise FieldError(f"camera count (카메라대수) {text!r} is not a whole number >= 1")
+        raise FieldError(f"camera count (카메라대수) {text!r} is not a whole number >= 1", "bad camera count")
     return int(value)
 
 
@@ -233,7 +259,9 @@ def parse_retention_days(text: str) -> int | None:
     if value is None:
         return None
     if value != int(value) or value < 0:
-        raise FieldError(f"retention days (보관일수) {text!r} is not a whole number >= 0")
+        raise FieldError(
+            f"retention days (보관일수) {text!r} is not a whole number >= 0", "bad retention days"
+        )
     return int(value)
 
 
@@ -310,7 +338,7 @@ def _coord(text: str, what: str) -> float | None:
     try:
         return float(s)
     except ValueError:
-        raise FieldError(f"{what} {text!r} is not a number") from None
+        raise FieldError(f"{what} {text!r} is not a number", f"bad {what.split(' (')[0]}") from None
 
 
 def check_latlon(lat_text: str, lon_text: str, *, seoul: bool = False) -> tuple[float, float]:
@@ -322,21 +350,31 @@ def check_latlon(lat_text: str, lon_text: str, *, seoul: bool = False) -> tuple[
     lat, lon = _coord(lat_text, "latitude (WGS84위도)"), _coord(lon_text, "longitude (WGS84경도)")
     if lat is None or lon is None:
         missing = " and ".join(w for w, v in (("latitude", lat), ("longitude", lon)) if v is None)
-        raise FieldError(f"no coordinates: {missing} empty")
+        raise FieldError(f"no coordinates: {missing} empty", "no coordinates")
     where = f"lat {lat_text.strip()}, lon {lon_text.strip()}"
     if lat >= 90 or abs(lon) >= 180:
-        raise FieldError(f"placeholder coordinates ({where}): the agency gave no position")
+        raise FieldError(
+            f"placeholder coordinates ({where}): the agency gave no position", "placeholder coordinates"
+        )
     if lat == 0 or lon == 0:
-        raise FieldError(f"zero coordinates ({where}): the agency gave no position")
+        raise FieldError(
+            f"zero coordinates ({where}): the agency gave no position", "placeholder coordinates"
+        )
     la0, lo0, la1, lo1 = KOREA_LATLON_BOUNDS
     if la0 <= lon <= la1 and lo0 <= lat <= lo1:
-        raise FieldError(f"latitude and longitude look swapped ({where}); fix the columns")
+        raise FieldError(
+            f"latitude and longitude look swapped ({where}); fix the columns", "swapped coordinates"
+        )
     if not (la0 <= lat <= la1 and lo0 <= lon <= lo1):
-        raise FieldError(f"coordinates outside Korea ({where}); expected lat {la0}-{la1}, lon {lo0}-{lo1}")
+        raise FieldError(
+            f"coordinates outside Korea ({where}); expected lat {la0}-{la1}, lon {lo0}-{lo1}",
+            "coordinates outside Korea",
+        )
     sa0, so0, sa1, so1 = _SEOUL_BOUNDS
     if seoul and not (sa0 <= lat <= sa1 and so0 <= lon <= so1):
         raise FieldError(
             f"coordinates outside Seoul ({where}) for a Seoul agency; "
-            f"expected lat {sa0}-{sa1}, lon {so0}-{so1}"
+            f"expected lat {sa0}-{sa1}, lon {so0}-{so1}",
+            "coordinates outside Seoul",
         )
     return lat, lon

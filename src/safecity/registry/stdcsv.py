@@ -71,11 +71,12 @@ SITE_GRID_M = 1.0  # rows whose EPSG:5179 positions round to the same metre are 
 
 @dataclass(frozen=True, slots=True)
 class ImportIssue:
-    """A bad row: 1-based data row number, the file line it starts on, and the reason."""
+    """A bad row: 1-based data row number, the reason, the file line it starts on and a short kind."""
 
     row: int
     reason: str
     line: int = 0
+    kind: str = "other"
 
     def message(self) -> str:
         """``row 17 (line 18 of the file): reason``."""
@@ -183,7 +184,8 @@ def _parse_one(cells: dict[str, str], row: int, line: int, today: dt.date) -> _G
     if district is None:
         raise FieldError(
             f"cannot tell the district from agency {agency!r} or address {(road or lot)!r}; "
-            "expected a 구/군 office (e.g. 서울특별시 구로구청) or an address with the 구/군"
+            "expected a 구/군 office (e.g. 서울특별시 구로구청) or an address with the 구/군",
+            "unknown district",
         )
     seoul = any(s.startswith("서울") for s in (agency, road, lot))
     lat, lon = check_latlon(cells.get("lat", ""), cells.get("lon", ""), seoul=seoul)
@@ -302,18 +304,25 @@ def parse_rows(text: str, *, what: str = "file", today: dt.date | None = None) -
             break
         except csv.Error as exc:
             row += 1
-            issues.append(ImportIssue(row, f"not valid CSV: {exc}", line))
+            issues.append(ImportIssue(row, f"not valid CSV: {exc}", line, "invalid CSV"))
             continue
         if not any(c.strip() for c in cells):
             continue  # blank line: no data, not a row
         row += 1
         if len(cells) != len(header):
-            issues.append(ImportIssue(row, f"has {len(cells)} fields but the header has {len(header)}", line))
+            issues.append(
+                ImportIssue(
+                    row,
+                    f"has {len(cells)} fields but the header has {len(header)}",
+                    line,
+                    "wrong field count",
+                )
+            )
             continue
         try:
             goods.append(_parse_one({k: cells[i] for k, i in index.items()}, row, line, today))
         except FieldError as exc:
-            issues.append(ImportIssue(row, str(exc), line))
+            issues.append(ImportIssue(row, str(exc), line, exc.kind))
     sites = site_keys([g.lat for g in goods], [g.lon for g in goods])
     keys = _camera_keys(goods, sites)
     rows = [
