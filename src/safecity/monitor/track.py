@@ -1,0 +1,257 @@
+"""ByteTrack-style multi-object tracker: two-stage IoU association, ageing by time, stable ids.
+
+Each frame's detections are split by confidence. High-confidence boxes are matched first to every live
+track (Hungarian assignment on 1 - IoU with the track's box predicted by a constant-velocity model);
+the tracks left over then get a second chance with the low-confidence boxes (the ByteTrack idea: a
+person half hidden behind a pole scores low but is still the same person). Matching only pairs
+boxes of the same class group (people, vehicles, bags, or else the class itself). Unmatched high boxes
+start tentative tracks; a track is reported after ``min_hits`` matches and ends after ``lost_s``
+seconds without one. Ids are given when a track is confirmed, increase monotonically and are never
+reused. Each track holds O(1) state (box, velocity, times, counters); there is no history.
+
+Written here rather than taken from the ``trackers`` package: that package declares
+``opencv-python`` (the GUI build, which clashes with ``opencv-python-headless``) and ages tracks by
+frame counts, while safecity ages by timestamps and must run with the motion gate skipping frames.
+
+Example:
+    >>> import numpy as np
+    >>> from safecity.monitor.types import Detections
+    >>> det = Detections(np.array([[0, 0, 10, 20]], np.float32), np.array([0.9], np.float32),
+    ...                  np.array(["person"]))
+    >>> t = ByteTracker(min_hits=2)
+    >>> len(t.update(det, 0.0)), t.update(det, 0.2).track_id.tolist()
+    (0, [1])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy.optimize import linear_sum_assignment
+
+from safecity.monitor.geometry import iou_matrix
+from safecity.monitor.types import Detections, Tracks
+
+__all__ = ["CLASS_GROUPS", "ByteTracker", "class_group"]
+
+CLASS_GROUPS: dict[str, str] = {
+    "person": "person",
+    "bicycle": "vehicle",
+    "car": "vehicle",
+    "motorcycle": "vehicle",
+    "bus": "vehicle",
+    "truck": "vehicle",
+    "backpack": "bag",
+    "handbag": "bag",
+    "suitcase": "bag",
+}
+"""Classes whose detections may be associated with each other (a detector may flip car/truck)."""
+
+_VEL_ALPHA = 0.5  # weight of the newest velocity measurement
+_MAX_PREDICT_S = 1.0  # never extrapolate further than this
+
+
+def class_group(name: str) -> str:
+    """Association group of a class name (the name itself when it has no group)."""
+    return CLASS_GROUPS.get(name, name)
+
+
+@dataclass(slots=True)
+class _Track:
+    key: int  # internal, for tentative tracks too
+    track_id: int  # 0 until confirmed
+    box: npt.NDArray[np.float64]  # last matched box (x1, y1, x2, y2)
+    vel: npt.NDArray[np.float64]  # px/s for each coordinate
+    class_name: str
+    group: str
+    confidence: float
+    first_seen_s: float
+    last_seen_s: float
+    hits: int
+
+    def predicted(self, t_s: float) -> npt.NDArray[np.float64]:
+        dt = min(max(t_s - self.last_seen_s, 0.0), _MAX_PREDICT_S)
+        return self.box + self.vel * dt
+
+
+class ByteTracker:
+    """Two-stage (high then low confidence) IoU tracker aged by timestamps.
+
+    Args:
+        high_thresh: detections at or above this confidence are matched first and may start tracks.
+        low_thresh: detections below this are ignored; between the two they are matched second.
+        new_track_thresh: an unmatched detection needs this confidence to start a track.
+        match_iou: minimum IoU between a predicted track box and a detection to associate them.
+        lost_s: a track not matched for longer than this ends (its id is never given again).
+        min_hits: matches (including the first) before a track is confirmed and reported.
+    """
+
+    def __init__(
+        self,
+        *,
+        high_thresh: float = 0.45,
+        low_thresh: float = 0.1,
+        new_track_thresh: float = 0.5,
+        match_iou: float = 0.3,
+        lost_s: float = 1.5,
+        min_hits: int = 2,
+    ) -> None:
+        if not 0.0 <= low_thresh <= high_thresh <= 1.0:
+            raise ValueError(
+                f"need 0 <= low_thresh <= high_thresh <= 1, but got low_thresh={low_thresh}, "
+                f"high_thresh={high_thresh}"
+            )
+        if lost_s <= 0 or min_hits < 1 or not 0.0 < match_iou <= 1.0:
+            raise ValueError(
+                f"need lost_s > 0, min_hits >= 1 and 0 < match_iou <= 1, but got lost_s={lost_s}, "
+                f"min_hits={min_hits}, match_iou={match_iou}"
+            )
+        self.high_thresh = high_thresh
+        self.low_thresh = low_thresh
+        self.new_track_thresh = new_track_thresh
+        self.match_iou = match_iou
+        self.lost_s = lost_s
+        self.min_hits = min_hits
+        self._tracks: list[_Track] = []
+        self._next_key = 1
+        self._next_id = 1
+        self._last_t: float | None = None
+
+    @property
+    def active(self) -> bool:
+        """True while any track (tentative or confirmed) is alive."""
+        return bool(self._tracks)
+
+    @property
+    def live_count(self) -> int:
+        """Tracks held in memory now (tentative and confirmed)."""
+        return len(self._tracks)
+
+    def update(self, dets: Detections, t_s: float) -> Tracks:
+        """Associate this frame's detections; returns the confirmed tracks matched at ``t_s``.
+
+        ``dets`` is read, never changed. Raises ValueError if ``t_s`` goes back in time.
+        """
+        self._advance(t_s)
+        xyxy = np.array(dets.xyxy_px, dtype=np.float64, copy=True).reshape(-1, 4)
+        conf = np.array(dets.confidence, dtype=np.float64, copy=True).reshape(-1)
+        names = [str(c) for c in dets.class_name]
+        groups = [class_group(c) for c in names]
+
+        high = np.flatnonzero(conf >= self.high_thresh)
+        low = np.flatnonzero((conf >= self.low_thresh) & (conf < self.high_thresh))
+        all_tracks = list(range(len(self._tracks)))
+        pred = np.stack([tr.predicted(t_s) for tr in self._tracks]) if self._tracks else np.zeros((0, 4))
+
+        matched: dict[int, int] = {}  # track index -> detection index
+        m1 = self._associate(all_tracks, high, pred, xyxy, groups)
+        matched.update(m1)
+        # second stage: only confirmed tracks get low-confidence boxes (as ByteTrack does)
+        rest = [i for i in all_tracks if i not in matched and self._tracks[i].track_id > 0]
+        matched.update(self._associate(rest, low, pred, xyxy, groups))
+
+        seen: list[_Track] = []
+        for ti, di in matched.items():
+            tr = self._tracks[ti]
+            dt = t_s - tr.last_seen_s
+            box = xyxy[di]
+            if dt > 1e-6:
+                v = (box - tr.box) / dt
+                tr.vel = v if tr.hits == 1 else _VEL_ALPHA * v + (1 - _VEL_ALPHA) * tr.vel
+            tr.box = box.copy()
+            tr.confidence = float(conf[di])
+            tr.class_name = names[di]
+            tr.last_seen_s = t_s
+            tr.hits += 1
+            if tr.track_id == 0 and tr.hits >= self.min_hits:
+                tr.track_id = self._take_id()
+            seen.append(tr)
+
+        # tentative tracks that missed a frame are dropped (a track must build up consecutively)
+        self._tracks = [tr for i, tr in enumerate(self._tracks) if i in matched or tr.track_id > 0]
+        used = set(matched.values())
+        for di in (int(i) for i in high):
+            if di in used or conf[di] < self.new_track_thresh:
+                continue
+            tr = _Track(
+                key=self._next_key,
+                track_id=0,
+                box=xyxy[di].copy(),
+                vel=np.zeros(4),
+                class_name=names[di],
+                group=groups[di],
+                confidence=float(conf[di]),
+                first_seen_s=t_s,
+                last_seen_s=t_s,
+                hits=1,
+            )
+            self._next_key += 1
+            if self.min_hits <= 1:
+                tr.track_id = self._take_id()
+            self._tracks.append(tr)
+            seen.append(tr)
+        return self._to_tracks([tr for tr in seen if tr.track_id > 0], t_s, predict=False)
+
+    def coast(self, t_s: float) -> Tracks:
+        """No detections this frame (detector not run): age tracks by time, return the confirmed ones alive.
+
+        Boxes are the last matched ones. Raises ValueError if ``t_s`` goes back in time.
+        """
+        self._advance(t_s)
+        return self._to_tracks([tr for tr in self._tracks if tr.track_id > 0], t_s, predict=False)
+
+    # -----------------------------------------------------------------------------------------
+
+    def _advance(self, t_s: float) -> None:
+        if self._last_t is not None and t_s < self._last_t:
+            raise ValueError(
+                f"time went backwards: t_s={t_s} after {self._last_t}; give frame times in order "
+                "(a looping file must add its duration)"
+            )
+        self._last_t = t_s
+        self._tracks = [tr for tr in self._tracks if t_s - tr.last_seen_s <= self.lost_s]
+
+    def _take_id(self) -> int:
+        tid = self._next_id
+        self._next_id += 1
+        return tid
+
+    def _associate(
+        self,
+        track_idx: list[int],
+        det_idx: npt.NDArray[np.intp],
+        pred: npt.NDArray[np.float64],
+        xyxy: npt.NDArray[np.float64],
+        groups: list[str],
+    ) -> dict[int, int]:
+        if not track_idx or det_idx.size == 0:
+            return {}
+        iou = iou_matrix(pred[track_idx], xyxy[det_idx])
+        same = np.array(
+            [[self._tracks[t].group == groups[d] for d in det_idx] for t in track_idx], dtype=bool
+        )
+        iou = np.where(same, iou, 0.0)
+        cost = 1.0 - iou
+        rows, cols = linear_sum_assignment(cost)
+        out: dict[int, int] = {}
+        for r, c in zip(rows, cols, strict=True):
+            if iou[r, c] >= self.match_iou:
+                out[track_idx[int(r)]] = int(det_idx[int(c)])
+        return out
+
+    @staticmethod
+    def _to_tracks(tracks: list[_Track], t_s: float, *, predict: bool) -> Tracks:
+        if not tracks:
+            return Tracks.empty(t_s)
+        tracks = sorted(tracks, key=lambda tr: tr.track_id)
+        boxes = [tr.predicted(t_s) if predict else tr.box for tr in tracks]
+        return Tracks(
+            t_s,
+            np.array([tr.track_id for tr in tracks], np.int64),
+            np.array(boxes, np.float32).reshape(-1, 4),
+            np.array([tr.confidence for tr in tracks], np.float32),
+            np.array([tr.class_name for tr in tracks], dtype="<U16"),
+            np.array([tr.first_seen_s for tr in tracks], np.float64),
+        )
