@@ -1,0 +1,236 @@
+"""``safecity plan sites|replace``: camera siting and replacement plans from the command line.
+
+Progress goes to stderr; the summary and file paths to stdout (``--json`` for scripts). Exit codes:
+0 success, 1 bad input / infeasible plan / store error, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from safecity.errors import InputError, PlanningError
+from safecity.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from safecity.plan.report import PlanFiles
+    from safecity.plan.types import Plan
+    from safecity.registry.model import CameraRecord
+
+__all__ = ["register"]
+
+
+def _positive_float(text: str) -> float:
+    try:
+        v = float(text.replace(",", "").replace("_", ""))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected an amount in KRW such as 1.22e9, got {text!r}") from exc
+    if not v > 0 or v == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected an amount > 0, got {text!r}")
+    return v
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``plan`` command group to the ``safecity`` parser."""
+    p = sub.add_parser(
+        "plan",
+        help="camera planning: new sites (budgeted MCLP) and replacement of aged cameras",
+        description="Plan new CCTV sites or the replacement of aged cameras within a budget in KRW.",
+    )
+    psub = p.add_subparsers(dest="plan_command", metavar="ACTION", required=True)
+
+    def common(q: argparse.ArgumentParser) -> None:
+        q.add_argument("--area", default="guro", help="gu (guro, 구로구, 11170, ...) or seoul (default guro)")
+        q.add_argument("--budget-krw", type=_positive_float, required=True, help="budget in KRW, e.g. 1.22e9")
+        q.add_argument(
+            "--config", type=Path, help="plan config YAML (default: built-in, see configs/plan.yaml)"
+        )
+        q.add_argument(
+            "--out", type=Path, help="output folder (default var/plans/<kind>-<area>-<timestamp>/)"
+        )
+        q.add_argument(
+            "--database-url", help="SQLAlchemy URL (default: SAFECITY_DATABASE_URL or var/safecity.db)"
+        )
+        q.add_argument("--time-limit-s", type=_positive_float, help="solver time limit in seconds")
+        q.add_argument("--no-save", action="store_true", help="write the files only, not the store")
+        q.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+
+    s = psub.add_parser(
+        "sites",
+        help="choose new camera sites and types within a budget",
+        description="Maximise the covered priority (MOIS-style score of 100 m cells) within the budget: "
+        "candidates are streetlight poles, existing sites, grid points and requests.",
+    )
+    common(s)
+    s.add_argument(
+        "--requests", type=Path, help="police/resident requests: CSV (lat,lon,kind,note) or GeoJSON"
+    )
+    s.add_argument("--max-sites", type=int, help="at most this many sites")
+    s.add_argument("--min-per-dong", type=int, default=0, help="at least this many sites in every dong")
+    s.set_defaults(func=_sites)
+
+    r = psub.add_parser(
+        "replace",
+        help="choose aged / low-resolution cameras to replace within a budget",
+        description="Cameras past the service life or under the minimum resolution, ranked by the "
+        "priority of their site and their age/resolution, chosen within the budget. Reads the registry "
+        "from the store (run `safecity registry import` first).",
+    )
+    common(r)
+    r.add_argument("--as-of", type=date.fromisoformat, help="reference date YYYY-MM-DD (default today)")
+    r.set_defaults(func=_replace)
+
+
+def _progress(args: argparse.Namespace) -> Callable[[str], None]:
+    def say(msg: str) -> None:
+        print(f"safecity plan: {msg}", file=sys.stderr, flush=True)
+
+    return say
+
+
+def _engine(args: argparse.Namespace) -> Engine:
+    from safecity.store.db import connect
+
+    return connect(str(args.database_url or Settings().db_url))
+
+
+def _store_cameras(engine: Engine, area: str) -> list[CameraRecord]:
+    from safecity.plan.areas import SEOUL, load_area
+    from safecity.registry.repo import load_cameras
+
+    a = load_area(area)
+    return load_cameras(engine, None if a.key == SEOUL else a.name_ko)
+
+
+def _out_dir(args: argparse.Namespace, kind: str, area_key: str) -> Path:
+    if args.out is not None:
+        return Path(args.out)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return Settings().home / "plans" / f"{kind}-{area_key}-{stamp}"
+
+
+def _finish(args: argparse.Namespace, plan: Plan, files: PlanFiles, plan_id: int | None) -> int:
+    out = {
+        "plan_id": plan_id,
+        "kind": plan.kind,
+        "area": plan.area,
+        "status": plan.status,
+        "budget_krw": plan.budget_krw,
+        "cost_krw": plan.cost_krw,
+        "objective": plan.objective,
+        "mip_gap": plan.mip_gap,
+        "files": {k: str(getattr(files, k)) for k in ("geojson", "csv", "html", "summary")},
+        "summary": dict(plan.summary),
+    }
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False, indent=2, default=str))
+        return 0
+    s = plan.summary
+    lines = [
+        f"{plan.kind} plan for {plan.area_name} ({plan.area}): {plan.status}, gap {plan.mip_gap or 0:.3%}",
+        f"  budget {plan.budget_krw:,.0f} KRW, cost {plan.cost_krw:,.0f} KRW",
+        f"  cameras {s.get('cameras')} {json.dumps(s.get('cameras_by_type', {}), ensure_ascii=False)}",
+    ]
+    if plan.kind == "sites":
+        lines.append(
+            f"  sites {s.get('sites')} {json.dumps(s.get('sites_by_kind', {}))}; covered priority "
+            f"{float(s.get('covered_priority', 0)):,.1f} of {float(s.get('total_priority', 0)):,.1f} "
+            f"({float(s.get('covered_share', 0)):.1%})"
+        )
+    else:
+        lines.append(
+            f"  due {s.get('cameras_due')} cameras in {s.get('records_due')} records; chosen "
+            f"{s.get('records_chosen')} records {json.dumps(s.get('cameras_by_reason', {}))}"
+        )
+    lines.append(f"  saved as plan {plan_id}" if plan_id is not None else "  not saved (--no-save)")
+    lines += [f"  {k}: {v}" for k, v in out["files"].items()]
+    print("\n".join(lines))
+    return 0
+
+
+def _save(args: argparse.Namespace, engine: Engine | None, plan: Plan) -> int | None:
+    if args.no_save or engine is None:
+        return None
+    from safecity.plan.store_io import save_plan
+
+    return save_plan(engine, plan)
+
+
+def _check_counts(values: Sequence[tuple[str, int | None]]) -> None:
+    for name, v in values:
+        if v is not None and v < 0:
+            raise InputError(f"{name} must be >= 0, got {v}")
+
+
+def _sites(args: argparse.Namespace) -> int:
+    from safecity.plan.config import load_plan_config
+    from safecity.plan.report import write_outputs
+    from safecity.plan.sites import plan_sites
+
+    _check_counts([("--max-sites", args.max_sites), ("--min-per-dong", args.min_per_dong)])
+    if args.max_sites == 0:
+        raise PlanningError("--max-sites 0 allows no site; give at least 1")
+    say = _progress(args)
+    cfg = load_plan_config(args.config)
+    engine = None if args.no_save and args.database_url is None else _engine(args)
+    cams, source = None, "bundled CSV data/seoul/cctv/seoul_cctv_points_2018.csv"
+    if engine is not None:
+        stored = _store_cameras(engine, args.area)
+        if stored:
+            cams, source = stored, f"store ({len(stored)} records)"
+    say(f"existing cameras from the {source}")
+    plan, layers = plan_sites(
+        area=args.area,
+        budget_krw=args.budget_krw,
+        cfg=cfg,
+        cameras=cams,
+        camera_source=source,
+        requests_path=args.requests,
+        max_sites=args.max_sites,
+        min_per_dong=args.min_per_dong,
+        time_limit_s=args.time_limit_s,
+        progress=say,
+    )
+    plan_id = _save(args, engine, plan)
+    files = write_outputs(plan, layers, _out_dir(args, "sites", plan.area))
+    return _finish(args, plan, files, plan_id)
+
+
+def _replace(args: argparse.Namespace) -> int:
+    from safecity.plan.areas import load_area
+    from safecity.plan.config import load_plan_config
+    from safecity.plan.replace import plan_replace
+    from safecity.plan.report import write_outputs
+
+    say = _progress(args)
+    cfg = load_plan_config(args.config)
+    area = load_area(args.area)
+    engine = _engine(args)
+    cams = _store_cameras(engine, args.area)
+    if not cams:
+        raise PlanningError(
+            f"the store has no cameras for {area.name_ko} "
+            f"({engine.url.render_as_string(hide_password=True)}); "
+            "import the registry first: safecity registry import data/seoul/cctv/guro_cctv_points_2018.csv"
+        )
+    say(f"{len(cams):,} camera records from the store")
+    plan, layers = plan_replace(
+        area=args.area,
+        budget_krw=args.budget_krw,
+        cfg=cfg,
+        cameras=cams,
+        camera_source="store",
+        today=args.as_of,
+        time_limit_s=args.time_limit_s,
+        progress=say,
+    )
+    plan_id = _save(args, engine, plan)
+    files = write_outputs(plan, layers, _out_dir(args, "replace", plan.area))
+    return _finish(args, plan, files, plan_id)
