@@ -352,6 +352,11 @@ def check_latlon(lat_text: str, lon_text: str, *, seoul: bool = False) -> tuple[
         missing = " and ".join(w for w, v in (("latitude", lat), ("longitude", lon)) if v is None)
         raise FieldError(f"no coordinates: {missing} empty", "no coordinates")
     where = f"lat {lat_text.strip()}, lon {lon_text.strip()}"
+    la0, lo0, la1, lo1 = KOREA_LATLON_BOUNDS
+    if la0 <= lon <= la1 and lo0 <= lat <= lo1:
+        raise FieldError(
+            f"latitude and longitude look swapped ({where}); fix the columns", "swapped coordinates"
+        )
     if lat >= 90 or abs(lon) >= 180:
         raise FieldError(
             f"placeholder coordinates ({where}): the agency gave no position", "placeholder coordinates"
@@ -359,11 +364,6 @@ def check_latlon(lat_text: str, lon_text: str, *, seoul: bool = False) -> tuple[
     if lat == 0 or lon == 0:
         raise FieldError(
             f"zero coordinates ({where}): the agency gave no position", "placeholder coordinates"
-        )
-    la0, lo0, la1, lo1 = KOREA_LATLON_BOUNDS
-    if la0 <= lon <= la1 and lo0 <= lat <= lo1:
-        raise FieldError(
-            f"latitude and longitude look swapped ({where}); fix the columns", "swapped coordinates"
         )
     if not (la0 <= lat <= la1 and lo0 <= lon <= lo1):
         raise FieldError(

@@ -59,8 +59,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "retention": ("보관일수", "store"),
     "installed": ("설치연월", "install_day"),
     "phone": ("관리기관전화번호", "phone"),
-    "lat": ("WGS84위도", "위도", "lat", "latitude"),
-    "lon": ("WGS84경도", "경도", "lng", "lon", "longitude"),
+    "lat": ("WGS84위도", "lat", "위도", "latitude"),
+    "lon": ("WGS84경도", "lng", "경도", "lon", "longitude"),
     "data_date": ("데이터기준일자", "update"),
 }
 #: fields a file must have (the others are read when present)
@@ -79,7 +79,11 @@ class ImportIssue:
     kind: str = "other"
 
     def message(self) -> str:
-        """``row 17 (line 18 of the file): reason``."""
+        """The issue as users see it.
+
+        >>> ImportIssue(17, "no coordinates: latitude empty", 18).message()
+        'row 17 (line 18 of the file): no coordinates: latitude empty'
+        """
         where = f"row {self.row} (line {self.line} of the file)" if self.line else f"row {self.row}"
         return f"{where}: {self.reason}"
 
