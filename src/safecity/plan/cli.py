@@ -150,7 +150,7 @@ def _finish(args: argparse.Namespace, plan: Plan, files: PlanFiles, plan_id: int
             f"{s.get('records_chosen')} records {json.dumps(s.get('cameras_by_reason', {}))}"
         )
     lines.append(f"  saved as plan {plan_id}" if plan_id is not None else "  not saved (--no-save)")
-    lines += [f"  {k}: {v}" for k, v in out["files"].items()]
+    lines += [f"  {k}: {getattr(files, k)}" for k in ("geojson", "csv", "html", "summary")]
     print("\n".join(lines))
     return 0
 

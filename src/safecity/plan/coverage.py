@@ -13,6 +13,8 @@ Example:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
@@ -47,7 +49,8 @@ def coverage_pairs(cells_xy: F64, sites_xy: F64, radius_m: float) -> tuple[I64, 
         raise ValueError(f"radius_m must be > 0, got {radius_m}")
     if len(cells) == 0 or len(sites) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    lists = cKDTree(cells).query_ball_point(sites, r=radius_m, return_sorted=True)
+    found: Any = cKDTree(cells).query_ball_point(sites, r=radius_m, return_sorted=True)
+    lists: list[list[int]] = list(found)  # one list of cell indices per site
     lengths = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
     site_idx = np.repeat(np.arange(len(sites), dtype=np.int64), lengths)
     total = int(lengths.sum())

@@ -146,9 +146,9 @@ def dong_stats(data_dir: Path | None = None) -> DongStats:
         by_name[(r["자치구"], r["행정동"])] = code
     pop: dict[str, float] = {}
     for r in _read_csv_rows(base / "population_by_dong_2016.csv", ["자치구", "동", "계"]):
-        code = by_name.get((r["자치구"], r["동"]))
-        if code is not None:
-            pop[code] = float(r["계"].replace(",", "") or 0)
+        found = by_name.get((r["자치구"], r["동"]))
+        if found is not None:
+            pop[found] = float(r["계"].replace(",", "") or 0)
     return DongStats(population=pop, households=households, one_person=one, names=names)
 
 
@@ -203,7 +203,7 @@ def camera_sites(records: Sequence[CameraRecord], area: Area) -> tuple[F64, list
     ]
     if not keep:
         return np.zeros((0, 2)), []
-    x, y = lonlat_to_xy([r.lon for r in keep], [r.lat for r in keep])
+    x, y = lonlat_to_xy([float(r.lon or 0.0) for r in keep], [float(r.lat or 0.0) for r in keep])
     inside = shapely.contains_xy(area.polygon, x, y)
     xy = np.round(np.column_stack([x[inside], y[inside]]), 0)
     return xy, [r for r, k in zip(keep, inside, strict=True) if k]

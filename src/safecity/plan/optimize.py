@@ -124,7 +124,7 @@ class _Rows:
         self.lo: list[F64] = []
         self.hi: list[F64] = []
 
-    def add(self, block: sp.spmatrix | sp.sparray, lower: F64, upper: F64) -> None:
+    def add(self, block: Any, lower: F64, upper: F64) -> None:
         self.blocks.append(sp.csr_matrix(block))
         self.lo.append(lower)
         self.hi.append(upper)
@@ -137,12 +137,12 @@ def _new_highs() -> Any:
     """A silent ``highspy.Highs``: its constructor prints a banner to the C-level stdout, kept out of ours."""
     import highspy
 
-    sys.stdout.flush()
+    sys.stdout.flush()  # the banner goes to fd 1; keep Python's buffered output before it
     saved = os.dup(1)
     try:
         with open(os.devnull, "wb") as null:
             os.dup2(null.fileno(), 1)
-            return highspy.Highs()
+            return highspy.Highs()  # type: ignore[no-untyped-call]
     finally:
         os.dup2(saved, 1)
         os.close(saved)
@@ -488,9 +488,9 @@ class SitingModel:
         costs = np.array([o.option_cost_krw for o in self.options])
         order = sorted(zip(*np.nonzero(out), strict=True), key=lambda jt: -costs[jt[1]])
         for j, t in order:
-            col = self.coverage[t][:, j]
-            cells = col.indices[pos[col.indices]]
-            if np.all(hits[cells] >= 2):
+            cov = self.coverage[t]
+            rows = cov.indices[cov.indptr[j] : cov.indptr[j + 1]]
+            if np.all(hits[rows[pos[rows]]] >= 2):
                 out[j, t] = False
-                hits[col.indices] -= 1
+                hits[rows] -= 1
         return out

@@ -211,8 +211,8 @@ def plan_replace(
             f"no cameras of {the_area.name_ko} in the store ({camera_source}); import the registry first: "
             "safecity registry import data/seoul/cctv/guro_cctv_points_2018.csv"
         )
-    x, y = lonlat_to_xy([r.lon for r in recs], [r.lat for r in recs])
-    _, near = cKDTree(inputs.grid.xy).query(np.column_stack([x, y]), k=1)
+    x, y = lonlat_to_xy([float(r.lon or 0.0) for r in recs], [float(r.lat or 0.0) for r in recs])
+    near = np.asarray(cKDTree(inputs.grid.xy).query(np.column_stack([x, y]), k=1)[1], dtype=np.int64)
     sc = inputs.scores.score
     top = float(sc.max()) if len(sc) and sc.max() > 0 else 1.0
     pri = [float(sc[i]) / top for i in near]

@@ -95,7 +95,8 @@ def request_counts(cells_xy: F64, requests_xy: F64, cell_size_m: float) -> F64:
     if len(requests_xy) == 0 or len(cells_xy) == 0:
         return out
     d, i = cKDTree(cells_xy).query(requests_xy, k=1, distance_upper_bound=cell_size_m)
-    np.add.at(out, i[np.isfinite(d)], 1.0)
+    d_arr, i_arr = np.asarray(d, dtype=np.float64), np.asarray(i, dtype=np.int64)
+    np.add.at(out, i_arr[np.isfinite(d_arr)], 1.0)
     return out
 
 

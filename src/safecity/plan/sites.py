@@ -7,6 +7,7 @@ requests) -> budgeted MCLP (HiGHS) -> plan items with costs. Files and the store
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -91,7 +92,7 @@ def build_candidates(
     refs = tuple(r for p in parts for r in p[2])
     cost = np.concatenate([np.full(len(p[0]), p[3]) for p in parts])
     if len(xy) and len(grid):
-        _, near = cKDTree(grid.xy).query(xy, k=1)
+        near = np.asarray(cKDTree(grid.xy).query(xy, k=1)[1], dtype=np.int64)
         dong = tuple(str(grid.dong_code[i]) for i in near)
     else:
         dong = ("",) * len(xy)
@@ -161,8 +162,8 @@ def _items(inputs: SiteInputs, model: SitingModel, res: PlanResult) -> list[Plan
         for t, opt in enumerate(model.options):
             if not res.chosen[j, t]:
                 continue
-            col = model.coverage[t][:, [j]]
-            cells = col.indices
+            cov = model.coverage[t]
+            cells = cov.indices[cov.indptr[j] : cov.indptr[j + 1]]
             site_cost = float(cands.site_cost_krw[j]) if first else 0.0
             pri = float(w[cells].sum())
             raw.append(
@@ -192,10 +193,7 @@ def _items(inputs: SiteInputs, model: SitingModel, res: PlanResult) -> list[Plan
             )
             first = False
     raw.sort(key=lambda p: -p[0])
-    return [
-        PlanItem(**{**{f: getattr(it, f) for f in it.__slots__}, "rank": i + 1})  # type: ignore[arg-type]
-        for i, (_, it) in enumerate(raw)
-    ]
+    return [dataclasses.replace(it, rank=i + 1) for i, (_, it) in enumerate(raw)]
 
 
 def plan_sites(
