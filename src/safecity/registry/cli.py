@@ -23,7 +23,10 @@ if TYPE_CHECKING:
     from safecity.registry.repo import DistrictStats, ImportReport, RegistryStats
     from safecity.registry.stdcsv import ImportIssue, ParsedCsv
 
-__all__ = ["format_stats", "register"]
+__all__ = [
+    "format_stats",
+    "register",
+]
 
 _SHOWN_ISSUES = 20
 

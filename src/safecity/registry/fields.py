@@ -19,10 +19,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-__all__ = [
+__all__ = [  # noqa: RUF022 - plain sorted(), as tests/unit/test_exported_members.py checks
+    "FieldError",
     "KOREA_LATLON_BOUNDS",
     "SEOUL_DISTRICTS",
-    "FieldError",
     "check_latlon",
     "district_from_address",
     "district_from_agency",

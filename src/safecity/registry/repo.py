@@ -24,12 +24,12 @@ from safecity.registry.model import CameraRecord
 from safecity.registry.stdcsv import ImportIssue, ParsedCsv, ParsedRow, read_standard_csv
 from safecity.store.schema import cameras, import_issues, import_runs, sites
 
-__all__ = [
+__all__ = [  # noqa: RUF022 - plain sorted(), as tests/unit/test_exported_members.py checks
     "AGE_BINS",
-    "SERVICE_LIFE_YEARS",
     "DistrictStats",
     "ImportReport",
     "RegistryStats",
+    "SERVICE_LIFE_YEARS",
     "count_cameras",
     "import_file",
     "import_parsed",

@@ -35,12 +35,12 @@ from safecity.registry.fields import (
 )
 from safecity.registry.model import CameraRecord
 
-__all__ = [
+__all__ = [  # noqa: RUF022 - plain sorted(), as tests/unit/test_exported_members.py checks
     "COLUMNS",
-    "REQUIRED",
     "ImportIssue",
     "ParsedCsv",
     "ParsedRow",
+    "REQUIRED",
     "decode_bytes",
     "parse_rows",
     "read_standard_csv",
