@@ -1,0 +1,182 @@
+"""Composition root: builds the store, event store, media recorder, alert sinks and monitoring runtime.
+
+Everything the console (or any other front end) needs is built here from :class:`Settings` and an
+optional monitoring config, and handed over as one :class:`Services` value; nothing else in
+safecity wires components together. Heavy modules are imported inside :func:`build_services`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from safecity.errors import ConfigError
+from safecity.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from safecity.media import MediaRecorder
+    from safecity.monitor.types import EventSink, MonitorService
+    from safecity.store.events import EventStore
+
+__all__ = [
+    "LiveCamera",
+    "Polygon",
+    "Services",
+    "build_services",
+    "live_cameras_from_config",
+    "masks_from_config",
+]
+
+log = logging.getLogger(__name__)
+
+Polygon = Sequence[tuple[float, float]]
+
+
+@dataclass(frozen=True, slots=True)
+class LiveCamera:
+    """A monitored camera as the console shows it (from the monitoring config)."""
+
+    key: str
+    name: str
+    group: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+
+
+@dataclass
+class Services:
+    """The running parts of one safecity process.
+
+    Attributes:
+        settings: deployment settings it was built from.
+        engine: migrated store engine.
+        events: the event store (an EventSink plus query/acknowledge helpers).
+        media: snapshot/clip recorder, or None when there is no monitoring runtime.
+        media_root: where snapshots and clips live.
+        sinks: alert sinks built from the settings (MQTT, webhooks).
+        monitor: the monitoring runtime, or None (console only: no live tiles).
+        privacy_masks: camera key -> polygons (image fractions) blacked out in every live frame.
+        live_cameras: camera key -> name, group and position of each monitored camera.
+    """
+
+    settings: Settings
+    engine: Engine
+    events: EventStore
+    media_root: Path
+    media: MediaRecorder | None = None
+    sinks: list[EventSink] = field(default_factory=list)
+    monitor: MonitorService | None = None
+    privacy_masks: Mapping[str, Sequence[Polygon]] = field(default_factory=dict)
+    live_cameras: Mapping[str, LiveCamera] = field(default_factory=dict)
+    _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
+
+    def start(self) -> None:
+        """Start the monitoring runtime (if any); idempotent from the caller's point of view."""
+        start = getattr(self.monitor, "start", None)
+        if callable(start):
+            start()
+
+    def close(self) -> None:
+        """Stop the runtime, close sinks and dispose of the engine (each step even if one fails)."""
+        for closer in reversed(self._closers):
+            try:
+                closer()
+            except Exception:  # every part must get its chance to close
+                log.exception("error while closing %r", closer)
+        self._closers.clear()
+
+
+def masks_from_config(config: Any) -> dict[str, list[list[tuple[float, float]]]]:
+    """Camera id -> privacy-mask polygons from a ``MonitorConfig`` (empty lists omitted)."""
+    out: dict[str, list[list[tuple[float, float]]]] = {}
+    for cam in getattr(config, "cameras", ()):
+        polys = []
+        for mask in getattr(cam, "privacy_masks", ()) or ():
+            points = getattr(mask, "polygon", mask)
+            polys.append([(float(x), float(y)) for x, y in points])
+        if polys:
+            out[str(cam.id)] = polys
+    return out
+
+
+def live_cameras_from_config(config: Any) -> dict[str, LiveCamera]:
+    """Camera id -> :class:`LiveCamera` for the enabled cameras of a ``MonitorConfig``."""
+    out: dict[str, LiveCamera] = {}
+    for cam in getattr(config, "cameras", ()):
+        if not getattr(cam, "enabled", True):
+            continue
+        key = str(cam.id)
+        out[key] = LiveCamera(key, cam.name or key, cam.group, cam.lat, cam.lon)
+    return out
+
+
+def _alert_sinks(settings: Settings) -> list[Any]:
+    sinks: list[Any] = []
+    if settings.mqtt_url:
+        from urllib.parse import urlsplit
+
+        from safecity.alerts import MqttSink
+
+        parts = urlsplit(settings.mqtt_url)
+        if parts.scheme != "mqtt" or not parts.hostname:
+            raise ConfigError(
+                "SAFECITY_MQTT_URL must look like mqtt://host:1883/topic-prefix, "
+                f"but got {settings.mqtt_url!r}"
+            )
+        sinks.append(MqttSink(parts.hostname, parts.port or 1883, parts.path.strip("/") or "safecity"))
+    if settings.webhook_urls:
+        from safecity.alerts import WebhookSink
+
+        sinks.append(WebhookSink(list(settings.webhook_urls)))
+    return sinks
+
+
+def build_services(settings: Settings, monitor_config_path: Path | None = None) -> Services:
+    """Build every service from ``settings``; with a monitoring config also the runtime.
+
+    The runtime is created but not started: call :meth:`Services.start` (the console does so
+    at application start-up) and :meth:`Services.close` at the end.
+
+    Raises:
+        ConfigError: a setting or the monitoring config is invalid.
+        StoreError: the database cannot be reached or migrated.
+    """
+    from safecity.store.db import connect
+    from safecity.store.events import EventStore
+
+    engine = connect(settings.db_url)
+    media_root = settings.home / "media"
+    events = EventStore(engine, spool_dir=settings.home / "spool" / "events", media_root=media_root)
+    services = Services(settings=settings, engine=engine, events=events, media_root=media_root)
+    services._closers.append(engine.dispose)
+    close_events = getattr(events, "close", None)
+    if callable(close_events):
+        services._closers.append(close_events)
+    try:
+        services.sinks = _alert_sinks(settings)
+        for sink in services.sinks:
+            closer = getattr(sink, "close", None)
+            if callable(closer):
+                services._closers.append(closer)
+        if monitor_config_path is not None:
+            from safecity.media import MediaRecorder
+            from safecity.monitor.config import load_monitor_config
+            from safecity.monitor.runtime import MonitorRuntime
+
+            config = load_monitor_config(monitor_config_path)
+            services.privacy_masks = masks_from_config(config)
+            services.live_cameras = live_cameras_from_config(config)
+            services.media = MediaRecorder(media_root, masks=services.privacy_masks)
+            services._closers.append(services.media.close)
+            runtime = MonitorRuntime(config, sinks=[events, services.media, *services.sinks])
+            services.monitor = runtime
+            services._closers.append(runtime.stop)
+    except BaseException:
+        services.close()
+        raise
+    return services

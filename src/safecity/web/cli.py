@@ -1,0 +1,322 @@
+"""``safecity serve``, ``safecity users ...`` and ``safecity demo``.
+
+``serve`` runs the console (and the monitoring runtime when given ``--monitor-config``);
+``users`` manages console accounts (the first admin is created here, the password read from a
+prompt or ``--password-stdin``, never a default); ``demo`` sets up a local demonstration in
+``var/demo`` (SQLite, bundled Guro registry, plans, demo users and camera groups, sample videos
+looped as cameras) and serves it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import secrets
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from safecity.errors import ConfigError, InputError
+from safecity.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+__all__ = ["register"]
+
+DEMO_CONFIG = Path("configs/demo-cameras.yaml")
+DEMO_GROUPS = ("guro-east", "guro-west")
+
+
+def _progress(msg: str) -> None:
+    print(f"safecity: {msg}", file=sys.stderr, flush=True)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = sub.add_parser("serve", help="run the operator console (web UI + API)")
+    _server_args(serve, default_port=8000)
+    serve.add_argument(
+        "--monitor-config", type=Path, help="monitoring config (YAML): also run the monitoring runtime"
+    )
+    serve.set_defaults(func=_serve)
+
+    demo = sub.add_parser(
+        "demo", help="local demonstration: registry, plans, demo users, sample videos as cameras, console"
+    )
+    _server_args(demo, default_port=8000)
+    demo.add_argument(
+        "--home", type=Path, default=Path("var/demo"), help="demo data folder (default var/demo)"
+    )
+    demo.add_argument(
+        "--config", type=Path, default=DEMO_CONFIG, help="monitoring config of the demo cameras"
+    )
+    demo.add_argument("--no-monitor", action="store_true", help="console only, no video analysis")
+    demo.add_argument("--no-plans", action="store_true", help="skip computing the demo plans")
+    demo.add_argument("--setup-only", action="store_true", help="prepare var/demo and exit (no server)")
+    demo.set_defaults(func=_demo)
+
+    users = sub.add_parser("users", help="console users: add, list, passwd, set, delete")
+    usub = users.add_subparsers(dest="users_command", metavar="ACTION", required=True)
+    add = usub.add_parser("add", help="create a user (prompts for the password)")
+    add.add_argument("name")
+    add.add_argument("--role", choices=("admin", "operator", "viewer"), required=True)
+    add.add_argument("--groups", default="", help="comma-separated camera groups")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    add.set_defaults(func=_users_add)
+    ls = usub.add_parser("list", help="list users")
+    ls.add_argument("--json", action="store_true", help="machine-readable output")
+    ls.set_defaults(func=_users_list)
+    pw = usub.add_parser("passwd", help="set a user's password (ends their sessions)")
+    pw.add_argument("name")
+    pw.add_argument("--password-stdin", action="store_true")
+    pw.set_defaults(func=_users_passwd)
+    st = usub.add_parser("set", help="change role, camera groups or the disabled flag")
+    st.add_argument("name")
+    st.add_argument("--role", choices=("admin", "operator", "viewer"))
+    st.add_argument("--groups", help="comma-separated camera groups (replaces the current ones)")
+    st.add_argument("--disable", action="store_true")
+    st.add_argument("--enable", action="store_true")
+    st.set_defaults(func=_users_set)
+    rm = usub.add_parser("delete", help="delete a user")
+    rm.add_argument("name")
+    rm.set_defaults(func=_users_delete)
+    for p in (add, ls, pw, st, rm):
+        p.add_argument(
+            "--database-url", help="SQLAlchemy URL (default: SAFECITY_DATABASE_URL or var/safecity.db)"
+        )
+
+
+def _server_args(p: argparse.ArgumentParser, *, default_port: int) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=default_port, help=f"port (default {default_port})")
+
+
+# ---------------------------------------------------------------------------------------- users
+def _user_store(args: argparse.Namespace) -> Any:
+    from safecity.store.db import connect
+    from safecity.store.users import UserStore
+
+    url = args.database_url or Settings().db_url
+    return UserStore(connect(url))
+
+
+def _read_password(args: argparse.Namespace, name: str) -> str:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        if not sys.stdin.isatty():
+            raise InputError("no terminal to prompt for the password; pass --password-stdin and pipe it in")
+        password = getpass.getpass(f"password for {name}: ")
+        if getpass.getpass("again: ") != password:
+            raise InputError("the two passwords differ; run the command again")
+    if not password:
+        raise InputError("empty password; give a passphrase of at least 8 characters")
+    return password
+
+
+def _groups(text: str | None) -> list[str]:
+    return [g.strip() for g in (text or "").split(",") if g.strip()]
+
+
+def _users_add(args: argparse.Namespace) -> int:
+    users = _user_store(args)
+    password = _read_password(args, args.name)
+    users.add_user(args.name, password, args.role)
+    user = users.set_user_groups(args.name, _groups(args.groups))
+    print(
+        f"created {user.role} {user.username}"
+        + (f" (groups {', '.join(user.groups)})" if user.groups else "")
+    )
+    return 0
+
+
+def _users_list(args: argparse.Namespace) -> int:
+    rows = [
+        {
+            "username": u.username,
+            "role": u.role,
+            "disabled": u.disabled,
+            "groups": list(u.groups),
+            "created_at": u.created_at.isoformat(),
+        }
+        for u in _user_store(args).list_users()
+    ]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+    else:
+        for r in rows:
+            flag = " (disabled)" if r["disabled"] else ""
+            print(f"{r['username']:<20} {r['role']:<9} {','.join(r['groups']) or '-'}{flag}")
+    return 0
+
+
+def _users_passwd(args: argparse.Namespace) -> int:
+    users = _user_store(args)
+    users.update_user(args.name, password=_read_password(args, args.name))
+    print(f"password of {args.name} changed; their sessions were ended")
+    return 0
+
+
+def _users_set(args: argparse.Namespace) -> int:
+    if args.disable and args.enable:
+        raise InputError("give --disable or --enable, not both")
+    users = _user_store(args)
+    disabled = True if args.disable else False if args.enable else None
+    users.update_user(args.name, role=args.role, disabled=disabled)
+    if args.groups is not None:
+        users.set_user_groups(args.name, _groups(args.groups))
+    u = users.get_user(args.name)
+    print(f"{u.username}: {u.role}, groups {','.join(u.groups) or '-'}{' (disabled)' if u.disabled else ''}")
+    return 0
+
+
+def _users_delete(args: argparse.Namespace) -> int:
+    _user_store(args).delete_user(args.name)
+    print(f"deleted {args.name}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------- serve
+def _run_server(settings: Settings, services: Any, host: str, port: int, banner: list[str]) -> int:
+    import uvicorn
+
+    from safecity.web.app import create_app
+
+    try:
+        app = create_app(settings, services)
+        services.start()
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", ws="websockets-sansio")
+        server = uvicorn.Server(config)
+        url = f"http://{host}:{port}/"
+        for line in [f"console at {url}", *banner, "press Ctrl-C to stop"]:
+            print(line, flush=True)
+        server.run()
+    finally:
+        services.close()
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from safecity.service import build_services
+
+    settings = Settings()
+    settings.require_secret()
+    if args.monitor_config is not None and not args.monitor_config.is_file():
+        raise ConfigError(f"monitoring config {args.monitor_config} not found; pass an existing YAML file")
+    _progress(f"database {settings.db_url.split('@')[-1]}")
+    services = build_services(settings, args.monitor_config)
+    return _run_server(settings, services, args.host, args.port, [])
+
+
+# ---------------------------------------------------------------------------------------- demo
+def _import_registry(engine: Engine) -> None:
+    from sqlalchemy import func, select
+
+    from safecity.paths import seoul_data_dir
+    from safecity.store.schema import cameras
+
+    with engine.connect() as c:
+        n = int(
+            c.execute(
+                select(func.count()).select_from(cameras).where(cameras.c.district == "구로구")
+            ).scalar_one()
+        )
+    if n:
+        _progress(f"registry: {n} Guro camera records already imported")
+        return
+    try:
+        from safecity.registry.repo import import_file
+    except ImportError as exc:
+        _progress(f"registry import skipped (safecity.registry not available: {exc})")
+        return
+    path = seoul_data_dir() / "cctv" / "guro_cctv_points_2018.csv"
+    report = import_file(engine, path)
+    _progress(f"registry: imported {path.name}: {report}")
+
+
+def _demo_plans(engine: Engine) -> None:
+    from sqlalchemy import func, select
+
+    from safecity.store.schema import plans
+
+    with engine.connect() as c:
+        n = int(c.execute(select(func.count()).select_from(plans)).scalar_one())
+    if n:
+        _progress(f"plans: {n} saved plans already there")
+        return
+    try:
+        from safecity.plan import demo as plan_demo  # type: ignore[attr-defined]
+    except ImportError as exc:
+        _progress(f"plans skipped (the planning API is not importable: {exc})")
+        return
+    ids = plan_demo.run_demo_plans(engine)
+    _progress(f"plans: saved {ids}")
+
+
+def _demo_users_and_groups(engine: Engine, live_keys: list[str]) -> list[str]:
+    from sqlalchemy import select
+
+    from safecity.store.schema import cameras
+    from safecity.store.users import UserStore
+
+    users = UserStore(engine)
+    with engine.connect() as c:
+        reg = [
+            (str(k), lon)
+            for k, lon in c.execute(select(cameras.c.camera_key, cameras.c.lon))
+            if lon is not None
+        ]
+    reg.sort(key=lambda r: r[1])
+    half = len(reg) // 2
+    west = [k for k, _ in reg[:half]] + live_keys[: (len(live_keys) + 1) // 2]
+    east = [k for k, _ in reg[half:]] + live_keys[(len(live_keys) + 1) // 2 :]
+    users.upsert_group("guro-west", west, "demo: western half of Guro-gu and the first sample cameras")
+    users.upsert_group("guro-east", east, "demo: eastern half of Guro-gu and the other sample cameras")
+    lines = ["DEMO LOGINS (demo mode only; random passwords, new on every start):"]
+    for name, role, groups in (
+        ("admin", "admin", []),
+        ("operator", "operator", list(DEMO_GROUPS)),
+        ("viewer", "viewer", ["guro-west"]),
+    ):
+        password = secrets.token_urlsafe(9)
+        if users.get_user(name) is None:
+            users.add_user(name, password, role)
+        else:
+            users.update_user(name, role=role, password=password, disabled=False)
+        users.set_user_groups(name, groups)
+        lines.append(f"  {role:<9} {name:<9} password {password}   groups: {', '.join(groups) or 'all'}")
+    return lines
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from safecity.service import build_services, live_cameras_from_config
+
+    home = args.home.resolve()
+    settings = Settings(home=home, demo=True, database_url=f"sqlite:///{home / 'safecity.db'}")
+    _progress(f"demo data in {home}")
+    from safecity.store.db import connect
+
+    engine = connect(settings.db_url)
+    _progress("database migrated")
+    _import_registry(engine)
+    if not args.no_plans:
+        _demo_plans(engine)
+    config_path: Path | None = None if args.no_monitor else args.config
+    live_keys: list[str] = []
+    if config_path is not None:
+        if not config_path.is_file():
+            _progress(f"no monitoring config at {config_path}; console without live cameras")
+            config_path = None
+        else:
+            from safecity.monitor.config import load_monitor_config
+
+            live_keys = list(live_cameras_from_config(load_monitor_config(config_path)))
+    banner = _demo_users_and_groups(engine, live_keys)
+    engine.dispose()
+    if args.setup_only:
+        print("\n".join(banner))
+        return 0
+    _progress("starting services" + (f" and the monitoring runtime on {config_path}" if config_path else ""))
+    services = build_services(settings, config_path)
+    return _run_server(settings, services, args.host, args.port, banner)

@@ -1,0 +1,159 @@
+"""Request dependencies of the console API: services, the logged-in user, role and camera checks.
+
+Routes declare what they need through the ``Annotated`` aliases below (``ConsoleDep``,
+``SessionDep``, ``OperatorDep``, ``AdminDep``); every refusal (401/403) is written to the audit log
+before the error response goes out.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import Depends, HTTPException, Request, WebSocket
+
+from safecity.settings import Settings
+from safecity.store.audit import AuditLog
+from safecity.store.users import Role, Session, UserStore
+
+if TYPE_CHECKING:
+    from safecity.service import Services
+    from safecity.store.events import EventStore
+    from safecity.web.live import JpegCache, LiveHub
+
+__all__ = [
+    "COOKIE_NAME",
+    "AdminDep",
+    "Console",
+    "ConsoleDep",
+    "OperatorDep",
+    "SessionDep",
+    "audit_refusal",
+    "client_addr",
+    "console_of",
+    "require_camera",
+    "session_from_token",
+    "token_from",
+]
+
+COOKIE_NAME = "safecity_session"
+_RANK: dict[Role, int] = {"viewer": 0, "operator": 1, "admin": 2}
+
+
+@dataclass
+class Console:
+    """Everything the routes use, stored once on ``app.state.console``."""
+
+    settings: Settings
+    services: Services
+    users: UserStore
+    audit: AuditLog
+    hub: LiveHub
+    jpegs: JpegCache | None = None
+    clock: Callable[[], float] = time.time
+
+    @property
+    def events(self) -> EventStore:
+        return self.services.events
+
+
+def console_of(request: Request) -> Console:
+    console: Console = request.app.state.console
+    return console
+
+
+ConsoleDep = Annotated[Console, Depends(console_of)]
+
+
+def client_addr(conn: Request | WebSocket) -> str | None:
+    return conn.client.host if conn.client else None
+
+
+def token_from(conn: Request | WebSocket) -> str | None:
+    """Session token from ``Authorization: Bearer`` (scripts) or the session cookie (browser)."""
+    auth = conn.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip() or None
+    return conn.cookies.get(COOKIE_NAME) or None
+
+
+def session_from_token(console: Console, token: str | None) -> Session | None:
+    return console.users.resolve_session(token) if token else None
+
+
+def audit_refusal(
+    console: Console,
+    conn: Request | WebSocket,
+    *,
+    username: str | None,
+    status: int,
+    reason: str,
+) -> None:
+    """One audit row for a refused request (401 or 403)."""
+    console.audit.record(
+        "denied" if status == 403 else "unauthenticated",
+        username=username,
+        allowed=False,
+        target_type="path",
+        target_id=conn.url.path,
+        remote_addr=client_addr(conn),
+        detail=f"{status}: {reason}",
+    )
+
+
+def current_session(request: Request, console: ConsoleDep) -> Session:
+    token = token_from(request)
+    session = session_from_token(console, token)
+    if session is None:
+        reason = "no session" if token is None else "session unknown or expired"
+        audit_refusal(console, request, username=None, status=401, reason=reason)
+        raise HTTPException(
+            status_code=401,
+            detail=f"not logged in ({reason}); POST /api/auth/login with username and password",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return session
+
+
+SessionDep = Annotated[Session, Depends(current_session)]
+
+
+def _role_at_least(minimum: Role) -> Callable[[Request, Console, Session], Session]:
+    def check(request: Request, console: ConsoleDep, session: SessionDep) -> Session:
+        if _RANK[session.user.role] < _RANK[minimum]:
+            reason = f"needs role {minimum} or higher, user has {session.user.role}"
+            audit_refusal(console, request, username=session.user.username, status=403, reason=reason)
+            raise HTTPException(status_code=403, detail=f"forbidden: {reason}")
+        return session
+
+    return check
+
+
+OperatorDep = Annotated[Session, Depends(_role_at_least("operator"))]
+AdminDep = Annotated[Session, Depends(_role_at_least("admin"))]
+
+
+def require_camera(
+    console: Console,
+    conn: Request | WebSocket,
+    session: Session,
+    camera: str,
+    *,
+    action: str = "view_camera",
+) -> None:
+    """Raise 403 (and audit ``action`` as refused) unless the user's camera groups include ``camera``."""
+    allowed = console.users.cameras_of(session.user)
+    if allowed is not None and camera not in allowed:
+        reason = f"camera {camera!r} is outside the user's camera groups"
+        console.audit.record(
+            action,
+            username=session.user.username,
+            allowed=False,
+            target_type="camera",
+            target_id=camera,
+            remote_addr=client_addr(conn),
+            detail=f"403: {reason}",
+        )
+        raise HTTPException(status_code=403, detail=f"forbidden: {reason}")

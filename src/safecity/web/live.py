@@ -1,0 +1,280 @@
+"""Live side of the console: the event fan-out to WebSocket clients, wall JSON and MJPEG frames.
+
+:class:`LiveHub` is an :class:`~safecity.monitor.types.EventSink` registered with the monitoring
+runtime. ``publish`` is called from the runtime's threads and never blocks them: it records the
+event and hands the message to the event loop with ``call_soon_threadsafe``; each WebSocket client
+has a bounded queue, and a slow client loses its oldest messages instead of slowing anyone down.
+
+Live JPEGs are encoded from the newest frame the runtime holds, at most once per frame and camera
+however many browsers watch it, in a worker thread (never in the runtime's threads).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from safecity.monitor.types import Event, EventKind, MonitorService, WallLayout
+
+__all__ = [
+    "JpegCache",
+    "LiveHub",
+    "Subscriber",
+    "encode_jpeg",
+    "event_json",
+    "wall_json",
+]
+
+log = logging.getLogger(__name__)
+
+U8 = npt.NDArray[np.uint8]
+Polygon = Sequence[tuple[float, float]]
+_MAX_LIVE = 2000
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    """An Event as JSON for the live queue (times in the runtime's seconds)."""
+    return {
+        "uid": event.uid,
+        "type": event.type,
+        "camera": event.camera,
+        "start_s": event.start_s,
+        "last_s": event.last_s,
+        "end_s": event.end_s,
+        "severity": event.severity,
+        "zone": event.zone,
+        "object_class": event.object_class,
+        "direction": event.direction,
+        "count": event.count,
+        "track_ids": list(event.track_ids),
+        "box_frac": list(event.box_frac) if event.box_frac else None,
+        "live": event.live,
+    }
+
+
+@dataclass(eq=False)
+class Subscriber:
+    """One WebSocket client: its queue and the cameras it may see (None = all)."""
+
+    allowed: frozenset[str] | None
+    queue: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(maxsize=200))
+    dropped: int = 0
+
+    def offer(self, msg: dict[str, Any]) -> None:
+        """Queue ``msg``; when full, drop the oldest message (the client is too slow)."""
+        while True:
+            try:
+                self.queue.put_nowait(msg)
+                return
+            except asyncio.QueueFull:
+                try:
+                    self.queue.get_nowait()
+                    self.dropped += 1
+                except asyncio.QueueEmpty:  # pragma: no cover - another task emptied it
+                    pass
+
+    def sees(self, camera: str) -> bool:
+        return self.allowed is None or camera in self.allowed
+
+
+def wall_json(
+    layout: WallLayout,
+    live: Mapping[str, Event],
+    allowed: Collection[str] | None,
+    acked: Collection[str] = (),
+) -> dict[str, Any]:
+    """The wall for one user: only cameras in ``allowed`` (None = all), with the events behind each tile.
+
+    ``on_wall_s`` is how long the camera has been on the wall, from the runtime's own clock.
+    """
+    tiles = []
+    for tile in layout.tiles:
+        if allowed is not None and tile.camera not in allowed:
+            continue
+        events: list[dict[str, Any]] = []
+        for uid in tile.event_uids:
+            ev = live.get(uid)
+            if ev is None:
+                events.append({"uid": uid})
+                continue
+            events.append(
+                {
+                    "uid": uid,
+                    "type": ev.type,
+                    "zone": ev.zone,
+                    "count": ev.count,
+                    "severity": ev.severity,
+                    "age_s": round(max(0.0, (ev.end_s or layout.t_s) - ev.start_s), 1),
+                    "live": ev.live,
+                    "acknowledged": uid in acked,
+                }
+            )
+        tiles.append(
+            {
+                "camera": tile.camera,
+                "reason": tile.reason,
+                "severity": tile.severity,
+                "pinned": tile.pinned,
+                "score": round(tile.score, 3),
+                "since_s": tile.since_s,
+                "on_wall_s": round(max(0.0, layout.t_s - tile.since_s), 1),
+                "event_uids": list(tile.event_uids),
+                "events": events,
+                "mjpeg": f"/api/cameras/{tile.camera}/mjpeg",
+            }
+        )
+    return {"t_s": layout.t_s, "tiles": tiles}
+
+
+def encode_jpeg(bgr: U8, *, masks: Sequence[Polygon] = (), max_width: int = 640, quality: int = 75) -> bytes:
+    """Privacy-mask, downscale to ``max_width`` and JPEG-encode a BGR frame."""
+    import cv2
+
+    from safecity.media import apply_privacy_masks
+
+    img: Any = apply_privacy_masks(bgr, masks) if masks else bgr
+    h, w = img.shape[:2]
+    if w > max_width:
+        img = cv2.resize(img, (max_width, max(1, round(h * max_width / w))), interpolation=cv2.INTER_AREA)
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:  # pragma: no cover - cv2 fails only on invalid arrays
+        raise ValueError(f"cannot JPEG-encode a frame of shape {bgr.shape}")
+    return bytes(buf.tobytes())
+
+
+class JpegCache:
+    """Newest JPEG per camera, re-encoded only when the runtime has a new frame object."""
+
+    def __init__(self, monitor: MonitorService, masks: Mapping[str, Sequence[Polygon]]) -> None:
+        self._monitor = monitor
+        self._masks = masks
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[object, bytes]] = {}
+
+    def latest(self, camera: str) -> bytes | None:
+        """JPEG of the camera's newest frame (None before its first frame); call from a worker thread."""
+        frame = self._monitor.latest_frame(camera)
+        if frame is None:
+            return None
+        with self._lock:
+            hit = self._cache.get(camera)
+            if hit is not None and hit[0] is frame:
+                return hit[1]
+        jpg = encode_jpeg(frame, masks=self._masks.get(camera, ()))
+        with self._lock:
+            self._cache[camera] = (frame, jpg)
+        return jpg
+
+
+class LiveHub:
+    """Event sink for the runtime and fan-out to the console's WebSocket clients.
+
+    Args:
+        clock: wall-clock seconds (used for the event-to-wall latency it keeps).
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._subs: set[Subscriber] = set()
+        self._live: dict[str, Event] = {}
+        self._published_at: dict[str, float] = {}
+        self._on_wall: set[str] = set()
+        self._handled: dict[str, str] = {}
+        self.wall_latency_s: deque[float] = deque(maxlen=1000)
+        self.last_wall: WallLayout | None = None
+
+    def bind(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        self._loop = loop
+
+    # ------------------------------------------------------------ EventSink (runtime threads)
+    def publish(self, kind: EventKind, event: Event) -> None:
+        """Record the event and pass it to the event loop; never blocks the caller."""
+        with self._lock:
+            if kind == "end":
+                self._live.pop(event.uid, None)
+                self._published_at.pop(event.uid, None)
+                self._on_wall.discard(event.uid)
+            else:
+                self._live[event.uid] = event
+                self._published_at.setdefault(event.uid, self._clock())
+                while len(self._live) > _MAX_LIVE:
+                    old = next(iter(self._live))
+                    self._live.pop(old)
+                    self._published_at.pop(old, None)
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        msg = {"type": "event", "kind": kind, "event": event_json(event)}
+        with contextlib.suppress(RuntimeError):  # loop closed between the check and the call
+            loop.call_soon_threadsafe(self._fanout, msg, event.camera)
+
+    def note_state(self, uid: str, camera: str, state: str) -> None:
+        """An operator changed an event's state (called from request threads)."""
+        with self._lock:
+            self._handled[uid] = state
+            while len(self._handled) > _MAX_LIVE:
+                self._handled.pop(next(iter(self._handled)))
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        msg = {"type": "state", "uid": uid, "camera": camera, "state": state}
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(self._fanout, msg, camera)
+
+    def handled(self) -> frozenset[str]:
+        """Uids of events an operator acknowledged, escalated or closed (recently)."""
+        with self._lock:
+            return frozenset(self._handled)
+
+    def live_events(self) -> dict[str, Event]:
+        with self._lock:
+            return dict(self._live)
+
+    # ------------------------------------------------------------ event loop side
+    def subscribe(self, allowed: frozenset[str] | None) -> Subscriber:
+        sub = Subscriber(allowed)
+        self._subs.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        self._subs.discard(sub)
+
+    @property
+    def n_subscribers(self) -> int:
+        return len(self._subs)
+
+    def _fanout(self, msg: dict[str, Any], camera: str) -> None:
+        for sub in list(self._subs):
+            if sub.sees(camera):
+                sub.offer(msg)
+
+    def note_wall(self, layout: WallLayout) -> None:
+        """Remember the newest wall and the time from each event's publication to its first tile."""
+        now = self._clock()
+        with self._lock:
+            self.last_wall = layout
+            for tile in layout.tiles:
+                for uid in tile.event_uids:
+                    if uid in self._on_wall:
+                        continue
+                    self._on_wall.add(uid)
+                    t0 = self._published_at.get(uid)
+                    if t0 is not None:
+                        self.wall_latency_s.append(now - t0)
+
+    def push_wall(self, build: Callable[[Subscriber], dict[str, Any]]) -> None:
+        """Send each subscriber its own view of the wall (built by ``build``)."""
+        for sub in list(self._subs):
+            sub.offer({"type": "wall", "wall": build(sub)})

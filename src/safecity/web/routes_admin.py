@@ -1,0 +1,206 @@
+"""Admin routes (users, camera groups, audit log) and the plans read by every logged-in user."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+
+from safecity.errors import InputError
+from safecity.store.audit import AuditFilter
+from safecity.store.plans_read import get_plan, list_plans
+from safecity.store.users import CameraGroup, UserRecord
+from safecity.web.deps import AdminDep, ConsoleDep, SessionDep, client_addr
+from safecity.web.schemas import GroupBody, UserCreateBody, UserPatchBody
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["admin"])
+
+
+def _user_json(u: UserRecord) -> dict[str, Any]:
+    return {
+        "username": u.username,
+        "role": u.role,
+        "disabled": u.disabled,
+        "created_at": u.created_at.isoformat(),
+        "groups": list(u.groups),
+    }
+
+
+def _group_json(g: CameraGroup) -> dict[str, Any]:
+    return {"name": g.name, "description": g.description, "cameras": list(g.cameras)}
+
+
+def _bad_input(exc: InputError) -> HTTPException:
+    return HTTPException(status_code=400, detail=str(exc))
+
+
+@router.get("/api/users")
+def list_users(console: ConsoleDep, _: AdminDep) -> dict[str, Any]:
+    return {"users": [_user_json(u) for u in console.users.list_users()]}
+
+
+@router.post("/api/users", status_code=201)
+def create_user(
+    body: UserCreateBody, request: Request, console: ConsoleDep, admin: AdminDep
+) -> dict[str, Any]:
+    """Create a user (and put them in camera groups)."""
+    try:
+        if console.users.get_user(body.username) is not None:
+            raise HTTPException(status_code=409, detail=f"user {body.username!r} already exists")
+        console.users.add_user(body.username, body.password, body.role)
+        user = console.users.set_user_groups(body.username, body.groups)
+    except InputError as exc:
+        raise _bad_input(exc) from exc
+    console.audit.record(
+        "user_create",
+        username=admin.user.username,
+        allowed=True,
+        target_type="user",
+        target_id=body.username,
+        remote_addr=client_addr(request),
+        detail=f"role {body.role}, groups {', '.join(body.groups) or '-'}",
+    )
+    return _user_json(user)
+
+
+@router.patch("/api/users/{username}")
+def patch_user(
+    username: str, body: UserPatchBody, request: Request, console: ConsoleDep, admin: AdminDep
+) -> dict[str, Any]:
+    """Change role, password, disabled flag or groups; a new password or disabling ends sessions."""
+    if console.users.get_user(username) is None:
+        raise HTTPException(status_code=404, detail=f"no user named {username!r}")
+    try:
+        user = console.users.update_user(
+            username, role=body.role, password=body.password, disabled=body.disabled
+        )
+        if body.groups is not None:
+            user = console.users.set_user_groups(username, body.groups)
+    except InputError as exc:
+        raise _bad_input(exc) from exc
+    changed = sorted(k for k, v in body.model_dump().items() if v is not None)
+    console.audit.record(
+        "user_update",
+        username=admin.user.username,
+        allowed=True,
+        target_type="user",
+        target_id=username,
+        remote_addr=client_addr(request),
+        detail=f"changed {', '.join(changed) or 'nothing'}",
+    )
+    return _user_json(user)
+
+
+@router.delete("/api/users/{username}")
+def delete_user(username: str, request: Request, console: ConsoleDep, admin: AdminDep) -> dict[str, bool]:
+    if username == admin.user.username:
+        raise HTTPException(status_code=400, detail="you cannot delete your own account; ask another admin")
+    if console.users.get_user(username) is None:
+        raise HTTPException(status_code=404, detail=f"no user named {username!r}")
+    console.users.delete_user(username)
+    console.audit.record(
+        "user_delete",
+        username=admin.user.username,
+        allowed=True,
+        target_type="user",
+        target_id=username,
+        remote_addr=client_addr(request),
+    )
+    return {"deleted": True}
+
+
+@router.get("/api/groups")
+def list_groups(console: ConsoleDep, session: SessionDep) -> dict[str, Any]:
+    """Camera groups: all of them for admins, the user's own for others."""
+    groups = console.users.list_groups()
+    if session.user.role != "admin":
+        groups = [g for g in groups if g.name in session.user.groups]
+    return {"groups": [_group_json(g) for g in groups]}
+
+
+@router.put("/api/groups/{name}")
+def put_group(
+    name: str, body: GroupBody, request: Request, console: ConsoleDep, admin: AdminDep
+) -> dict[str, Any]:
+    """Create a camera group or replace its cameras and description."""
+    try:
+        group = console.users.upsert_group(name, body.cameras, body.description)
+    except InputError as exc:
+        raise _bad_input(exc) from exc
+    console.audit.record(
+        "group_update",
+        username=admin.user.username,
+        allowed=True,
+        target_type="group",
+        target_id=name,
+        remote_addr=client_addr(request),
+        detail=f"{len(group.cameras)} cameras",
+    )
+    return _group_json(group)
+
+
+@router.delete("/api/groups/{name}")
+def delete_group(name: str, request: Request, console: ConsoleDep, admin: AdminDep) -> dict[str, bool]:
+    if not console.users.delete_group(name):
+        raise HTTPException(status_code=404, detail=f"no camera group named {name!r}")
+    console.audit.record(
+        "group_delete",
+        username=admin.user.username,
+        allowed=True,
+        target_type="group",
+        target_id=name,
+        remote_addr=client_addr(request),
+    )
+    return {"deleted": True}
+
+
+@router.get("/api/audit")
+def audit(
+    console: ConsoleDep,
+    _: AdminDep,
+    username: Annotated[str | None, Query(max_length=64)] = None,
+    action: Annotated[str | None, Query(max_length=48, description="e.g. login, view_camera, ack")] = None,
+    target_type: Annotated[str | None, Query(max_length=32)] = None,
+    target_id: Annotated[str | None, Query(max_length=128)] = None,
+    allowed: Annotated[bool | None, Query()] = None,
+    since: Annotated[datetime | None, Query(description="ISO 8601")] = None,
+    until: Annotated[datetime | None, Query(description="ISO 8601")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """The audit log, newest first, filtered (admins only)."""
+    f = AuditFilter(username, action, target_type, target_id, allowed, since, until, limit, offset)
+    rows = console.audit.query(f)
+    entries = [{**asdict(e), "at": e.at.isoformat()} for e in rows]
+    return {"total": console.audit.count(f), "entries": entries}
+
+
+@router.get("/api/plans")
+def plans(
+    console: ConsoleDep,
+    _: SessionDep,
+    kind: Annotated[str | None, Query(pattern="^(sites|replace)$")] = None,
+) -> dict[str, Any]:
+    """Saved site-selection and replacement plans with their cost summaries (no items)."""
+    out = []
+    for p in list_plans(console.services.engine, kind=kind):
+        d = asdict(p)
+        d["created_at"] = p.created_at.isoformat()
+        d.pop("items")
+        out.append(d)
+    return {"plans": out}
+
+
+@router.get("/api/plans/{plan_id}")
+def plan(plan_id: int, console: ConsoleDep, _: SessionDep) -> dict[str, Any]:
+    """One plan with its ranked items (position, type, cameras, cost, priority)."""
+    p = get_plan(console.services.engine, plan_id)
+    if p is None:
+        raise HTTPException(status_code=404, detail=f"no plan with id {plan_id}")
+    d = asdict(p)
+    d["created_at"] = p.created_at.isoformat()
+    return d

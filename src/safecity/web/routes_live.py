@@ -1,0 +1,289 @@
+"""Live routes: the wall, the ``/ws/live`` WebSocket, cameras with health, MJPEG tiles, map layers.
+
+MJPEG generators take the newest JPEG of the camera (encoded at most once per frame for all
+viewers, in a worker thread) and sleep between parts; a slow browser only delays its own stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response, StreamingResponse
+from sqlalchemy import func, select
+
+from safecity.store.schema import camera_health, cameras, events
+from safecity.store.users import Session, to_utc
+from safecity.web.deps import (
+    Console,
+    ConsoleDep,
+    SessionDep,
+    audit_refusal,
+    client_addr,
+    require_camera,
+    session_from_token,
+    token_from,
+)
+from safecity.web.live import wall_json
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["live"])
+_BOUNDARY = "frame"
+_RECHECK_SESSION_S = 30.0
+
+
+def _empty_wall() -> dict[str, Any]:
+    return {"t_s": 0.0, "tiles": [], "monitor": False}
+
+
+def _user_wall(console: Console, allowed: frozenset[str] | None) -> dict[str, Any]:
+    monitor = console.services.monitor
+    if monitor is None:
+        return _empty_wall()
+    out = wall_json(monitor.wall(), console.hub.live_events(), allowed, console.hub.handled())
+    out["monitor"] = True
+    return out
+
+
+@router.get("/api/wall")
+def wall(console: ConsoleDep, session: SessionDep) -> dict[str, Any]:
+    """The video wall for this user: tiles (camera, reason, severity, pinned, events) in order."""
+    return _user_wall(console, console.users.cameras_of(session.user))
+
+
+def _last_events(console: Console) -> dict[str, dict[str, Any]]:
+    latest = (
+        select(events.c.camera_key, func.max(events.c.start_at).label("at"))
+        .group_by(events.c.camera_key)
+        .subquery()
+    )
+    stmt = select(events.c.camera_key, events.c.type, events.c.start_at, events.c.uid, events.c.state).join(
+        latest, (latest.c.camera_key == events.c.camera_key) & (latest.c.at == events.c.start_at)
+    )
+    with console.services.engine.connect() as c:
+        rows = c.execute(stmt).all()
+    return {
+        str(k): {"type": t, "at": to_utc(at).isoformat(), "uid": uid, "state": st}
+        for k, t, at, uid, st in rows
+    }
+
+
+@router.get("/api/cameras")
+def list_cameras(
+    console: ConsoleDep,
+    session: SessionDep,
+    registry: Annotated[bool, Query(description="include registry cameras (not monitored)")] = True,
+) -> dict[str, Any]:
+    """Monitored and registry cameras the user may see, with health, last event and groups."""
+    allowed = console.users.cameras_of(session.user)
+    groups_of: dict[str, list[str]] = {}
+    for g in console.users.list_groups():
+        for key in g.cameras:
+            groups_of.setdefault(key, []).append(g.name)
+    monitor = console.services.monitor
+    live_health = monitor.health() if monitor is not None else {}
+    live_keys = monitor.cameras() if monitor is not None else []
+    with console.services.engine.connect() as c:
+        stored_health = {str(r.camera_key): (r.state, r.since) for r in c.execute(select(camera_health))}
+        reg_rows = c.execute(select(cameras)).mappings().all() if registry else []
+    last = _last_events(console)
+    out: list[dict[str, Any]] = []
+    for key in live_keys:
+        if allowed is not None and key not in allowed:
+            continue
+        meta = console.services.live_cameras.get(key)
+        out.append(
+            {
+                "key": key,
+                "name": meta.name if meta else key,
+                "live": True,
+                "health": live_health.get(key) or stored_health.get(key, ("unknown", None))[0],
+                "lat": meta.lat if meta else None,
+                "lon": meta.lon if meta else None,
+                "groups": groups_of.get(key, []),
+                "last_event": last.get(key),
+                "mjpeg": f"/api/cameras/{key}/mjpeg",
+            }
+        )
+    seen = set(live_keys)
+    for r in reg_rows:
+        key = str(r["camera_key"])
+        if key in seen or (allowed is not None and key not in allowed):
+            continue
+        out.append(
+            {
+                "key": key,
+                "name": r["name"] or r["purpose"] or key,
+                "live": False,
+                "health": stored_health.get(key, ("unknown", None))[0],
+                "lat": r["lat"],
+                "lon": r["lon"],
+                "purpose": r["purpose"],
+                "count": r["count"],
+                "district": r["district"],
+                "groups": groups_of.get(key, []),
+                "last_event": last.get(key),
+            }
+        )
+    return {"cameras": out, "monitor": monitor is not None}
+
+
+def _require_live(console: Console, key: str) -> None:
+    monitor = console.services.monitor
+    if monitor is None or key not in monitor.cameras():
+        raise HTTPException(status_code=404, detail=f"camera {key!r} is not monitored live by this console")
+
+
+def _allow_view(console: Console, request: Request, session: Session, key: str, action: str) -> None:
+    require_camera(console, request, session, key, action=action)
+    _require_live(console, key)
+    console.audit.record(
+        action,
+        username=session.user.username,
+        allowed=True,
+        target_type="camera",
+        target_id=key,
+        remote_addr=client_addr(request),
+    )
+
+
+@router.get("/api/cameras/{key}/mjpeg")
+async def mjpeg(
+    key: str,
+    request: Request,
+    console: ConsoleDep,
+    session: SessionDep,
+    fps: Annotated[float, Query(ge=0.2, le=10, description="parts per second at most")] = 3.0,
+    frames: Annotated[int | None, Query(ge=1, description="stop after this many frames (scripts)")] = None,
+) -> StreamingResponse:
+    """Live MJPEG stream (``multipart/x-mixed-replace``) of a camera: privacy-masked, downscaled."""
+    await run_in_threadpool(_allow_view, console, request, session, key, "view_camera")
+    cache = console.jpegs
+    assert cache is not None  # _allow_view checked that a monitor runs
+
+    async def parts() -> AsyncIterator[bytes]:
+        last: bytes | None = None
+        sent = 0
+        while frames is None or sent < frames:
+            jpg = await asyncio.to_thread(cache.latest, key)
+            if jpg is not None and jpg is not last:
+                last = jpg
+                sent += 1
+                head = f"--{_BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpg)}\r\n\r\n"
+                yield head.encode("ascii") + jpg + b"\r\n"
+            if frames is None or sent < frames:
+                await asyncio.sleep(1.0 / fps)
+
+    return StreamingResponse(
+        parts(),
+        media_type=f"multipart/x-mixed-replace; boundary={_BOUNDARY}",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.get("/api/cameras/{key}/frame.jpg")
+async def frame_jpeg(key: str, request: Request, console: ConsoleDep, session: SessionDep) -> Response:
+    """The camera's newest frame as one JPEG (privacy-masked); 503 before its first frame."""
+    await run_in_threadpool(_allow_view, console, request, session, key, "view_camera")
+    assert console.jpegs is not None
+    jpg = await asyncio.to_thread(console.jpegs.latest, key)
+    if jpg is None:
+        raise HTTPException(status_code=503, detail=f"camera {key!r} has no frame yet; try again shortly")
+    return Response(jpg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+
+
+@lru_cache(maxsize=4)
+def _boundaries(seoul_dir: Path, district: str) -> dict[str, Any]:
+    gu = json.loads((seoul_dir / "boundaries" / "seoul_municipalities_geo.json").read_text("utf-8"))
+    dong = json.loads(
+        (seoul_dir / "boundaries" / "seoul_submunicipalities_geo_simple.json").read_text("utf-8")
+    )
+    want = district.lower().removesuffix("-gu")
+    feats = [
+        f
+        for f in gu["features"]
+        if f["properties"].get("name") == district
+        or str(f["properties"].get("name_eng", "")).lower().removesuffix("-gu") == want
+    ]
+    if not feats:
+        names = sorted(str(f["properties"].get("name_eng")) for f in gu["features"])
+        raise HTTPException(
+            status_code=404, detail=f"unknown district {district!r}; known: {', '.join(names)}"
+        )
+    code = str(feats[0]["properties"]["code"])
+    out = [{**f, "properties": {**f["properties"], "level": "gu"}} for f in feats]
+    out += [
+        {**f, "properties": {**f["properties"], "level": "dong"}}
+        for f in dong["features"]
+        if str(f["properties"].get("code", "")).startswith(code)
+    ]
+    return {"type": "FeatureCollection", "features": out}
+
+
+@router.get("/api/map/boundaries")
+def boundaries(
+    session: SessionDep,
+    district: Annotated[str, Query(max_length=64, description="gu name, Korean or English")] = "guro",
+) -> dict[str, Any]:
+    """GeoJSON of the district (``level: gu``) and its dong boundaries (``level: dong``)."""
+    from safecity.paths import seoul_data_dir
+
+    return _boundaries(seoul_data_dir(), district)
+
+
+async def _ws_session(console: Console, ws: WebSocket) -> Session | None:
+    token = token_from(ws) or ws.query_params.get("token")
+    return await run_in_threadpool(session_from_token, console, token)
+
+
+@router.websocket("/ws/live")
+async def live(ws: WebSocket) -> None:
+    """Pushes ``{"type": "wall"}`` when the wall changes, ``{"type": "event"}`` for event messages
+    and ``{"type": "state"}`` when an operator handles an event (only the user's cameras)."""
+    console: Console = ws.app.state.console
+    session = await _ws_session(console, ws)
+    await ws.accept()
+    if session is None:
+        await run_in_threadpool(audit_refusal, console, ws, username=None, status=401, reason="no session")
+        await ws.close(code=4401, reason="not logged in")
+        return
+    allowed = await run_in_threadpool(console.users.cameras_of, session.user)
+    sub = console.hub.subscribe(allowed)
+    try:
+        initial = await run_in_threadpool(_user_wall, console, allowed)
+        await ws.send_json({"type": "hello", "user": session.user.username, "role": session.user.role})
+        await ws.send_json({"type": "wall", "wall": initial})
+        receiver = asyncio.create_task(_drain(ws))
+        while not receiver.done():
+            try:
+                msg = await asyncio.wait_for(sub.queue.get(), timeout=_RECHECK_SESSION_S)
+            except TimeoutError:
+                if await _ws_session(console, ws) is None:
+                    await ws.close(code=4401, reason="session expired")
+                    break
+                continue
+            await ws.send_text(json.dumps(msg, default=str))
+        receiver.cancel()
+        with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
+            await receiver
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        console.hub.unsubscribe(sub)
+
+
+async def _drain(ws: WebSocket) -> None:
+    """Read (and ignore) client messages until it disconnects."""
+    with contextlib.suppress(WebSocketDisconnect):
+        while True:
+            msg = await ws.receive()
+            if msg["type"] == "websocket.disconnect":
+                return

@@ -1,0 +1,60 @@
+// Cameras and map: registry + monitored cameras on the district map, health, last event, groups.
+/* global L */
+import { api, fmtTime, h, healthBadge, initPage, TYPE_KO } from "./api.js";
+import { districtMap } from "./map.js";
+
+await initPage("cameras");
+const main = document.getElementById("main");
+const list = h("tbody", { id: "camera-rows" });
+const groupsEl = h("div", { id: "groups" });
+const search = h("input", { placeholder: "filter cameras", id: "cam-filter" });
+const onlyLive = h("input", { type: "checkbox", id: "only-live", checked: true });
+main.append(h("div", { class: "map-layout" },
+  h("div", { id: "map", class: "map" }),
+  h("div", { class: "side" },
+    h("div", { class: "panel" }, h("h2", {}, "Legend"), h("div", { class: "legend" },
+      h("span", {}, h("i", { style: "background:#3fb950" }), "live online"),
+      h("span", {}, h("i", { style: "background:#f85149" }), "offline"),
+      h("span", {}, h("i", { style: "background:#d29922" }), "frozen / covered / blurred"),
+      h("span", {}, h("i", { style: "background:#6e7f96" }), "registry camera"))),
+    h("div", { class: "panel" }, h("h2", {}, "Camera groups"), groupsEl),
+    h("div", { class: "panel" }, h("div", { class: "row" }, search, h("label", { style: "flex-direction:row;align-items:center" }, onlyLive, " live only")),
+      h("table", {}, h("thead", {}, h("tr", {}, ["Camera", "Health", "Last event", "Groups"].map((c) => h("th", {}, c)))), list)))));
+
+const COLOR = { online: "#3fb950", offline: "#f85149", frozen: "#d29922", covered: "#d29922", blurred: "#d29922", moved: "#d29922" };
+const map = await districtMap("map");
+const [cams, groups] = await Promise.all([api("/api/cameras"), api("/api/groups")]);
+const markers = new Map();
+for (const c of cams.cameras) {
+  if (c.lat == null || c.lon == null) continue;
+  const color = c.live ? (COLOR[c.health] || "#58a6ff") : "#6e7f96";
+  const m = L.circleMarker([c.lat, c.lon], { radius: c.live ? 8 : 3, color: c.live ? "#fff" : color, weight: c.live ? 2 : 0,
+    fillColor: color, fillOpacity: c.live ? 1 : 0.7 }).addTo(map);
+  const popup = h("div", {}, h("b", {}, c.name), h("br"), `key ${c.key}`, h("br"), "health ", healthBadge(c.health),
+    c.purpose ? h("div", {}, `purpose: ${c.purpose}, ${c.count} camera(s)`) : null,
+    c.last_event ? h("div", {}, `last event: ${TYPE_KO[c.last_event.type] || c.last_event.type} ${fmtTime(c.last_event.at)}`) : null,
+    c.live ? h("img", { src: `/api/cameras/${encodeURIComponent(c.key)}/frame.jpg`, style: "width:220px;margin-top:6px" }) : null);
+  m.bindPopup(popup);
+  markers.set(c.key, m);
+}
+function renderList() {
+  const term = search.value.trim().toLowerCase();
+  const rows = cams.cameras.filter((c) => (!onlyLive.checked || c.live)
+    && (!term || `${c.key} ${c.name}`.toLowerCase().includes(term))).slice(0, 300);
+  list.replaceChildren(...rows.map((c) => {
+    const tr = h("tr", { class: "clickable", dataset: { camera: c.key } },
+      h("td", {}, h("div", {}, c.name), h("div", { class: "muted" }, c.key)), h("td", {}, healthBadge(c.health)),
+      h("td", {}, c.last_event ? h("a", { href: `/events?uid=${encodeURIComponent(c.last_event.uid)}` },
+        `${TYPE_KO[c.last_event.type] || c.last_event.type} · ${fmtTime(c.last_event.at)}`) : "–"),
+      h("td", {}, (c.groups || []).join(", ") || "–"));
+    tr.addEventListener("click", () => { const m = markers.get(c.key); if (m) { map.setView(m.getLatLng(), 15); m.openPopup(); } });
+    return tr;
+  }));
+  if (!rows.length) list.append(h("tr", {}, h("td", { colspan: 4, class: "muted" }, "No cameras in your groups.")));
+}
+search.addEventListener("input", renderList);
+onlyLive.addEventListener("change", renderList);
+renderList();
+groupsEl.replaceChildren(...(groups.groups.length ? groups.groups.map((g) =>
+  h("div", {}, h("b", {}, g.name), ` · ${g.cameras.length} camera(s)`, g.description ? h("div", { class: "muted" }, g.description) : null))
+  : [h("div", { class: "muted" }, "No groups.")]));

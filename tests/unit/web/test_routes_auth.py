@@ -1,0 +1,118 @@
+"""Login, sessions (cookie and bearer), expiry, logout, and the audit rows they leave."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.web.conftest import PASSWORDS, Env
+
+
+def test_login_ok_sets_strict_httponly_cookie_and_audits(env: Env) -> None:
+    r = env.client.post("/api/auth/login", json={"username": "operator", "password": PASSWORDS["operator"]})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["role"] == "operator" and body["groups"] == ["east", "west"]
+    cookie = r.headers["set-cookie"].lower()
+    assert "safecity_session=" in cookie and "httponly" in cookie and "samesite=strict" in cookie
+    assert env.client.get("/api/auth/me").json()["username"] == "operator"  # cookie works
+    rows = env.audit(action="login", username="operator")
+    assert rows[0]["allowed"] is True and rows[0]["remote_addr"] == "10.1.2.3"
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [
+        ("operator", "wrong-password"),  # known user, wrong password
+        ("nobody", "whatever-1234"),  # unknown user: same answer, no hint which part was wrong
+    ],
+)
+def test_login_wrong_is_401_and_audited(env: Env, username: str, password: str) -> None:
+    r = env.client.post("/api/auth/login", json={"username": username, "password": password})
+    assert r.status_code == 401
+    assert "wrong user name or password" in r.json()["detail"]
+    rows = env.audit(action="login", username=username, allowed="false")
+    assert len(rows) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"password": "x"}, "body.username"),  # missing user name
+        ({"username": "a", "password": ""}, "body.password"),  # empty password
+        ({"username": "a", "password": "x", "extra": 1}, "body.extra"),  # unknown field
+        ({"username": 5, "password": "x"}, "body.username"),  # wrong type
+    ],
+)
+def test_login_malformed_is_422_naming_the_field(env: Env, body: dict[str, object], field: str) -> None:
+    r = env.client.post("/api/auth/login", json=body)
+    assert r.status_code == 422
+    assert field in r.json()["message"]
+
+
+def test_no_session_is_401_and_audited(env: Env) -> None:
+    r = env.client.get("/api/wall")
+    assert r.status_code == 401
+    assert r.headers["www-authenticate"] == "Bearer"
+    rows = env.audit(action="unauthenticated", target_id="/api/wall")
+    assert rows and rows[0]["allowed"] is False
+
+
+def test_bearer_token_works_without_cookie(env: Env) -> None:
+    token = env.login("viewer")
+    env.client.cookies.clear()
+    r = env.client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200 and r.json()["username"] == "viewer"
+    assert env.client.get("/api/auth/me", headers={"Authorization": "Bearer not-a-token"}).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("advance_s", "status"),
+    [
+        (60.0, 200),  # a minute later: still valid
+        (8 * 3600 - 1, 200),  # just inside the default 8 h lifetime
+        (8 * 3600 + 1, 401),  # just past it: expired
+    ],
+)
+def test_session_expires_after_ttl(env: Env, advance_s: float, status: int) -> None:
+    token = env.login("operator")
+    env.clock.t += advance_s
+    r = env.client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == status
+
+
+def test_logout_ends_the_session(env: Env) -> None:
+    token = env.login("admin")
+    h = {"Authorization": f"Bearer {token}"}
+    r = env.client.post("/api/auth/logout", headers=h)
+    assert r.status_code == 200 and r.json() == {"logged_out": True}
+    assert env.client.get("/api/auth/me", headers=h).status_code == 401
+
+
+def test_disabled_user_cannot_log_in_and_loses_sessions(env: Env) -> None:
+    token = env.login("viewer")
+    r = env.client.patch("/api/users/viewer", json={"disabled": True}, headers=env.bearer("admin"))
+    assert r.status_code == 200
+    assert env.client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    r = env.client.post("/api/auth/login", json={"username": "viewer", "password": PASSWORDS["viewer"]})
+    assert r.status_code == 401
+
+
+def test_placeholder_secret_refused_outside_demo(env: Env) -> None:
+    from safecity.errors import ConfigError
+    from safecity.settings import Settings
+    from safecity.web.app import create_app
+
+    with pytest.raises(ConfigError, match="SAFECITY_SECRET_KEY"):
+        create_app(Settings(secret_key="changeme"), env.services)
+    create_app(Settings(secret_key="changeme", demo=True), env.services)  # demo mode allows it
+
+
+def test_pages_and_openapi_are_served(env: Env) -> None:
+    for page in ("login", "wall", "events", "cameras", "plans", "audit", "admin"):
+        r = env.client.get(f"/{page}")
+        assert r.status_code == 200
+        assert ("<main" in r.text) != ("login-form" in r.text)
+        assert "default-src 'self'" in r.headers["content-security-policy"]
+    paths = env.client.get("/openapi.json").json()["paths"]
+    assert {"/api/wall", "/api/events", "/api/events/{uid}/ack", "/api/audit"} <= set(paths)
+    assert env.client.get("/static/vendor/leaflet/leaflet.js").status_code == 200
