@@ -46,6 +46,8 @@ __all__ = [
     "enforce_retention",
     "media_paths",
     "safe_name",
+    "write_clip",
+    "write_jpeg",
 ]
 
 log = logging.getLogger(__name__)
@@ -117,8 +119,8 @@ def apply_privacy_masks(bgr: U8, polygons_frac: Sequence[Polygon]) -> U8:
     import cv2
 
     h, w = bgr.shape[:2]
-    pts = [_polygon_px(p, w, h) for p in polygons_frac]
-    cv2.fillPoly(out, pts, (0, 0, 0))
+    for poly in polygons_frac:  # one call per polygon: overlapping polygons in one call cancel out
+        cv2.fillPoly(out, [_polygon_px(poly, w, h)], (0, 0, 0))
     return out
 
 
