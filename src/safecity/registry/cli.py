@@ -276,6 +276,9 @@ def format_stats(s: RegistryStats) -> str:
     ]
     if unknown_mp:
         lines.append("cameras with unknown resolution: " + ", ".join(unknown_mp))
+    no_view = [f"{d.district} {d.view_unknown}" for d in s.districts if d.view_unknown]
+    if no_view:
+        lines.append("cameras without view text (counted as fixed, type unknown): " + ", ".join(no_view))
     return "\n".join(lines)
 
 

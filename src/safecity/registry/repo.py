@@ -101,6 +101,7 @@ class DistrictStats:
     sites: int
     purposes: dict[str, int]  # cameras per purpose
     ptz_cameras: int
+    view_unknown: int  # cameras whose view text is empty (counted as fixed; their type is unknown)
     age_bins: dict[str, int]  # cameras per age bin (AGE_BINS keys and "unknown")
     megapixels_known: int  # cameras with a known resolution
     under_2mp: int  # cameras under 2 MP
@@ -386,7 +387,7 @@ def _age_bin(installed_ym: str | None, as_of_months: int) -> str:
 
 
 def _district_stats(name: str, rows: Iterable[dict[str, Any]], as_of_months: int) -> DistrictStats:
-    records = cams = ptz = mp_known = under = past = 0
+    records = cams = ptz = view_unknown = mp_known = under = past = 0
     site_set: set[int] = set()
     purposes: dict[str, int] = {}
     bins = dict.fromkeys((*AGE_BINS, "unknown"), 0)
@@ -399,6 +400,7 @@ def _district_stats(name: str, rows: Iterable[dict[str, Any]], as_of_months: int
         p = m["purpose"] or "(none)"
         purposes[p] = purposes.get(p, 0) + n
         ptz += n if m["ptz"] else 0
+        view_unknown += 0 if (m["view_text"] or "").strip() else n
         if m["megapixels"] is not None:
             mp_known += n
             under += n if m["megapixels"] < 2.0 else 0
@@ -416,6 +418,7 @@ def _district_stats(name: str, rows: Iterable[dict[str, Any]], as_of_months: int
         sites=len(site_set),
         purposes=dict(sorted(purposes.items(), key=lambda kv: (-kv[1], kv[0]))),
         ptz_cameras=ptz,
+        view_unknown=view_unknown,
         age_bins=bins,
         megapixels_known=mp_known,
         under_2mp=under,

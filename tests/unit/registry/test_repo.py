@@ -124,6 +124,7 @@ def test_stats_match_an_independent_computation(engine: Engine, tmp_path: Path) 
     assert (d.district, d.records, d.cameras, d.sites) == ("구로구", 4, 10, 2)
     assert d.purposes == {"생활방범": 6, "교통단속": 4}
     assert d.ptz_cameras == 1 + 3  # rows 2 and 3 use the default 360도 view text
+    assert d.view_unknown == 4  # row 4 has no view text
     assert d.age_bins == {"<3": 3, "3-5": 0, "5-7": 0, "7-10": 1, ">=10": 2, "unknown": 4}
     assert (d.megapixels_known, d.under_2mp) == (6, 5)
     assert d.under_2mp_share == pytest.approx(5 / 6)
