@@ -203,3 +203,11 @@ def test_enforce_retention_removes_empty_camera_folders(tmp_path: Path) -> None:
     assert not (tmp_path / "cam1").exists()
     with pytest.raises(InputError, match="max_days"):
         enforce_retention(tmp_path, 0, 1)
+
+
+def test_doctests() -> None:
+    import doctest
+
+    import safecity.media
+
+    assert doctest.testmod(safecity.media).failed == 0

@@ -69,3 +69,11 @@ def test_pending_is_exactly_the_unacked_suffix(values: list[int], per_segment: i
             s.ack(a)
             acked = max(acked, min(a, len(values)))
         assert [rec["v"] for _, rec in Spool(Path(d)).pending()] == values[acked:]
+
+
+def test_doctests() -> None:
+    import doctest
+
+    import safecity.store.spool
+
+    assert doctest.testmod(safecity.store.spool).failed == 0
