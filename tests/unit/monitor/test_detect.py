@@ -126,7 +126,9 @@ def test_detectors_find_cars_in_intel_frames(
     assert ((dets.xyxy_px >= 0) & (dets.xyxy_px <= [w, h, w, h])).all()
 
 
-def test_detect_batch_returns_one_result_per_image(nanodet: NanoDetDetector, ssd: SsdMobileNetDetector) -> None:
+def test_detect_batch_returns_one_result_per_image(
+    nanodet: NanoDetDetector, ssd: SsdMobileNetDetector
+) -> None:
     car = cv2.imread(str(IMAGES / "intel-pbc-car-t1.8s.jpg"))
     blank = np.zeros((200, 300, 3), np.uint8)
     for det in (nanodet, ssd):
@@ -202,7 +204,9 @@ def test_load_detector_builds_bundled_models() -> None:
 # --- decoding (synthetic outputs) --------------------------------------------------------------
 
 
-def _nanodet_outputs(cell: int, stride: int, cls: int, score: float, dist_bins: tuple[int, ...]) -> list[np.ndarray]:
+def _nanodet_outputs(
+    cell: int, stride: int, cls: int, score: float, dist_bins: tuple[int, ...]
+) -> list[np.ndarray]:
     outs = []
     for s in (8, 16, 32):
         g = 416 // s
@@ -308,7 +312,11 @@ def test_nms_is_class_wise(
     ("boxes_frac", "frame_wh", "expected"),
     [
         ([], (1920, 1080), [[0, 0, 1920, 1080]]),  # nothing given: whole frame
-        ([[0.5, 0.5, 0.52, 0.55]], (1920, 1080), [[771, 359, 1187, 775]]),  # small person: 416 square around it
+        (
+            [[0.5, 0.5, 0.52, 0.55]],
+            (1920, 1080),
+            [[771, 359, 1187, 775]],
+        ),  # small person: 416 square around it
         ([[0.0, 0.0, 0.02, 0.05]], (1920, 1080), [[0, 0, 416, 416]]),  # corner: shifted inside the frame
         ([[0.1, 0.1, 0.12, 0.15], [0.8, 0.7, 0.82, 0.75]], (1920, 1080), None),  # two far apart: two crops
         ([[0.1, 0.1, 0.9, 0.9]], (1920, 1080), [[0, 0, 1920, 1080]]),  # most of the frame: whole frame
