@@ -8,6 +8,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pyproj import Transformer
 
 from safecity.errors import InputError
@@ -201,3 +203,21 @@ def test_guro_file_matches_an_independent_count() -> None:
     assert sum(r.count for r in recs if r.megapixels is not None and r.megapixels < 2) == under_2mp
     assert {r.district for r in recs} == {"구로구"}
     assert len({r.camera_key for r in recs}) == len(raw)
+
+
+_POOL = [
+    good_row(),
+    good_row(),  # exact duplicate of the first
+    good_row(object="어린이보호", fixel="41"),
+    good_row(num="5"),  # same identity as the first two, other count
+    good_row(lat="37.4954", lng="126.8875", install_day="2015-03"),
+    good_row(see="", install_day=""),
+]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.permutations(_POOL))
+def test_camera_key_set_does_not_depend_on_row_order(rows: list[dict[str, str]]) -> None:
+    expected = {r.camera_key for r in parse_rows(csv_text(_POOL), today=TODAY).records}
+    got = parse_rows(csv_text(rows), today=TODAY).records
+    assert {r.camera_key for r in got} == expected and len(got) == len(_POOL)
