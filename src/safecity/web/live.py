@@ -114,7 +114,7 @@ def wall_json(
                     "zone": ev.zone,
                     "count": ev.count,
                     "severity": ev.severity,
-                    "age_s": round(max(0.0, (ev.end_s or layout.t_s) - ev.start_s), 1),
+                    "age_s": round(max(0.0, (ev.end_s or ev.last_s) - ev.start_s), 1),
                     "live": ev.live,
                     "acknowledged": uid in acked,
                 }

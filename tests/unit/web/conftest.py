@@ -6,6 +6,7 @@ API (auth, scoping, audit, payloads), not the runtime; the e2e test runs the rea
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -125,9 +126,19 @@ class Env:
         return list(r.json()["entries"])
 
 
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied by each test (migrating once keeps the suite fast)."""
+    path = tmp_path_factory.mktemp("template") / "safecity.db"
+    connect(f"sqlite:///{path}").dispose()
+    return path
+
+
 @pytest.fixture
-def env(tmp_path: Path, sqlite_url: str) -> Iterator[Env]:
-    engine = connect(sqlite_url)
+def env(tmp_path: Path, migrated_db: Path) -> Iterator[Env]:
+    db = tmp_path / "safecity.db"
+    shutil.copyfile(migrated_db, db)
+    engine = connect(f"sqlite:///{db}")
     media_root = tmp_path / "media"
     events = EventStore(engine, spool_dir=tmp_path / "spool", media_root=media_root)
     monitor = FakeMonitor([WEST, EAST])

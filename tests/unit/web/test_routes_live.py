@@ -1,0 +1,124 @@
+"""Wall JSON, /ws/live pushes, MJPEG tiles and single frames, cameras with health, map boundaries."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from starlette.websockets import WebSocketDisconnect
+
+from safecity.monitor.types import WallLayout, WallTile
+from tests.unit.web.conftest import EAST, WEST, Env, make_event
+
+
+def _layout() -> WallLayout:
+    return WallLayout(
+        120.0,
+        (
+            WallTile(WEST, 3.0, "intrusion in zone 'gate', 2 persons, 14 s", 4, True, 100.0, ("ev-w",)),
+            WallTile(EAST, 1.0, "camera covered, 30 s", 3, False, 110.0, ()),
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("user", "cameras"),
+    [
+        ("admin", [WEST, EAST]),  # admins see every tile
+        ("operator", [WEST, EAST]),  # in both groups
+        ("viewer", [WEST]),  # only the west group
+    ],
+)
+def test_wall_is_scoped_and_explains_each_tile(env: Env, user: str, cameras: list[str]) -> None:
+    env.monitor.layout = _layout()
+    env.monitor.emit("start", make_event("ev-w", WEST))
+    wall = env.client.get("/api/wall", headers=env.bearer(user)).json()
+    assert [t["camera"] for t in wall["tiles"]] == cameras
+    west = wall["tiles"][0]
+    assert west["reason"].startswith("intrusion in zone 'gate'")
+    assert (west["severity"], west["pinned"], west["on_wall_s"]) == (4, True, 20.0)
+    assert west["events"][0] == {
+        "uid": "ev-w",
+        "type": "intrusion",
+        "zone": "gate",
+        "count": 2,
+        "severity": 4,
+        "age_s": 1.0,
+        "live": True,
+        "acknowledged": False,
+    }
+    assert west["mjpeg"] == f"/api/cameras/{WEST}/mjpeg"
+
+
+def test_websocket_pushes_wall_and_events_for_allowed_cameras_only(env: Env) -> None:
+    env.login("viewer")  # cookie on the client
+    with env.client.websocket_connect("/ws/live") as ws:
+        assert ws.receive_json()["type"] == "hello"
+        assert ws.receive_json() == {"type": "wall", "wall": {"t_s": 0.0, "tiles": [], "monitor": True}}
+        env.monitor.emit("start", make_event("ev-e", EAST))  # not the viewer's camera: not sent
+        env.monitor.emit("start", make_event("ev-w", WEST))
+        msg = ws.receive_json()
+        assert (msg["type"], msg["kind"], msg["event"]["uid"]) == ("event", "start", "ev-w")
+        env.monitor.layout = _layout()
+        msg = ws.receive_json()
+        assert msg["type"] == "wall"
+        assert [t["camera"] for t in msg["wall"]["tiles"]] == [WEST]
+
+
+def test_websocket_without_session_is_closed_4401_and_audited(env: Env) -> None:
+    with env.client.websocket_connect("/ws/live") as ws, pytest.raises(WebSocketDisconnect) as exc:
+        ws.receive_json()
+    assert exc.value.code == 4401
+    assert env.audit(action="unauthenticated", target_id="/ws/live")
+
+
+def test_mjpeg_streams_masked_downscaled_jpegs_and_audits(env: Env) -> None:
+    r = env.client.get(
+        f"/api/cameras/{EAST}/mjpeg", params={"frames": 2, "fps": 10}, headers=env.bearer("operator")
+    )
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "multipart/x-mixed-replace; boundary=frame"
+    parts = [p for p in r.content.split(b"--frame\r\n") if p]
+    assert len(parts) == 2
+    head, jpg = parts[0].split(b"\r\n\r\n", 1)
+    assert b"Content-Type: image/jpeg" in head
+    img = cv2.imdecode(np.frombuffer(jpg.rstrip(b"\r\n"), np.uint8), cv2.IMREAD_COLOR)
+    assert img.shape == (180, 640, 3)  # 1280x360 scaled to 640 wide
+    assert img[:80, :300].max() < 20  # top-left quarter is the privacy mask: black
+    assert img[100:, 400:, 1].mean() > 0  # the rest keeps the picture
+    rows = env.audit(action="view_camera", target_id=EAST, allowed="true")
+    assert rows[0]["username"] == "operator"
+
+
+@pytest.mark.parametrize("path", ["mjpeg", "frame.jpg"])
+def test_viewer_refused_a_camera_outside_their_group(env: Env, path: str) -> None:
+    r = env.client.get(f"/api/cameras/{EAST}/{path}", headers=env.bearer("viewer"))
+    assert r.status_code == 403
+    assert "outside the user's camera groups" in r.json()["detail"]
+    row = env.audit(action="view_camera", target_id=EAST)[0]
+    assert (row["username"], row["allowed"], row["remote_addr"]) == ("viewer", False, "10.1.2.3")
+
+
+def test_frame_jpeg_and_unknown_camera(env: Env) -> None:
+    h = env.bearer("admin")
+    r = env.client.get(f"/api/cameras/{WEST}/frame.jpg", headers=h)
+    assert r.status_code == 200 and r.content[:2] == b"\xff\xd8"
+    assert env.client.get("/api/cameras/nope/frame.jpg", headers=h).status_code == 404
+
+
+def test_cameras_lists_live_cameras_with_health_groups_and_last_event(env: Env) -> None:
+    env.add_event("ev-w", WEST)
+    cams = env.client.get("/api/cameras", headers=env.bearer("viewer")).json()["cameras"]
+    assert [c["key"] for c in cams] == [WEST]
+    c = cams[0]
+    assert (c["name"], c["health"], c["groups"], c["lat"]) == ("West gate", "online", ["west"], 37.49)
+    assert c["last_event"]["uid"] == "ev-w"
+
+
+def test_boundaries_are_guro_and_its_dongs(env: Env) -> None:
+    gj = env.client.get("/api/map/boundaries", headers=env.bearer("viewer")).json()
+    levels = [f["properties"]["level"] for f in gj["features"]]
+    assert levels.count("gu") == 1 and levels.count("dong") == 15
+    assert gj["features"][0]["properties"]["name"] == "구로구"
+    r = env.client.get("/api/map/boundaries", params={"district": "atlantis"}, headers=env.bearer("viewer"))
+    assert r.status_code == 404 and "Guro-gu" in r.json()["detail"]
