@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from safecity.errors import InputError, StoreError
 from safecity.registry.fields import normalize_district
 from safecity.registry.model import CameraRecord
-from safecity.registry.stdcsv import ImportIssue, ParsedCsv, ParsedRow, read_standard_csv
+from safecity.registry.stdcsv import ImportIssue, ParsedCsv, ParsedRow, decode_bytes, parse_rows
 from safecity.store.schema import cameras, import_issues, import_runs, sites
 
 __all__ = [  # noqa: RUF022 - plain sorted(), as tests/unit/test_exported_members.py checks
@@ -192,8 +192,13 @@ def import_file(
         StoreError: the database failed (nothing was written).
     """
     p = Path(path)
-    parsed = read_standard_csv(p, today=today)
-    sha = hashlib.sha256(p.read_bytes()).hexdigest()
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read CCTV data file {p}: {exc.strerror}; check the path") from exc
+    text, encoding = decode_bytes(data, str(p))
+    parsed = replace(parse_rows(text, what=str(p), today=today), encoding=encoding)
+    sha = hashlib.sha256(data).hexdigest()
     return import_parsed(engine, parsed, file=str(p), sha256=sha, strict=strict)
 
 

@@ -17,7 +17,7 @@ import hashlib
 import io
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from safecity.errors import InputError
@@ -383,12 +383,4 @@ def read_standard_csv(path: str | Path, *, today: dt.date | None = None) -> Pars
     except OSError as exc:
         raise InputError(f"cannot read CCTV data file {p}: {exc.strerror}; check the path") from exc
     text, encoding = decode_bytes(data, str(p))
-    parsed = parse_rows(text, what=str(p), today=today)
-    return ParsedCsv(
-        rows=parsed.rows,
-        issues=parsed.issues,
-        rows_total=parsed.rows_total,
-        encoding=encoding,
-        header=parsed.header,
-        warnings=parsed.warnings,
-    )
+    return replace(parse_rows(text, what=str(p), today=today), encoding=encoding)

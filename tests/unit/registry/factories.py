@@ -67,10 +67,12 @@ def good_row(**over: str) -> dict[str, str]:
     return row
 
 
-def csv_text(rows: Sequence[Mapping[str, str]], header: Sequence[str] = SHORT_HEADER) -> str:
+def csv_text(
+    rows: Sequence[Mapping[str, str]], header: Sequence[str] = SHORT_HEADER, newline: str = "\n"
+) -> str:
     """CSV text with ``header``; rows are keyed by short names and mapped to ``header`` by position."""
     buf = io.StringIO(newline="")
-    w = csv.writer(buf, lineterminator="\n")
+    w = csv.writer(buf, lineterminator=newline)
     w.writerow(header)
     for r in rows:
         w.writerow([r.get(short, "") for short in SHORT_HEADER][: len(header)])
@@ -83,7 +85,8 @@ def write_csv(
     *,
     header: Sequence[str] = SHORT_HEADER,
     encoding: str = "utf-8",
+    newline: str = "\n",
 ) -> Path:
     """Write ``rows`` as a standard-data CSV in ``encoding`` (``utf-8-sig`` adds a BOM)."""
-    path.write_bytes(csv_text(rows, header).encode(encoding))
+    path.write_bytes(csv_text(rows, header, newline).encode(encoding))
     return path

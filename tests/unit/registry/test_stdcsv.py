@@ -37,12 +37,16 @@ TODAY = dt.date(2018, 6, 30)
         (SHORT_HEADER, "cp949"),  # short names in CP949
     ],
 )
-def test_read_headers_and_encodings(tmp_path: Path, header: tuple[str, ...], encoding: str) -> None:
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])  # Unix and Windows line ends
+def test_read_headers_and_encodings(
+    tmp_path: Path, header: tuple[str, ...], encoding: str, newline: str
+) -> None:
     path = write_csv(
         tmp_path / "x.csv",
         [good_row(), good_row(object="어린이보호", num="1")],
         header=header,
         encoding=encoding,
+        newline=newline,
     )
     parsed = read_standard_csv(path, today=TODAY)
     assert parsed.encoding == ("utf-8-sig" if encoding == "utf-8-sig" else encoding)
