@@ -108,7 +108,8 @@ class MqttSink:
         self._spool = Spool(spool_dir) if spool_dir is not None else None
         self._queue: deque[tuple[str, str, bool]] = deque()
         self._cond = threading.Condition()
-        self._inflight: list[mqtt.MQTTMessageInfo] = []
+        self._inflight: set[int] = set()  # mids handed to paho, not yet acknowledged
+        self._acked_early: set[int] = set()  # PUBACKs that arrived before we recorded the mid
         self._connected = threading.Event()
         self._stop = threading.Event()
         self.dropped = 0
@@ -148,7 +149,6 @@ class MqttSink:
     def backlog(self) -> int:
         """Messages not yet acknowledged by the broker (queued, spooled or in flight)."""
         with self._cond:
-            self._prune()
             return len(self._queue) + (len(self._spool) if self._spool else 0) + len(self._inflight)
 
     def flush(self, timeout_s: float = 10.0) -> bool:
@@ -212,9 +212,6 @@ class MqttSink:
             self._cond.notify_all()
 
     # ------------------------------------------------------------------ sender thread
-    def _prune(self) -> None:
-        self._inflight = [i for i in self._inflight if not i.is_published()]
-
     def _next(self) -> tuple[str, str, bool] | None:
         """Oldest message not yet handed to paho (memory first, then the spool); caller holds the lock."""
         if self._queue:
@@ -228,7 +225,6 @@ class MqttSink:
     def _run(self) -> None:
         while not self._stop.is_set():
             with self._cond:
-                self._prune()
                 msg = self._next() if len(self._inflight) < self.max_inflight else None
                 if msg is None:
                     self._cond.wait(0.1)
@@ -240,7 +236,10 @@ class MqttSink:
                 continue
             with self._cond:
                 if self.qos > 0:
-                    self._inflight.append(info)
+                    if info.mid in self._acked_early:
+                        self._acked_early.discard(info.mid)
+                    else:
+                        self._inflight.add(info.mid)
                 self.sent += 1
 
     # ------------------------------------------------------------------ paho callbacks
@@ -258,6 +257,10 @@ class MqttSink:
             )
         self._connected.clear()
 
-    def _on_publish(self, _c: Any, _u: Any, _mid: Any, _reason: Any, _props: Any) -> None:
+    def _on_publish(self, _c: Any, _u: Any, mid: int, _reason: Any, _props: Any) -> None:
         with self._cond:
+            if mid in self._inflight:
+                self._inflight.discard(mid)
+            elif self.qos > 0:
+                self._acked_early.add(mid)
             self._cond.notify_all()
