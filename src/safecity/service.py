@@ -128,7 +128,16 @@ def _alert_sinks(settings: Settings) -> list[Any]:
                 "SAFECITY_MQTT_URL must look like mqtt://host:1883/topic-prefix, "
                 f"but got {settings.mqtt_url!r}"
             )
-        sinks.append(MqttSink(parts.hostname, parts.port or 1883, parts.path.strip("/") or "safecity"))
+        sinks.append(
+            MqttSink(
+                parts.hostname,
+                parts.port or 1883,
+                topic_prefix=parts.path.strip("/") or "safecity",
+                username=parts.username,
+                password=parts.password,
+                spool_dir=settings.home / "spool" / "mqtt",
+            )
+        )
     if settings.webhook_urls:
         from safecity.alerts import WebhookSink
 
@@ -136,8 +145,13 @@ def _alert_sinks(settings: Settings) -> list[Any]:
     return sinks
 
 
-def build_services(settings: Settings, monitor_config_path: Path | None = None) -> Services:
+def build_services(
+    settings: Settings, monitor_config_path: Path | None = None, *, replay: bool = False, workers: int = 2
+) -> Services:
     """Build every service from ``settings``; with a monitoring config also the runtime.
+
+    With ``replay`` video-file cameras loop and play at their own frame rate (demo, tests), so
+    they behave like live cameras; ``workers`` is the runtime's process count.
 
     The runtime is created but not started: call :meth:`Services.start` (the console does so
     at application start-up) and :meth:`Services.close` at the end.
@@ -173,7 +187,13 @@ def build_services(settings: Settings, monitor_config_path: Path | None = None) 
             services.live_cameras = live_cameras_from_config(config)
             services.media = MediaRecorder(media_root, masks=services.privacy_masks)
             services._closers.append(services.media.close)
-            runtime = MonitorRuntime(config, sinks=[events, services.media, *services.sinks])
+            runtime = MonitorRuntime(
+                config,
+                sinks=[events, services.media, *services.sinks],
+                workers=workers,
+                loop=replay,
+                realtime=replay,
+            )
             services.monitor = runtime
             services._closers.append(runtime.stop)
     except BaseException:

@@ -39,6 +39,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve.add_argument(
         "--monitor-config", type=Path, help="monitoring config (YAML): also run the monitoring runtime"
     )
+    serve.add_argument(
+        "--replay",
+        action="store_true",
+        help="video-file cameras loop at their own frame rate (like live ones)",
+    )
+    serve.add_argument("--workers", type=int, default=2, help="monitoring worker processes (default 2)")
     serve.set_defaults(func=_serve)
 
     demo = sub.add_parser(
@@ -205,7 +211,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.monitor_config is not None and not args.monitor_config.is_file():
         raise ConfigError(f"monitoring config {args.monitor_config} not found; pass an existing YAML file")
     _progress(f"database {settings.db_url.split('@')[-1]}")
-    services = build_services(settings, args.monitor_config)
+    services = build_services(settings, args.monitor_config, replay=args.replay, workers=args.workers)
     return _run_server(settings, services, args.host, args.port, [])
 
 
@@ -318,5 +324,5 @@ def _demo(args: argparse.Namespace) -> int:
         print("\n".join(banner))
         return 0
     _progress("starting services" + (f" and the monitoring runtime on {config_path}" if config_path else ""))
-    services = build_services(settings, config_path)
+    services = build_services(settings, config_path, replay=True)
     return _run_server(settings, services, args.host, args.port, banner)

@@ -153,27 +153,56 @@ def encode_jpeg(bgr: U8, *, masks: Sequence[Polygon] = (), max_width: int = 640,
 
 
 class JpegCache:
-    """Newest JPEG per camera, re-encoded only when the runtime has a new frame object."""
+    """Newest privacy-masked JPEG per camera, re-encoded only when the runtime has a new picture.
+
+    A runtime that already keeps JPEG tiles (``latest_jpeg(camera) -> bytes | None``, as
+    :class:`safecity.monitor.runtime.MonitorRuntime` does) is used as is for cameras without
+    privacy masks; masked cameras are decoded, masked and encoded once per new tile.
+    """
 
     def __init__(self, monitor: MonitorService, masks: Mapping[str, Sequence[Polygon]]) -> None:
         self._monitor = monitor
         self._masks = masks
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[object, bytes]] = {}
+        latest_jpeg = getattr(monitor, "latest_jpeg", None)
+        self._latest_jpeg: Callable[[str], bytes | None] | None = (
+            latest_jpeg if callable(latest_jpeg) else None
+        )
+
+    def _cached(self, camera: str, source: object) -> bytes | None:
+        with self._lock:
+            hit = self._cache.get(camera)
+        return hit[1] if hit is not None and hit[0] is source else None
+
+    def _store(self, camera: str, source: object, jpg: bytes) -> bytes:
+        with self._lock:
+            self._cache[camera] = (source, jpg)
+        return jpg
 
     def latest(self, camera: str) -> bytes | None:
-        """JPEG of the camera's newest frame (None before its first frame); call from a worker thread."""
+        """JPEG of the camera's newest picture (None before its first one); call from a worker thread."""
+        masks = self._masks.get(camera, ())
+        if self._latest_jpeg is not None:
+            raw = self._latest_jpeg(camera)
+            if raw is None or not masks:
+                return raw
+            hit = self._cached(camera, raw)
+            if hit is not None:
+                return hit
+            import cv2
+
+            bgr = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_COLOR)
+            if bgr is None:
+                return None
+            return self._store(camera, raw, encode_jpeg(np.asarray(bgr, np.uint8), masks=masks))
         frame = self._monitor.latest_frame(camera)
         if frame is None:
             return None
-        with self._lock:
-            hit = self._cache.get(camera)
-            if hit is not None and hit[0] is frame:
-                return hit[1]
-        jpg = encode_jpeg(frame, masks=self._masks.get(camera, ()))
-        with self._lock:
-            self._cache[camera] = (frame, jpg)
-        return jpg
+        hit = self._cached(camera, frame)
+        if hit is not None:
+            return hit
+        return self._store(camera, frame, encode_jpeg(frame, masks=masks))
 
 
 class LiveHub:
