@@ -74,7 +74,9 @@ def coverage_gap(cells_xy: F64, cameras_xy: F64, radius_m: float) -> F64:
     """1.0 where no existing camera lies within ``radius_m`` of the cell centre, else 0.0."""
     if len(cameras_xy) == 0:
         return np.ones(len(cells_xy))
-    d, _ = cKDTree(cameras_xy).query(cells_xy, k=1, distance_upper_bound=radius_m)
+    # query's bound is strict; nudge it so "within" includes the radius, as coverage_pairs does
+    bound = float(np.nextafter(radius_m, np.inf))
+    d, _ = cKDTree(cameras_xy).query(cells_xy, k=1, distance_upper_bound=bound)
     return np.where(np.isfinite(d), 0.0, 1.0)
 
 

@@ -1,0 +1,75 @@
+"""Planning inputs: demand grid, requests file reader (CSV and GeoJSON) and its errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from safecity.errors import InputError
+from safecity.plan import data
+from safecity.plan.areas import load_area
+
+
+def test_guro_grid_matches_baseline_size() -> None:
+    grid = data.demand_grid(load_area("guro"))
+    # the shared baseline (spopt_baseline.py) counts 1,982 cells with the same rule
+    assert len(grid) == 1982
+    assert set(np.unique(grid.dong_code)) <= {c for c in data.dong_stats().households}
+    assert np.allclose((grid.xy - 50.0) % 100.0, 0.0)
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_read_requests_csv_and_geojson(tmp_path: Path) -> None:
+    csv_p = _write(
+        tmp_path, "r.csv", "lat,lon,kind,note\n37.4954,126.8875,police,dark alley\n37.5,126.88,Resident,\n"
+    )
+    r = data.read_requests(csv_p)
+    assert r.kind == ("police", "resident") and r.note == ("dark alley", "")
+    import shapely
+
+    assert shapely.contains_xy(load_area("guro").polygon, r.xy[0, 0], r.xy[0, 1])  # the Guro-gu office
+    gj = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [126.8875, 37.4954]},
+                "properties": {"kind": "police", "note": "n"},
+            }
+        ],
+    }
+    g = data.read_requests(_write(tmp_path, "r.geojson", json.dumps(gj)))
+    assert g.kind == ("police",) and np.allclose(g.xy, r.xy[:1])
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "match"),
+    [
+        ("a.csv", "lat,lon,note\n37.5,126.9,x\n", r"missing column\(s\) \['kind'\]"),  # no kind column
+        ("b.csv", "lat,lon,kind\n1943000,944000,police\n", "look like metres"),  # metres where degrees needed
+        ("c.csv", "lat,lon,kind\n37.5,126.9,mayor\n", "kind must be one of"),  # unknown kind
+        ("d.csv", "lat,lon,kind\nabc,126.9,police\n", "must be numbers"),  # not a number
+        (
+            "e.geojson",
+            '{"type": "FeatureCollection", "features": [{"geometry": {"type": "LineString"}}]}',
+            "expected Point",
+        ),  # wrong geometry
+        ("f.geojson", "{not json", "not valid GeoJSON"),  # broken file
+    ],
+)
+def test_bad_requests_file(tmp_path: Path, name: str, text: str, match: str) -> None:
+    with pytest.raises(InputError, match=match):
+        data.read_requests(_write(tmp_path, name, text))
+
+
+def test_missing_requests_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="does not exist"):
+        data.read_requests(tmp_path / "nope.csv")
