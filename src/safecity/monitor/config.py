@@ -48,9 +48,9 @@ from safecity.monitor.types import EVENT_TYPES, EventType, HealthState
 from safecity.yamlconf import load_model
 
 __all__ = [
+    "AbandonedObjectRuleConfig",
     "BAG_CLASSES",
     "COCO_CLASSES",
-    "AbandonedObjectRuleConfig",
     "CameraConfig",
     "CameraHealthRuleConfig",
     "CrowdingRuleConfig",

@@ -34,7 +34,11 @@ from scipy.optimize import linear_sum_assignment
 from safecity.monitor.geometry import iou_matrix
 from safecity.monitor.types import Detections, Tracks
 
-__all__ = ["CLASS_GROUPS", "ByteTracker", "class_group"]
+__all__ = [
+    "ByteTracker",
+    "CLASS_GROUPS",
+    "class_group",
+]
 
 CLASS_GROUPS: dict[str, str] = {
     "person": "person",

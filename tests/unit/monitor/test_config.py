@@ -198,3 +198,17 @@ def test_local_time_live_and_replay() -> None:
     replay = local_time(3600.0, live=False, tz="Asia/Seoul", replay_start=start)
     assert replay is not None and (replay.day, replay.hour) == (28, 0)
     assert local_time(3600.0, live=False, tz="Asia/Seoul", replay_start=None) is None
+
+
+def test_docs_reference_matches_the_models() -> None:
+    from safecity.monitor.config_docs import BEGIN, END, SECTIONS, reference_markdown
+
+    text = (REPO / "docs" / "config.md").read_text(encoding="utf-8")
+    generated = text[text.index(BEGIN) : text.index(END) + len(END)] + "\n"
+    assert generated == reference_markdown(), (
+        'docs/config.md is out of date: run .venv/bin/python -c "from safecity.monitor.config_docs '
+        "import write_reference as w; w('docs/config.md')\""
+    )
+    for _, model in SECTIONS:
+        for name in model.model_fields:
+            assert f"| `{name}` |" in generated
