@@ -32,15 +32,20 @@ from safecity.monitor.jsonl import MotRow
 from safecity.monitor.types import Detections, Event, Tracks, WallLayout
 
 __all__ = [
+    "ClipReport",
     "DetectorScore",
     "EventMatch",
     "EventScore",
     "TrackingScore",
     "box_iou",
     "detector_pr",
+    "evaluate_clip",
+    "evaluate_labels",
     "events_from_tracks",
+    "format_report",
     "gt_tracks",
     "match_events",
+    "pooled",
     "score_events",
     "sum_scores",
     "tracking_metrics",
@@ -458,3 +463,249 @@ def wall_recall(
             total += 1
             hits += any(ev.camera in shown[i] for i in range(lo, hi))
     return hits / total if total else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Running a clip or a suite of label files
+
+
+@dataclass(frozen=True, slots=True)
+class ClipReport:
+    """Evaluation of one clip: events per type, and where boxes exist tracking and detector scores."""
+
+    scene: str
+    clip: str
+    detect_fps: float | None
+    duration_s: float
+    wall_s: float
+    events: dict[str, EventScore]
+    truth: tuple[Event, ...]
+    predicted: tuple[Event, ...]
+    wall_recall: float | None
+    counters: dict[str, int]
+    tracking: TrackingScore | None = None
+    detector: DetectorScore | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        from safecity.monitor.jsonl import event_to_json
+
+        return {
+            "scene": self.scene,
+            "clip": self.clip,
+            "detect_fps": self.detect_fps,
+            "duration_s": round(self.duration_s, 3),
+            "wall_s": round(self.wall_s, 3),
+            "events": {k: v.as_dict() for k, v in self.events.items()},
+            "wall_recall": self.wall_recall,
+            "counters": self.counters,
+            "tracking": self.tracking.as_dict() if self.tracking else None,
+            "detector": self.detector.as_dict() if self.detector else None,
+            "truth": [event_to_json("end", e) for e in self.truth],
+            "predicted": [event_to_json("end", e) for e in self.predicted],
+        }
+
+
+_SCORED_TYPES = ("intrusion", "line_crossing", "loitering", "crowding", "fall", "abandoned_object")
+
+
+def _camera(config: Any, camera_id: str | None) -> Any:
+    from safecity.errors import ConfigError
+
+    if camera_id is None:
+        return config.cameras[0]
+    try:
+        return config.camera(camera_id)
+    except KeyError:
+        ids = ", ".join(c.id for c in config.cameras)
+        raise ConfigError(f"camera {camera_id!r} is not in the config; cameras: {ids}") from None
+
+
+def evaluate_clip(
+    clip: str | Any,
+    config_path: str | Any,
+    *,
+    camera_id: str | None = None,
+    truth: Sequence[Event] | None = None,
+    gt_mot: str | Any | None = None,
+    gt_fps: float | None = None,
+    detect_fps: float | str | None = "camera",
+    scene: str | None = None,
+    event_types: Sequence[str] | None = None,
+    detector: Any = None,
+    min_visibility: float = 0.25,
+) -> ClipReport:
+    """Replay ``clip`` with the engine and score it against labelled events and/or MOT boxes.
+
+    Args:
+        clip: video file.
+        config_path: monitoring config with the zones, lines and rules.
+        camera_id: camera of the config to use (default: the first).
+        truth: labelled true events (times in seconds from the clip start).
+        gt_mot: MOT ``gt.txt``; true events are derived from its boxes with the same rules, and
+            tracking (MOTA/IDF1) and detector precision/recall are measured.
+        gt_fps: frame rate of ``gt_mot`` frames (default: the clip's).
+        detect_fps: analysis rate; ``"camera"`` = the camera's ``detect_fps``, None = every frame.
+        scene: name in reports.
+        event_types: types scored (default: the types of the camera's rules, without health).
+        detector: a detector to reuse (default: built from the config).
+        min_visibility: MOT17 visibility threshold for detector targets.
+    """
+    from pathlib import Path
+
+    from safecity.monitor.config import load_monitor_config
+    from safecity.monitor.jsonl import read_mot
+    from safecity.monitor.pipeline import replay_clip
+    from safecity.monitor.runtime import build_detector
+
+    cfg = load_monitor_config(config_path)
+    cam = _camera(cfg, camera_id)
+    det = detector if detector is not None else build_detector(cfg.detector)
+    fps = cam.detect_fps if detect_fps == "camera" else detect_fps
+    assert not isinstance(fps, str)
+    run = replay_clip(cam, clip, det, detect_fps=fps, config=cfg)
+    true_events = [dataclasses_replace_camera(e, cam.id) for e in truth or []]
+    tracking = detector_score = None
+    name = scene or Path(str(clip)).stem
+    if gt_mot is not None:
+        gt = read_mot(gt_mot)
+        rate = gt_fps or _clip_fps(clip)
+        frames = [(f - 1) / rate for f in sorted(gt)]
+        derived = events_from_tracks(
+            cam, [(t, gt_tracks(gt[f], t)) for t, f in zip(frames, sorted(gt), strict=True)], run.frame_wh
+        )
+        true_events += [dataclasses_replace_camera(e, cam.id) for e in derived]
+        pred_rows = _tracks_as_rows(run.tracks)
+        tracking = tracking_metrics(name, gt, pred_rows)
+        detector_score = detector_pr(
+            name, gt, _full_frame_detections(clip, det, cam.max_height), min_visibility=min_visibility
+        )
+    types = list(event_types) if event_types else sorted({r.type for r in cam.rules} & set(_SCORED_TYPES))
+    pred = [e for e in run.events if e.type in types]
+    truth_scored = [e for e in true_events if e.type in types]
+    return ClipReport(
+        scene=name,
+        clip=str(clip),
+        detect_fps=fps,
+        duration_s=run.duration_s,
+        wall_s=run.wall_s,
+        events=score_events(pred, truth_scored, types=types),
+        truth=tuple(truth_scored),
+        predicted=tuple(pred),
+        wall_recall=wall_recall(truth_scored, run.layouts),
+        counters=run.counters,
+        tracking=tracking,
+        detector=detector_score,
+    )
+
+
+def dataclasses_replace_camera(ev: Event, camera: str) -> Event:
+    """``ev`` on ``camera`` (derived events already are; kept for label events of other ids)."""
+    import dataclasses
+
+    return ev if ev.camera == camera else dataclasses.replace(ev, camera=camera)
+
+
+def _clip_fps(clip: Any) -> float:
+    import av
+
+    with av.open(str(clip)) as c:
+        rate = c.streams.video[0].average_rate
+    return float(rate) if rate else 25.0
+
+
+def _tracks_as_rows(tracks: Mapping[int, Tracks]) -> dict[int, MotRow]:
+    out: dict[int, MotRow] = {}
+    for f, t in tracks.items():
+        n = len(t)
+        out[f] = MotRow(
+            f, t.track_id, t.xyxy_px, t.confidence, np.full(n, -1, np.int64), np.full(n, -1.0, np.float32)
+        )
+    return out
+
+
+def _full_frame_detections(clip: Any, detector: Any, max_height: int | None) -> dict[int, Detections]:
+    from safecity.monitor.detect import detect_regions
+    from safecity.monitor.sources import DecodedFrame, FileSource
+
+    full = np.array([[0.0, 0.0, 1.0, 1.0]], np.float32)
+    out: dict[int, Detections] = {}
+    src = FileSource(clip, camera="eval", detect_fps=None, max_height=max_height)
+    try:
+        for item in src:
+            if isinstance(item, DecodedFrame):
+                out[int(item.index)] = detect_regions(detector, item.bgr(), full)
+    finally:
+        src.close()
+    return out
+
+
+def evaluate_labels(
+    path: str | Any, *, detect_fps: float | None | str | None = None, detector: Any = None
+) -> ClipReport:
+    """Evaluate one label file (see :mod:`safecity.monitor.labels`)."""
+    from safecity.monitor.config import load_monitor_config
+    from safecity.monitor.labels import load_labels
+
+    lab = load_labels(path)
+    cam = _camera(load_monitor_config(lab.config_path), lab.doc.camera)
+    fps: float | str | None = detect_fps if detect_fps is not None else (lab.doc.detect_fps or "camera")
+    return evaluate_clip(
+        lab.clip,
+        lab.config_path,
+        camera_id=cam.id,
+        truth=lab.truth_events(cam.id),
+        gt_mot=lab.gt_mot,
+        gt_fps=lab.doc.fps,
+        detect_fps=fps,
+        scene=lab.scene,
+        event_types=lab.doc.event_types,
+        detector=detector,
+    )
+
+
+def pooled(reports: Sequence[ClipReport]) -> dict[str, EventScore]:
+    """Event scores per type pooled (micro-averaged) over clips."""
+    by_type: dict[str, list[EventScore]] = {}
+    for r in reports:
+        for typ, s in r.events.items():
+            by_type.setdefault(typ, []).append(s)
+    return {typ: sum_scores(items) for typ, items in sorted(by_type.items())}
+
+
+def format_report(reports: Sequence[ClipReport]) -> str:
+    """Human tables: events per type (pooled and per scene), tracking and detector per scene."""
+
+    def f(v: float | None) -> str:
+        return "  -  " if v is None else f"{v:5.2f}"
+
+    head = f"{'TP':>4} {'FP':>4} {'FN':>4}"
+    lines = ["events per type (all clips, KISA window -2 s .. +10 s)"]
+    lines.append(f"  {'type':16} {head} {'dup':>4} {'P':>5} {'R':>5} {'F1':>5}")
+    for typ, s in pooled(reports).items():
+        rates = f"{f(s.precision)} {f(s.recall)} {f(s.f1)}"
+        lines.append(f"  {typ:16} {s.tp:4d} {s.fp:4d} {s.fn:4d} {s.duplicates:4d} {rates}")
+    lines += ["", "per scene", f"  {'scene':30} {'type':16} {head} {'F1':>5} {'delay':>6}"]
+    for r in reports:
+        for typ, s in r.events.items():
+            delay = "    - " if s.onset_delay_s is None else f"{s.onset_delay_s:6.2f}"
+            lines.append(f"  {r.scene:30} {typ:16} {s.tp:4d} {s.fp:4d} {s.fn:4d} {f(s.f1)} {delay}")
+    lines += ["", f"  {'scene':30} {'wall recall':>11} {'frames':>7} {'det calls':>9} {'x realtime':>10}"]
+    for r in reports:
+        speed = r.duration_s / r.wall_s if r.wall_s > 0 else 0.0
+        lines.append(
+            f"  {r.scene:30} {f(r.wall_recall):>11} {r.counters.get('frames', 0):7d} "
+            f"{r.counters.get('detector_calls', 0):9d} {speed:10.1f}"
+        )
+    mot = [r for r in reports if r.tracking or r.detector]
+    if mot:
+        lines += ["", "tracking and detector (MOT boxes)"]
+        lines.append(
+            f"  {'scene':30} {'MOTA':>5} {'IDF1':>5} {'IDsw':>4} {'det P':>5} {'det R':>5} {'vis>=':>5}"
+        )
+        for r in mot:
+            t, d = r.tracking, r.detector
+            track = f"{f(t.mota if t else None)} {f(t.idf1 if t else None)} {(t.id_switches if t else 0):4d}"
+            vis = d.min_visibility if d else None
+            det = f"{f(d.precision if d else None)} {f(d.recall if d else None)} {f(vis)}"
+            lines.append(f"  {r.scene:30} {track} {det}")
+    return "\n".join(lines)

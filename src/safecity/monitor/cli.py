@@ -1,0 +1,496 @@
+"""``safecity replay | monitor | check-config | eval``: the monitoring commands.
+
+* ``safecity replay VIDEO --config CFG [--events-jsonl OUT] [--tracks-mot OUT] [--annotate OUT.mp4]``
+  runs one camera's pipeline over a file as fast as it decodes; events as JSON lines (one per
+  event; stdout when no file is given), tracks in MOTChallenge format.
+* ``safecity monitor --config cameras.yaml`` runs every camera in worker processes until Ctrl-C;
+  events go to the store (``SAFECITY_DATABASE_URL`` / ``--database-url``) and/or a JSON-lines file.
+* ``safecity check-config CFG`` validates a config, its sources and its detector model.
+* ``safecity eval`` scores the engine against labelled events or MOT boxes (see ``monitor.eval``).
+
+Heavy modules are imported inside the handlers so ``safecity --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from safecity.errors import ConfigError, InputError, SafecityError
+
+__all__ = ["Annotator", "register"]
+
+log = logging.getLogger(__name__)
+
+
+def _fps_arg(text: str) -> float | None:
+    if text.lower() in ("full", "all", "0"):
+        return None
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected frames per second (e.g. 5) or 'full', got {text!r}"
+        ) from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"frames per second must be > 0 (or 'full'), got {text!r}")
+    return v
+
+
+def register(sub: Any) -> None:
+    """Add the monitoring subcommands to the ``safecity`` parser."""
+    p = sub.add_parser("replay", help="analyse a video file with one camera's config (events, tracks)")
+    p.add_argument("video", type=Path, help="video file")
+    p.add_argument("--config", "-c", type=Path, required=True, help="monitoring config (zones, lines, rules)")
+    p.add_argument(
+        "--camera", help="camera id in the config (default: the one whose source is VIDEO, or the first)"
+    )
+    p.add_argument(
+        "--events-jsonl", type=Path, help="write events here, one JSON object per event (default: stdout)"
+    )
+    p.add_argument("--tracks-mot", type=Path, help="write tracks here in MOTChallenge format")
+    p.add_argument("--annotate", type=Path, help="write an annotated MP4 (boxes, ids, zones, lines, events)")
+    p.add_argument(
+        "--detect-fps",
+        type=_fps_arg,
+        default="camera",
+        help="analysis rate (default: the camera's; 'full' = every frame)",
+    )
+    p.add_argument(
+        "--all-messages", action="store_true", help="write every start/update/end message, not one per event"
+    )
+    p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("monitor", help="run every camera of a config until Ctrl-C")
+    p.add_argument("--config", "-c", type=Path, required=True, help="cameras config")
+    p.add_argument("--database-url", help="store events in this database (default: settings)")
+    p.add_argument("--events-jsonl", type=Path, help="also append every event message to this file")
+    p.add_argument("--no-store", action="store_true", help="do not write events to the database")
+    p.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    p.add_argument("--loop", action="store_true", help="file cameras start again at their end")
+    p.add_argument("--realtime", action="store_true", help="file cameras play at their frame rate")
+    p.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl-C)")
+    p.add_argument("--json", action="store_true", help="print final counters as JSON on stdout")
+    p.set_defaults(func=cmd_monitor)
+
+    p = sub.add_parser("check-config", help="validate a monitoring config, its sources and detector model")
+    p.add_argument("config", type=Path, help="monitoring config file")
+    p.add_argument("--json", action="store_true", help="print the problems as JSON")
+    p.add_argument("--no-model", action="store_true", help="do not load the detector model")
+    p.set_defaults(func=cmd_check_config)
+
+    p = sub.add_parser("eval", help="score the engine against labelled events or MOT boxes")
+    p.add_argument("--clip", type=Path, help="video file")
+    p.add_argument("--config", "-c", type=Path, help="monitoring config with the zones/lines/rules")
+    p.add_argument("--camera", help="camera id in the config (default: the first)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--gt-mot", type=Path, help="MOT gt.txt: true events from these boxes, plus MOTA/IDF1")
+    g.add_argument(
+        "--gt-events", type=Path, help="label file with the true events (tests/data/labels format)"
+    )
+    p.add_argument("--suite", type=Path, help="evaluate every label file of this folder")
+    p.add_argument(
+        "--detect-fps", type=_fps_arg, default="camera", help="analysis rate ('full' = every frame)"
+    )
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=cmd_eval)
+
+
+# --------------------------------------------------------------------------------------------
+# replay
+
+
+def _pick_camera(cfg: Any, camera_id: str | None, video: Path) -> Any:
+    if camera_id is not None:
+        try:
+            return cfg.camera(camera_id)
+        except KeyError:
+            ids = ", ".join(c.id for c in cfg.cameras)
+            raise ConfigError(f"camera {camera_id!r} is not in the config; cameras: {ids}") from None
+    for cam in cfg.cameras:
+        if not cam.live and Path(cam.source).resolve() == video.resolve():
+            return cam
+    if len(cfg.cameras) > 1:
+        log.warning(
+            "several cameras in the config and none has %s as source; using %r", video, cfg.cameras[0].id
+        )
+    return cfg.cameras[0]
+
+
+class _Progress:
+    def __init__(self, label: str, total_s: float | None) -> None:
+        self.label = label
+        self.total_s = total_s
+        self.next = 0.0
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, t_s: float) -> None:
+        now = time.monotonic()
+        if now < self.next:
+            return
+        self.next = now + (0.5 if self.tty else 10.0)
+        total = f"/{self.total_s:.0f}" if self.total_s else ""
+        end = "\r" if self.tty else "\n"
+        print(f"{self.label}: {t_s:6.1f}{total} s", end=end, file=sys.stderr, flush=True)
+
+
+def _duration(video: Path) -> float | None:
+    try:
+        import av
+
+        with av.open(str(video)) as c:
+            return float(c.duration) / 1e6 if c.duration else None
+    except Exception:  # unreadable files fail later with a SourceError that explains
+        return None
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from safecity.monitor.config import load_monitor_config
+    from safecity.monitor.jsonl import JsonlEventWriter, MotWriter
+    from safecity.monitor.pipeline import replay_clip
+    from safecity.monitor.runtime import build_detector
+
+    if not args.video.is_file():
+        raise InputError(f"video file {args.video} does not exist; pass the path of a video file")
+    cfg = load_monitor_config(args.config)
+    cam = _pick_camera(cfg, args.camera, args.video)
+    fps = cam.detect_fps if args.detect_fps == "camera" else args.detect_fps
+    detector = build_detector(cfg.detector)
+    out = JsonlEventWriter(args.events_jsonl or sys.stdout, only_final=not args.all_messages)
+    if args.events_jsonl is not None and args.events_jsonl.exists():
+        args.events_jsonl.write_text("", encoding="utf-8")
+    mot = MotWriter(args.tracks_mot) if args.tracks_mot else None
+    annot: Annotator | None = None
+
+    def on_frame(item: Any, res: Any, live: list[Any]) -> None:
+        nonlocal annot
+        if annot is None:
+            annot = Annotator(args.annotate, cam, fps=fps or _native_fps(args.video), frame_wh=res.frame_wh)
+        annot.write(item.bgr(), res, live)
+
+    try:
+        run = replay_clip(
+            cam, args.video, detector, detect_fps=fps, config=cfg, sinks=[out], mot_out=mot,
+            on_frame=on_frame if args.annotate else None,
+            progress=_Progress(f"replay {args.video.name}", _duration(args.video)),
+        )  # fmt: skip
+    finally:
+        out.close()
+        if mot is not None:
+            mot.close()
+        if annot is not None:
+            annot.close()
+    c = run.counters
+    print(
+        f"replay {args.video.name}: {run.duration_s:.1f} s of video in {run.wall_s:.1f} s, "
+        f"{c['frames']} frames, {c['detector_calls']} detector calls, {len(run.events)} events",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _native_fps(video: Path) -> float:
+    import av
+
+    with av.open(str(video)) as c:
+        rate = c.streams.video[0].average_rate
+    return float(rate) if rate else 10.0
+
+
+class Annotator:
+    """Writes frames with boxes, track ids, zones, lines and live events to an MP4 file.
+
+    Args:
+        path: output ``.mp4``.
+        camera: the ``CameraConfig`` (zones and lines are drawn).
+        fps: frame rate of the written video (the analysis rate).
+        frame_wh: frame size.
+    """
+
+    def __init__(self, path: Path, camera: Any, *, fps: float, frame_wh: tuple[int, int]) -> None:
+        import cv2
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.camera = camera
+        self.wh = frame_wh
+        self.writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), float(fps), frame_wh)
+        if not self.writer.isOpened():
+            raise InputError(f"cannot write video {path}; use a writable .mp4 path")
+
+    def write(self, bgr: Any, res: Any, live: list[Any]) -> None:
+        import cv2
+        import numpy as np
+
+        img = bgr.copy()
+        w, h = self.wh
+        if img.shape[1] != w or img.shape[0] != h:
+            img = cv2.resize(img, (w, h))
+        zones_hit = {e.zone for e in live if e.type != "line_crossing"}
+        lines_hit = {e.zone for e in live if e.type == "line_crossing"}
+        for z in self.camera.zones:
+            pts = np.array([[x * w, y * h] for x, y in z.polygon], np.int32)
+            color = (0, 0, 255) if z.name in zones_hit else (0, 200, 255)
+            cv2.polylines(img, [pts], True, color, 2)
+            cv2.putText(
+                img, z.name, tuple(int(v) for v in pts[0] + 4), cv2.FONT_HERSHEY_SIMPLEX, 0.5, color, 1
+            )
+        for ln in self.camera.lines:
+            a = (int(ln.a[0] * w), int(ln.a[1] * h))
+            b = (int(ln.b[0] * w), int(ln.b[1] * h))
+            color = (0, 0, 255) if ln.name in lines_hit else (255, 200, 0)
+            cv2.arrowedLine(img, a, b, color, 2, tipLength=0.03)
+            cv2.putText(img, ln.name, (a[0] + 4, a[1] - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.5, color, 1)
+        for tid, box, cls in zip(res.tracks.track_id, res.tracks.xyxy_px, res.tracks.class_name, strict=True):
+            x1, y1, x2, y2 = (int(v) for v in box)
+            cv2.rectangle(img, (x1, y1), (x2, y2), (0, 255, 0), 2)
+            cv2.putText(
+                img,
+                f"{cls} #{int(tid)}",
+                (x1, max(12, y1 - 4)),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                0.45,
+                (0, 255, 0),
+                1,
+            )
+        for x1, y1, x2, y2 in res.motion_boxes_frac:
+            cv2.rectangle(img, (int(x1 * w), int(y1 * h)), (int(x2 * w), int(y2 * h)), (255, 0, 255), 1)
+        y = 18
+        cv2.putText(img, f"t={res.t_s:6.1f}s", (6, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1)
+        for e in live[:6]:
+            y += 18
+            txt = f"{e.type} {e.zone or ''} {e.direction or ''} ids={list(e.track_ids)}"
+            cv2.putText(img, txt, (6, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 255), 1)
+        self.writer.write(img)
+
+    def close(self) -> None:
+        self.writer.release()
+
+
+# --------------------------------------------------------------------------------------------
+# monitor
+
+
+def _store_sink(cfg: Any, url: str | None) -> Any:
+    try:
+        from safecity.store.events import EventStore
+    except ImportError:
+        log.warning("safecity.store.events is not available; events are not written to the database")
+        return None
+    from safecity.settings import Settings
+    from safecity.store.db import connect
+
+    settings = Settings()
+    engine = connect(url or settings.db_url)
+    return EventStore(engine, spool_dir=settings.home / "spool" / "events")
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    from safecity.monitor.config import load_monitor_config
+    from safecity.monitor.jsonl import JsonlEventWriter
+    from safecity.monitor.runtime import MonitorRuntime
+
+    cfg = load_monitor_config(args.config)
+    if args.workers < 1:
+        raise InputError(f"--workers must be at least 1, got {args.workers}")
+    sinks: list[Any] = []
+    jsonl_path = args.events_jsonl or cfg.outputs.events_jsonl
+    jsonl = JsonlEventWriter(jsonl_path, only_final=False, live=True) if jsonl_path else None
+    if jsonl is not None:
+        sinks.append(jsonl)
+    store = None
+    if cfg.outputs.store and not args.no_store:
+        store = _store_sink(cfg, args.database_url)
+        if store is not None:
+            sinks.append(store)
+    if not sinks:
+        log.warning("no event output: pass --events-jsonl or enable outputs.store")
+    rt = MonitorRuntime(cfg, sinks=sinks, workers=args.workers, loop=args.loop, realtime=args.realtime)
+    stop = {"flag": False}
+
+    def on_signal(_sig: int, _frame: Any) -> None:
+        stop["flag"] = True
+
+    old = signal.signal(signal.SIGTERM, on_signal)
+    rt.start()
+    t0 = time.monotonic()
+    next_status = t0 + 5.0
+    try:
+        while not stop["flag"]:
+            time.sleep(0.2)
+            now = time.monotonic()
+            if args.duration is not None and now - t0 >= args.duration:
+                break
+            if now >= next_status:
+                next_status = now + 10.0
+                health = rt.health()
+                bad = {c: s for c, s in health.items() if s != "online"}
+                print(
+                    f"monitor: {len(health)} cameras, {rt.events_received} event messages, "
+                    f"wall {[t.camera for t in rt.wall().tiles]}, not online: {bad or 'none'}",
+                    file=sys.stderr,
+                )
+                if len(rt.stats()["ended"]) == len(health) and not args.loop:
+                    break
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, old)
+        rt.stop()
+        if jsonl is not None:
+            jsonl.close()
+        if store is not None:
+            store.close()
+    stats = rt.stats()
+    if args.json:
+        print(json.dumps({"health": rt.health(), "errors": rt.errors(), **stats}, indent=2, default=str))
+    else:
+        print(
+            f"monitor: stopped after {time.monotonic() - t0:.1f} s, {stats['events_received']} messages",
+            file=sys.stderr,
+        )
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# check-config
+
+
+def check_config(path: Path, *, load_model: bool = True) -> list[dict[str, Any]]:
+    """Every problem of a monitoring config as ``{"file", "line", "key", "message"}`` (empty = fine)."""
+    from safecity.monitor.config import load_monitor_config
+    from safecity.yamlconf import parse_yaml_text
+
+    try:
+        cfg = load_monitor_config(path)
+    except ConfigError as exc:
+        return _parse_config_error(str(exc), path)
+    try:
+        doc = parse_yaml_text(path.read_text(encoding="utf-8"), str(path))
+    except (ConfigError, OSError):
+        doc = None
+
+    def line(*key: str | int) -> int | None:
+        return doc.line_of(tuple(key)) if doc is not None else None
+
+    out: list[dict[str, Any]] = []
+    for i, cam in enumerate(cfg.cameras):
+        if not cam.enabled or cam.live:
+            continue
+        src = Path(cam.source)
+        if not src.is_file():
+            out.append(_problem(path, line("cameras", i, "source"), f"cameras.{i}.source",
+                                f"video file {src} does not exist; fix the path (relative paths are "
+                                "read from the config's folder)"))  # fmt: skip
+    classes = set(cfg.detector.classes)
+    for i, cam in enumerate(cfg.cameras):
+        wanted: list[tuple[str, str]] = []
+        for j, rule in enumerate(cam.rules):
+            wanted += [(c, f"cameras.{i}.rules.{j}.classes") for c in getattr(rule, "classes", [])]
+        for j, ln in enumerate(cam.lines):
+            wanted += [(c, f"cameras.{i}.lines.{j}.classes") for c in ln.classes]
+        for cls, key in wanted:
+            if cls not in classes:
+                parts: list[str | int] = [int(p) if p.isdigit() else p for p in key.split(".")]
+                known = ", ".join(sorted(classes))
+                msg = f"class {cls!r} is not in detector.classes ({known}); add it or the rule never fires"
+                out.append(_problem(path, line(*parts), key, msg))
+    if load_model:
+        from safecity.monitor.runtime import build_detector
+
+        try:
+            build_detector(cfg.detector)
+        except SafecityError as exc:
+            out.append(_problem(path, line("detector"), "detector", str(exc)))
+    return out
+
+
+def _problem(path: Path, line: int | None, key: str, message: str) -> dict[str, Any]:
+    return {"file": str(path), "line": line, "key": key, "message": message}
+
+
+def _parse_config_error(text: str, path: Path) -> list[dict[str, Any]]:
+    import re
+
+    out = []
+    pat = re.compile(r"^\s*(?P<file>.+?):(?P<line>\d+): (?P<key>[^:]+): (?P<msg>.*)$")
+    for raw in text.splitlines():
+        m = pat.match(raw)
+        if m:
+            out.append(_problem(Path(m["file"]), int(m["line"]), m["key"].strip(), m["msg"].strip()))
+        elif raw.strip() and not out:
+            out.append(_problem(path, None, "", raw.strip()))
+        elif raw.strip():
+            out[-1]["message"] += " " + raw.strip()
+    return out or [_problem(path, None, "", text)]
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    problems = check_config(args.config, load_model=not args.no_model)
+    if args.json:
+        print(json.dumps({"ok": not problems, "problems": problems}, indent=2, ensure_ascii=False))
+    elif problems:
+        for p in problems:
+            where = f"{p['file']}:{p['line']}" if p["line"] else p["file"]
+            key = f" {p['key']}:" if p["key"] else ""
+            print(f"{where}:{key} {p['message']}", file=sys.stderr)
+        print(f"check-config: {len(problems)} problem(s) in {args.config}", file=sys.stderr)
+    else:
+        print(f"check-config: {args.config} is fine", file=sys.stderr)
+    return 1 if problems else 0
+
+
+# --------------------------------------------------------------------------------------------
+# eval
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from safecity.monitor.eval import evaluate_clip, evaluate_labels, format_report
+    from safecity.monitor.labels import find_label_files, load_labels
+
+    # --detect-fps: "camera" (default: the label file's or camera's rate), None ("full"), or a rate
+    fps: Any = (
+        "full" if args.detect_fps is None else ("default" if args.detect_fps == "camera" else args.detect_fps)
+    )
+    reports = []
+    if args.suite is not None:
+        files = find_label_files(args.suite)
+        if not files:
+            raise InputError(f"no label files (*.yaml) in {args.suite}; see tests/data/labels/README.md")
+        for i, f in enumerate(files, 1):
+            print(f"eval [{i}/{len(files)}] {f.name}", file=sys.stderr)
+            reports.append(evaluate_labels(f, detect_fps=fps))
+    else:
+        if args.clip is None or args.config is None or (args.gt_mot is None and args.gt_events is None):
+            raise InputError("eval needs --suite DIR, or --clip, --config and one of --gt-mot / --gt-events")
+        truth = None
+        if args.gt_events is not None:
+            lab = load_labels(args.gt_events)
+            truth = lab.truth_events(args.camera or "")
+        rate: Any = "camera" if args.detect_fps == "camera" else args.detect_fps
+        reports.append(
+            evaluate_clip(
+                args.clip,
+                args.config,
+                camera_id=args.camera,
+                truth=truth,
+                gt_mot=args.gt_mot,
+                detect_fps=rate,
+            )
+        )
+    if args.json:
+        from safecity.monitor.eval import pooled
+
+        doc = {
+            "pooled": {k: v.as_dict() for k, v in pooled(reports).items()},
+            "clips": [r.as_dict() for r in reports],
+        }
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        print(format_report(reports))
+    return 0

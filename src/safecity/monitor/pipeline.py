@@ -1,0 +1,332 @@
+"""One camera's analysis: motion gate -> detector on motion regions -> tracker -> rules -> events.
+
+::
+
+    DecodedFrame ──► health checks (frozen/covered/blurred/moved) ─────────────────────────┐
+        │                                                                                  │
+        └► MotionGate(gray) ─ boxes? ─ or live tracks? ──yes──► detect_regions(bgr) ─► tracker.update
+                                  │                                                        │
+                                  └──no──► tracker.coast (no detector call) ───────────────┤
+                                                                                           ▼
+    SourceGap ─► health.update_gap (camera_offline)                            rules.update ─► events
+
+The pipeline is pure apart from the detector call: it takes one source item and returns a
+:class:`StepResult`; no clocks, no I/O. While the motion gate calibrates (the first frames, after
+a lighting change) the whole frame is scanned once so objects already in view are found.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from safecity.monitor.types import Detections, Event, EventKind, EventSink, Tracks, WallLayout
+
+__all__ = ["CameraPipeline", "PipelineCounters", "ReplayResult", "StepResult", "replay_clip"]
+
+log = logging.getLogger(__name__)
+F32 = npt.NDArray[np.float32]
+_FULL_FRAME = np.array([[0.0, 0.0, 1.0, 1.0]], np.float32)
+_TRACK_PAD = 0.25  # track regions are grown by this share of their size on each side
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """What one step produced.
+
+    Attributes:
+        camera: camera id.
+        t_s: time of the item (seconds; see ``types``).
+        frame_index: 1-based frame number of the source, None for a gap.
+        frame_wh: frame size in pixels (0, 0 for a gap).
+        tracks: confirmed tracks alive now (empty for a gap).
+        detections: detector output, None when the detector did not run.
+        events: ``(kind, event)`` messages from rules and health checks, in order.
+        detector_called: whether the detector ran on this item.
+        motion_boxes_frac: motion boxes (n, 4) in frame fractions (empty for a gap).
+    """
+
+    camera: str
+    t_s: float
+    frame_index: int | None
+    frame_wh: tuple[int, int]
+    tracks: Tracks
+    detections: Detections | None
+    events: tuple[tuple[EventKind, Event], ...]
+    detector_called: bool
+    motion_boxes_frac: F32 = field(default_factory=lambda: np.zeros((0, 4), np.float32))
+
+
+@dataclass(slots=True)
+class PipelineCounters:
+    """Running counts of one camera (read by the runtime and the benchmarks)."""
+
+    frames: int = 0
+    gaps: int = 0
+    motion_frames: int = 0
+    detector_calls: int = 0
+    detections: int = 0
+    events_started: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "frames": self.frames,
+            "gaps": self.gaps,
+            "motion_frames": self.motion_frames,
+            "detector_calls": self.detector_calls,
+            "detections": self.detections,
+            "events_started": self.events_started,
+        }
+
+
+def _track_regions(tracks: Tracks, w: int, h: int) -> F32:
+    if not len(tracks):
+        return np.zeros((0, 4), np.float32)
+    b = tracks.xyxy_px.astype(np.float32).copy()
+    bw = b[:, 2] - b[:, 0]
+    bh = b[:, 3] - b[:, 1]
+    b[:, 0] -= bw * _TRACK_PAD
+    b[:, 2] += bw * _TRACK_PAD
+    b[:, 1] -= bh * _TRACK_PAD
+    b[:, 3] += bh * _TRACK_PAD
+    b /= np.array([w, h, w, h], np.float32)
+    out: F32 = np.clip(b, 0.0, 1.0).astype(np.float32)
+    return out
+
+
+class CameraPipeline:
+    """Motion-gated detection, tracking and rules of one camera.
+
+    Args:
+        camera: the camera's :class:`~safecity.monitor.config.CameraConfig`.
+        detector: any :class:`~safecity.monitor.detect.Detector` (shared by the cameras of a worker).
+        pose: optional :class:`~safecity.monitor.detect.PoseEstimator` for the fall rule.
+        motion: :class:`~safecity.monitor.config.MotionConfig` (default: the camera's, else defaults).
+        tracker: :class:`~safecity.monitor.config.TrackerConfig` (default: defaults).
+        min_crop_px: smallest crop around a motion region (default: the detector's input size).
+        tz: time zone of the camera's schedules (``MonitorConfig.timezone``).
+    """
+
+    def __init__(
+        self,
+        camera: Any,
+        detector: Any,
+        *,
+        pose: Any = None,
+        motion: Any = None,
+        tracker: Any = None,
+        min_crop_px: int | None = None,
+        tz: str = "Asia/Seoul",
+    ) -> None:
+        from safecity.monitor.config import MotionConfig, TrackerConfig
+        from safecity.monitor.motion import MotionGate
+        from safecity.monitor.rules import build_rules
+        from safecity.monitor.track import ByteTracker
+
+        self.camera = camera
+        self.camera_id: str = camera.id
+        self.detector = detector
+        self.pose = pose
+        mcfg = motion or camera.motion or MotionConfig()
+        self.gate = MotionGate(
+            frame_height=mcfg.frame_height,
+            threshold=mcfg.threshold,
+            contour_area=mcfg.contour_area,
+            frame_alpha=mcfg.frame_alpha,
+            lightning_threshold=mcfg.lightning_threshold,
+            masks_frac=[list(p) for p in camera.motion_masks],
+        )
+        tcfg = tracker or TrackerConfig()
+        self.tracker = ByteTracker(
+            high_thresh=tcfg.high_thresh,
+            low_thresh=tcfg.low_thresh,
+            new_track_thresh=tcfg.new_track_thresh,
+            match_iou=tcfg.match_iou,
+            lost_s=tcfg.lost_s,
+            min_hits=tcfg.min_hits,
+        )
+        self.rules = build_rules(camera, tz=tz)
+        self.min_crop_px = min_crop_px
+        self.counters = PipelineCounters()
+        self._scanned_calibration = False
+        self._last_tracks = Tracks.empty(0.0)
+
+    def step(self, item: Any) -> StepResult:
+        """Process one :class:`~safecity.monitor.sources.DecodedFrame` or ``SourceGap``."""
+        if not hasattr(item, "gray"):
+            return self._gap(item)
+        return self._frame(item)
+
+    def _gap(self, gap: Any) -> StepResult:
+        self.counters.gaps += 1
+        events = list(self.rules.health.update_gap(gap.t_s, gap.down_since_s, gap.reason))
+        self._count(events)
+        return StepResult(
+            self.camera_id, gap.t_s, None, (0, 0), Tracks.empty(gap.t_s), None, tuple(events), False
+        )
+
+    def _frame(self, frame: Any) -> StepResult:
+        from safecity.monitor.detect import detect_regions
+
+        c = self.counters
+        c.frames += 1
+        t_s = float(frame.t_s)
+        w, h = int(frame.width), int(frame.height)
+        events: list[tuple[EventKind, Event]] = list(self.rules.health.update_frame(frame.gray, t_s))
+        motion = self.gate.update(frame.gray, t_s)
+        regions = motion.boxes_frac
+        if motion.has_motion:
+            c.motion_frames += 1
+        scan_all = motion.calibrating and not self._scanned_calibration
+        self._scanned_calibration = motion.calibrating
+        track_regions = _track_regions(self._last_tracks, w, h) if self.tracker.active else None
+        detections: Detections | None = None
+        if scan_all:
+            regions = _FULL_FRAME
+        elif track_regions is not None and len(track_regions):
+            regions = np.concatenate([regions, track_regions]) if len(regions) else track_regions
+        if len(regions):
+            detections = detect_regions(self.detector, frame.bgr(), regions, min_crop_px=self.min_crop_px)
+            c.detector_calls += 1
+            c.detections += len(detections)
+            tracks = self.tracker.update(detections, t_s)
+        else:
+            tracks = self.tracker.coast(t_s)
+        self._last_tracks = tracks
+        keypoints = None
+        if self.pose is not None and detections is not None and self.rules.wants_keypoints and len(tracks):
+            keypoints = self.pose.estimate(frame.bgr(), tracks.xyxy_px)
+        events += self.rules.update(tracks, t_s, (w, h), keypoints)
+        self._count(events)
+        return StepResult(
+            self.camera_id, t_s, int(frame.index), (w, h), tracks, detections, tuple(events),
+            detections is not None, motion.boxes_frac,
+        )  # fmt: skip
+
+    def finish(self, t_s: float) -> list[tuple[EventKind, Event]]:
+        """End every live event (end of a file, camera removed)."""
+        return list(self.rules.finish(t_s))
+
+    def _count(self, events: list[tuple[EventKind, Event]]) -> None:
+        self.counters.events_started += sum(1 for k, _ in events if k == "start")
+
+
+# --------------------------------------------------------------------------------------------
+# Replay of one file in this process (CLI `replay`, evaluation): the only I/O in this module
+
+
+@dataclass(slots=True)
+class ReplayResult:
+    """Everything a replay produced (events in their final state, tracks and detections per frame)."""
+
+    camera: str
+    events: list[Event]
+    tracks: dict[int, Any]  # frame -> Tracks
+    detections: dict[int, Any]  # frame -> Detections (frames where the detector ran)
+    layouts: list[WallLayout]
+    counters: dict[str, int]
+    frame_wh: tuple[int, int]
+    duration_s: float
+    wall_s: float
+
+
+def replay_clip(
+    camera: Any,
+    clip: str | Path,
+    detector: Any,
+    *,
+    detect_fps: float | None = 5.0,
+    config: Any = None,
+    sinks: Sequence[EventSink] = (),
+    mot_out: Any = None,
+    on_frame: Callable[[Any, StepResult, list[Event]], None] | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> ReplayResult:
+    """Run one camera's pipeline over a video file as fast as it decodes.
+
+    Args:
+        camera: the ``CameraConfig`` (its zones, lines, rules; its ``source`` is ignored).
+        clip: the video file.
+        detector: the detector.
+        detect_fps: frames per second analysed (None = every frame).
+        config: the ``MonitorConfig`` (tracker, motion and selection settings), optional.
+        sinks: receive every event message (start/update/end) in order.
+        mot_out: a :class:`~safecity.monitor.jsonl.MotWriter` for the tracks, optional.
+        on_frame: called with ``(decoded frame, step result, live events)`` for every frame
+            (e.g. to write an annotated video).
+        progress: called with the clip time of each frame.
+    """
+    from safecity.monitor.runtime import HEALTH_OF_TYPE, health_from_events, make_selector
+    from safecity.monitor.sources import FileSource
+
+    src = FileSource(clip, camera=camera.id, detect_fps=detect_fps, max_height=camera.max_height)
+    pipe = CameraPipeline(
+        camera,
+        detector,
+        motion=camera.motion or (config.motion if config is not None else None),
+        tracker=config.tracker if config is not None else None,
+        tz=config.timezone if config is not None else "Asia/Seoul",
+    )
+    selector = make_selector(config.selection, [camera]) if config is not None else None
+    final: dict[str, Event] = {}
+    live: dict[str, Event] = {}
+    tracks: dict[int, Any] = {}
+    dets: dict[int, Any] = {}
+    layouts: list[WallLayout] = []
+    next_select = 0.0
+    t_last = 0.0
+    wh = (0, 0)
+    t0 = time.perf_counter()
+    try:
+        for item in src:
+            res = pipe.step(item)
+            t_last = res.t_s
+            for kind, ev in res.events:
+                final[ev.uid] = ev
+                if kind == "end":
+                    live.pop(ev.uid, None)
+                else:
+                    live[ev.uid] = ev
+                for sink in sinks:
+                    sink.publish(kind, ev)
+            if res.frame_index is not None:
+                wh = res.frame_wh
+                tracks[res.frame_index] = res.tracks
+                if res.detections is not None:
+                    dets[res.frame_index] = res.detections
+                if mot_out is not None:
+                    mot_out.write(res.frame_index, res.tracks)
+                if on_frame is not None:
+                    on_frame(item, res, list(live.values()))
+            if selector is not None and res.t_s >= next_select:
+                health = health_from_events([e for e in live.values() if e.type in HEALTH_OF_TYPE])
+                recent = [e for e in final.values() if e.uid not in live]
+                layouts.append(selector.select([*live.values(), *recent], {camera.id: health}, res.t_s))
+                next_select = res.t_s + 1.0
+            if progress is not None:
+                progress(res.t_s)
+        for kind, ev in pipe.finish(t_last):
+            final[ev.uid] = ev
+            live.pop(ev.uid, None)
+            for sink in sinks:
+                sink.publish(kind, ev)
+    finally:
+        src.close()
+    return ReplayResult(
+        camera=camera.id,
+        events=sorted(final.values(), key=lambda e: e.start_s),
+        tracks=tracks,
+        detections=dets,
+        layouts=layouts,
+        counters=pipe.counters.as_dict(),
+        frame_wh=wh,
+        duration_s=t_last,
+        wall_s=time.perf_counter() - t0,
+    )
