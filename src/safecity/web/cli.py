@@ -241,9 +241,11 @@ def _import_registry(engine: Engine) -> None:
     _progress(f"registry: imported {path.name}: {report}")
 
 
-def _demo_plans(engine: Engine) -> None:
+def _demo_plans(engine: Engine, url: str, home: Path) -> None:
+    """A Guro site plan and a replacement plan through the planning CLI (skipped if absent)."""
     from sqlalchemy import func, select
 
+    from safecity.errors import SafecityError
     from safecity.store.schema import plans
 
     with engine.connect() as c:
@@ -252,12 +254,24 @@ def _demo_plans(engine: Engine) -> None:
         _progress(f"plans: {n} saved plans already there")
         return
     try:
-        from safecity.plan import demo as plan_demo  # type: ignore[attr-defined]
+        import safecity.plan.cli  # noqa: F401  (only to see whether planning is installed)
     except ImportError as exc:
-        _progress(f"plans skipped (the planning API is not importable: {exc})")
+        _progress(f"plans skipped (the planning part is not importable: {exc})")
         return
-    ids = plan_demo.run_demo_plans(engine)
-    _progress(f"plans: saved {ids}")
+    from safecity.cli import main as safecity_main
+
+    for kind, budget in (("sites", "1.22e9"), ("replace", "1.3e9")):
+        _progress(f"plans: computing a Guro {kind} plan (budget {budget} KRW)")
+        argv = ["-q", "plan", kind, "--area", "guro", "--budget-krw", budget, "--database-url", url]
+        argv += ["--out", str(home / "plans" / kind), "--time-limit-s", "60"]
+        try:
+            rc = safecity_main(argv)
+        except SafecityError as exc:  # pragma: no cover - main() already turns these into rc 1
+            rc, msg = 1, str(exc)
+        else:
+            msg = f"exit code {rc}"
+        if rc != 0:
+            _progress(f"plans: the {kind} plan failed ({msg}); the console shows the others")
 
 
 def _demo_users_and_groups(engine: Engine, live_keys: list[str]) -> list[str]:
@@ -298,6 +312,9 @@ def _demo_users_and_groups(engine: Engine, live_keys: list[str]) -> list[str]:
 def _demo(args: argparse.Namespace) -> int:
     from safecity.service import build_services, live_cameras_from_config
 
+    import logging
+
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     home = args.home.resolve()
     settings = Settings(home=home, demo=True, database_url=f"sqlite:///{home / 'safecity.db'}")
     _progress(f"demo data in {home}")
@@ -307,7 +324,7 @@ def _demo(args: argparse.Namespace) -> int:
     _progress("database migrated")
     _import_registry(engine)
     if not args.no_plans:
-        _demo_plans(engine)
+        _demo_plans(engine, settings.db_url, home)
     config_path: Path | None = None if args.no_monitor else args.config
     live_keys: list[str] = []
     if config_path is not None:

@@ -1,0 +1,99 @@
+"""``safecity users ...``, ``serve`` refusing a placeholder secret, ``demo --setup-only``."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from safecity.cli import main
+
+
+@pytest.fixture
+def db(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("SAFECITY_DATABASE_URL", sqlite_url)
+    return sqlite_url
+
+
+def _stdin(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(text))
+
+
+def test_users_add_list_passwd_set_delete(
+    db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _stdin(monkeypatch, "first-admin-pass\n")
+    assert main(["users", "add", "boss", "--role", "admin", "--password-stdin"]) == 0
+    assert "created admin boss" in capsys.readouterr().out
+    assert main(["users", "list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["username"], r["role"]) for r in rows] == [("boss", "admin")]
+    _stdin(monkeypatch, "second-admin-pass\n")
+    assert main(["users", "passwd", "boss", "--password-stdin"]) == 0
+    from safecity.store.db import connect
+    from safecity.store.users import UserStore
+
+    assert UserStore(connect(db)).authenticate("boss", "second-admin-pass") is not None
+    assert main(["users", "set", "boss", "--disable"]) == 0
+    assert "(disabled)" in capsys.readouterr().out
+    assert main(["users", "delete", "boss"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "stdin", "message"),
+    [
+        (["users", "add", "kim", "--role", "viewer", "--password-stdin"], "short\n", "at least 8"),  # weak
+        (["users", "add", "kim", "--role", "viewer", "--password-stdin"], "\n", "empty password"),  # empty
+        (["users", "add", "kim", "--role", "viewer"], "", "--password-stdin"),  # no tty to prompt on
+        (["users", "set", "nobody", "--role", "admin"], "", "no user named 'nobody'"),  # unknown user
+        (
+            ["users", "add", "kim", "--role", "viewer", "--groups", "north", "--password-stdin"],
+            "long enough pw\n",
+            "unknown camera group",
+        ),
+    ],
+)
+def test_users_errors_exit_1_with_a_message(
+    db: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    stdin: str,
+    message: str,
+) -> None:
+    _stdin(monkeypatch, stdin)
+    assert main(argv) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_serve_refuses_a_placeholder_secret(
+    db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SAFECITY_SECRET_KEY", "changeme")
+    monkeypatch.delenv("SAFECITY_DEMO", raising=False)
+    assert main(["serve", "--port", "1"]) == 1
+    assert "SAFECITY_SECRET_KEY" in capsys.readouterr().err
+
+
+def test_demo_setup_imports_registry_and_creates_users_and_groups(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "demo"
+    argv = ["demo", "--setup-only", "--no-monitor", "--no-plans", "--home", str(home)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "DEMO LOGINS (demo mode only" in out
+    passwords = {line.split()[1]: line.split()[3] for line in out.splitlines() if " password " in line}
+    assert set(passwords) == {"admin", "operator", "viewer"}
+    from safecity.store.db import connect
+    from safecity.store.users import UserStore
+
+    users = UserStore(connect(f"sqlite:///{home / 'safecity.db'}"))
+    assert users.authenticate("viewer", passwords["viewer"]) is not None
+    groups = {g.name: len(g.cameras) for g in users.list_groups()}
+    assert set(groups) == {"guro-east", "guro-west"} and min(groups.values()) > 500  # registry split in two
+    assert main(argv) == 0  # a second run keeps the data and issues new passwords
+    assert "Guro camera records already imported" in capsys.readouterr().err
+    assert users.authenticate("viewer", passwords["viewer"]) is None
