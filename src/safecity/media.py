@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 U8 = npt.NDArray[np.uint8]
 Polygon = Sequence[tuple[float, float]]
 MEDIA_SUFFIXES = (".jpg", ".mp4")
+_MAX_PENDING = 100  # pending clips / waiting snapshots per camera
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -276,6 +277,15 @@ class MediaRecorder:
         return media_paths(self.root, event.camera, event.uid)[1]
 
     # ------------------------------------------------------------------ input
+    def wants_frame(self, camera: str, t_s: float) -> bool:
+        """Whether :meth:`add_frame` would keep a frame of ``camera`` at ``t_s`` (or needs it for a
+        snapshot): lets the caller skip converting frames to BGR that would be thinned out anyway."""
+        with self._lock:
+            if self._waiting_snapshots.get(camera):
+                return True
+            buf = self._buffers.get(camera)
+            return not buf or t_s - buf[-1][0] >= 1.0 / self.fps - 1e-6
+
     def add_frame(self, camera: str, t_s: float, bgr: U8) -> None:
         """Offer a frame (kept if ``1/fps`` has passed since the last kept one); finishes due clips."""
         due: list[_PendingClip] = []
@@ -303,15 +313,30 @@ class MediaRecorder:
         """On an event start, write the snapshot and start collecting its clip (other kinds: nothing)."""
         if kind != "start" or event.type == "camera_offline":
             return
+        due: list[_PendingClip] = []
         with self._lock:
             latest = self._latest.get(event.camera)
             if latest is None:
-                self._waiting_snapshots.setdefault(event.camera, []).append(event)
+                waiting = self._waiting_snapshots.setdefault(event.camera, [])
+                waiting.append(event)
+                if len(waiting) > _MAX_PENDING:
+                    log.warning("media: no frames from camera %s; dropping a waiting snapshot", event.camera)
+                    waiting.pop(0)
             else:
                 self._submit(self._write_snapshot, event, latest[1])
             lo = event.start_s - self.pre_s
             frames = [(t, f) for t, f in self._buffers.get(event.camera, ()) if t >= lo - 1e-6]
-            self._pending.setdefault(event.camera, []).append(_PendingClip(event, frames))
+            pending = self._pending.setdefault(event.camera, [])
+            # Event times share the frames' clock: clips whose window is over are due even if no
+            # frame arrives (a camera without frames must not pile up pending clips).
+            keep = [c for c in pending if c.event.start_s + self.post_s > event.start_s]
+            due = [c for c in pending if c.event.start_s + self.post_s <= event.start_s]
+            keep.append(_PendingClip(event, frames))
+            if len(keep) > _MAX_PENDING:
+                due.append(keep.pop(0))
+            self._pending[event.camera] = keep
+        for clip in due:
+            self._submit(self._write_clip, clip)
 
     def flush(self, timeout_s: float = 30.0) -> bool:
         """Write every pending clip now (with the frames it has) and wait for all files to be written."""

@@ -211,3 +211,25 @@ def test_doctests() -> None:
     import safecity.media
 
     assert doctest.testmod(safecity.media).failed == 0
+
+
+def test_wants_frame_thins_by_time(tmp_path: Path) -> None:
+    rec = MediaRecorder(tmp_path, fps=4.0)
+    assert rec.wants_frame("cam1", 0.0)  # nothing buffered yet
+    rec.add_frame("cam1", 0.0, _frame(0))
+    assert not rec.wants_frame("cam1", 0.1)  # 0.1 s < 1/fps
+    assert rec.wants_frame("cam1", 0.25)
+    assert rec.wants_frame("cam2", 0.1)  # other cameras are independent
+    rec.close()
+
+
+def test_camera_without_frames_does_not_pile_up_clips(tmp_path: Path) -> None:
+    rec = MediaRecorder(tmp_path, pre_s=1, post_s=2)
+    for i in range(300):  # events every 10 s on a camera whose frames never reach this recorder
+        rec.publish(
+            "start", Event(uid=f"e{i}", type="fall", camera="cam1", start_s=10.0 * i, last_s=10.0 * i)
+        )
+    assert sum(len(v) for v in rec._pending.values()) == 1  # only the last clip's window is open
+    assert len(rec._waiting_snapshots["cam1"]) == 100  # bounded
+    rec.close()
+    assert not list(tmp_path.rglob("*.mp4"))  # no frames: no clip files
