@@ -20,6 +20,7 @@ Frames are analysed at most every ``check_every_s`` and at ``analysis_height`` p
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import cv2
 import numpy as np
@@ -177,14 +178,31 @@ class CameraHealthMonitor:
         h, w = gray.shape
         th = min(self.cfg.analysis_height, h)
         tw = max(8, round(w * th / h))
-        small = cv2.resize(gray, (tw, th), interpolation=cv2.INTER_AREA) if (th, tw) != (h, w) else gray
-        return np.asarray(small, dtype=np.float32)
+        img: npt.NDArray[Any] = gray
+        if h > 2 * th:  # a cheap linear step to twice the size, then an exact 2x area average
+            img = cv2.resize(img, (2 * tw, 2 * th), interpolation=cv2.INTER_LINEAR)
+        if img.shape != (th, tw):
+            img = cv2.resize(img, (tw, th), interpolation=cv2.INTER_AREA)
+        return np.asarray(img, dtype=np.float32)
 
     def _shift(self, ref: npt.NDArray[np.float32], cur: npt.NDArray[np.float32]) -> float:
-        if self._window is None or self._window.shape != ref.shape:
-            self._window = np.asarray(
-                cv2.createHanningWindow((ref.shape[1], ref.shape[0]), cv2.CV_64F), dtype=np.float64
-            )
-        (dx, dy), _resp = cv2.phaseCorrelate(ref.astype(np.float64), cur.astype(np.float64), self._window)
-        h, w = ref.shape
+        """Shift between two analysed frames as a fraction of the frame (phase correlation, half size)."""
+        a, b = cv2.pyrDown(ref), cv2.pyrDown(cur)
+        h, w = _smooth_floor(a.shape[0]), _smooth_floor(a.shape[1])  # fast DFT sizes
+        a, b = a[:h, :w].astype(np.float64), b[:h, :w].astype(np.float64)
+        if self._window is None or self._window.shape != a.shape:
+            self._window = np.asarray(cv2.createHanningWindow((w, h), cv2.CV_64F), dtype=np.float64)
+        (dx, dy), _resp = cv2.phaseCorrelate(a, b, self._window)
         return float(math.hypot(dx / w, dy / h))
+
+
+def _smooth_floor(n: int) -> int:
+    """Largest m <= n whose prime factors are 2, 3 and 5 (fast DFT length)."""
+    for m in range(n, 0, -1):
+        k = m
+        for p in (2, 3, 5):
+            while k % p == 0:
+                k //= p
+        if k == 1:
+            return m
+    return 1
