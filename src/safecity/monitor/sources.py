@@ -242,6 +242,7 @@ class FileSource:
         _check_max_height(max_height)
         self._gate = RateGate(detect_fps)
         self._closed = threading.Event()
+        self._iterating = False
         self._container: Any = self._open()
 
     def _open(self) -> Any:
@@ -267,8 +268,15 @@ class FileSource:
     def close(self) -> None:
         """Stop the iteration (also wakes a realtime wait) and release the file."""
         self._closed.set()
+        if not self._iterating and self._container is not None:
+            self._container.close()
+            self._container = None
 
     def __iter__(self) -> Iterator[DecodedFrame | SourceGap]:
+        """Frames from the start of the file (each new iteration starts over)."""
+        if self._closed.is_set():
+            return iter(())
+        self._iterating = True
         return self._frames()
 
     def _frames(self) -> Iterator[DecodedFrame]:
@@ -277,7 +285,9 @@ class FileSource:
         frame_dt = 0.1
         index = 0
         wall0: float | None = None
-        container = self._container
+        container = self._container if self._container is not None else self._open()
+        self._container = None  # owned by this iteration now
+        self._gate.reset()
         try:
             while not self._closed.is_set():
                 stream = container.streams.video[0]
@@ -315,9 +325,10 @@ class FileSource:
                 container.close()
                 if not self.loop or not got_any:
                     return
-                container = self._container = self._open()
+                container = self._open()
         finally:
             container.close()
+            self._iterating = False
 
     def _decode(self, container: Any) -> Iterator[av.VideoFrame]:
         """Decoded frames until the end or the first unreadable packet (then a warning, no crash)."""

@@ -255,3 +255,12 @@ def test_rate_gate_restarts_after_a_gap() -> None:
     assert [gate.keep(t) for t in (0.0, 0.2, 10.0, 10.1, 10.2, 10.4)] == [True, True, True, False, True, True]
     gate.reset()
     assert gate.keep(10.41)
+
+
+def test_file_source_iterates_again_from_the_start_and_close_before_use(clips: dict[str, Path]) -> None:
+    src = FileSource(clips["clip"], camera="c", detect_fps=2.0)
+    first = [f.t_s for f in _frames(src)]
+    assert first == [f.t_s for f in _frames(src)] == [0.0, 0.5, 1.0, 1.5]
+    unused = FileSource(clips["clip"], camera="c")
+    unused.close()
+    assert list(unused) == []
