@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -520,7 +520,14 @@ class FallRule(_PerTrackRule):
 
 class AbandonedObjectRule(_PerTrackRule):
     """A bag stationary for ``stationary_s`` with no person within ``owner_radius`` bag heights for
-    ``unattended_s``."""
+    ``unattended_s``.
+
+    Small bags are often missed for a while and come back under a new track id; the rule remembers
+    the place and times of recently lost bags (at most ``MEMORY`` of them, for
+    ``stationary_s + unattended_s``) and a new bag track at the same place continues their clocks.
+    """
+
+    MEMORY = 32
 
     type_: EventType = "abandoned_object"
 
@@ -529,6 +536,20 @@ class AbandonedObjectRule(_PerTrackRule):
     ) -> None:
         super().__init__(camera, zone, cfg.classes, cfg.schedule, cfg.severity, clock)
         self.cfg = cfg
+        # lost bags: (centre x, centre y, size, stationary since, unattended since, lost at)
+        self.lost: deque[tuple[float, float, float, float, float | None, float]] = deque(maxlen=self.MEMORY)
+
+    def _recall(self, cx: float, cy: float, size: float, t_s: float) -> tuple[float, float | None] | None:
+        keep_s = self.cfg.stationary_s + self.cfg.unattended_s
+        for item in list(self.lost):
+            if t_s - item[5] > keep_s:
+                self.lost.remove(item)
+        for item in self.lost:
+            x, y, sz, since, alone, _ = item
+            if math.hypot(cx - x, cy - y) <= self.cfg.stationary_frac * max(size, sz):
+                self.lost.remove(item)
+                return since, alone
+        return None
 
     def update(self, tracks: Tracks, t_s: float, frame_wh: tuple[int, int]) -> list[Emission]:
         out: list[Emission] = []
@@ -549,8 +570,13 @@ class AbandonedObjectRule(_PerTrackRule):
                 st = _TrackState(
                     t_s, self.new_episode(0.0, cfg.end_after_s, cfg.update_every_s), a=cx, b=cy, c=t_s
                 )
+                st.extra["size"] = size
+                known = self._recall(cx, cy, size, t_s)
+                if known is not None:  # the same bag, seen again under a new track id
+                    st.c, st.d = known
                 self.states[tid] = st
             st.last_seen_s = t_s
+            st.extra["size"] = size
             if math.hypot(cx - (st.a or 0.0), cy - (st.b or 0.0)) > cfg.stationary_frac * size:
                 st.a, st.b, st.c = cx, cy, t_s  # moved: new anchor
             near = (
@@ -573,5 +599,9 @@ class AbandonedObjectRule(_PerTrackRule):
             fields["detail"] = {"importance": self.importance, "stationary_s": round(still_s, 1),
                                 "unattended_s": round(alone_s, 1)}  # fmt: skip
             out += st.episode.step(t_s, cond, fields if cond else None)
+        for st in self.states.values():
+            if t_s - st.last_seen_s > self.forget_s and st.a is not None and st.b is not None:
+                since = st.c if st.c is not None else st.last_seen_s
+                self.lost.append((st.a, st.b, st.extra.get("size", 1.0), since, st.d, st.last_seen_s))
         out += self.prune(t_s)
         return out

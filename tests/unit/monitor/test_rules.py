@@ -335,3 +335,32 @@ def test_uid_is_file_name_safe_and_deterministic() -> None:
     got = run(build_rules(cam), timeline(0.5, lambda t: [IN]))
     assert got[0][2].uid == "cam1-intrusion-_gate_1-0-1"
     assert got[0][2].zone == "정문 gate/1"
+
+
+@pytest.mark.parametrize(
+    ("new_place", "expected"),
+    [
+        (BAG, [(14.0, "start")]),  # same place, new id after a detection gap: its clocks continue
+        (box_at(110, 30, 12, 16), []),  # a bag somewhere else is a new bag: clocks start again
+    ],
+)
+def test_abandoned_bag_missed_for_a_while_keeps_its_clock(
+    new_place: Any, expected: list[tuple[float, str]]
+) -> None:
+    cfg = {"type": "abandoned_object", "stationary_s": 12.0, "unattended_s": 10.0, "update_every_s": 100.0}
+    rs = build_rules(camera(cfg))
+    frames = []
+    for k in range(21):
+        t = float(k)
+        person = box_at(70, 60) if t < 2 else box_at(190, 60)
+        if t < 8:  # bag seen as track 2
+            frames.append(make_tracks(t, [person, BAG], ids=[1, 2], classes=["person", "suitcase"]))
+        elif t < 14:  # the detector misses the bag
+            frames.append(make_tracks(t, [person], ids=[1]))
+        else:  # back under a new id
+            frames.append(make_tracks(t, [person, new_place], ids=[1, 3], classes=["person", "suitcase"]))
+    got = run(rs, frames)
+    assert kinds(got) == expected
+    if got:
+        assert got[0][2].track_ids == (3,)
+    assert len(rs.rules[0].lost) <= 1  # type: ignore[attr-defined]
