@@ -68,6 +68,10 @@ def _parse_mount(text: str) -> tuple[str, str]:
         raise argparse.ArgumentTypeError(f"mount must be NAME=/path/file.mp4, got {text!r}")
     if not os.path.isfile(path):
         raise argparse.ArgumentTypeError(f"mount {name!r}: file {path} does not exist")
+    if not path.lower().endswith((".mp4", ".mov", ".m4v")):
+        raise argparse.ArgumentTypeError(
+            f"mount {name!r}: expected an MP4/MOV file with H.264 video, got {path}"
+        )
     return name.strip("/"), os.path.abspath(path)
 
 
