@@ -8,6 +8,8 @@ safecity wires components together. Heavy modules are imported inside :func:`bui
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +50,76 @@ class LiveCamera:
     lon: float | None = None
 
 
+class TileFeeder:
+    """Feeds the media recorder with the runtime's live tiles so events get snapshots and clips.
+
+    The runtime keeps decoded frames in its worker processes; the parent only sees its downscaled
+    tiles. This thread asks for every camera's newest tile every ``period_s`` and hands new ones to
+    :meth:`MediaRecorder.add_frame` stamped with the wall clock (the runtime's event clock in
+    replay/live mode), in its own thread, so neither the runtime nor the web server waits for it.
+    """
+
+    def __init__(
+        self,
+        monitor: MonitorService,
+        media: MediaRecorder,
+        *,
+        period_s: float = 0.5,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._monitor = monitor
+        self._media = media
+        self._period_s = period_s
+        self._clock = clock
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last: dict[str, object] = {}
+        self.frames_fed = 0
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="safecity-tile-feeder", daemon=True)
+            self._thread.start()
+
+    def feed_once(self) -> int:
+        """Hand every camera's tile to the recorder if it is new; returns how many were new."""
+        import cv2
+        import numpy as np
+
+        latest_jpeg = getattr(self._monitor, "latest_jpeg", None)
+        fed = 0
+        for cam in self._monitor.cameras():
+            if callable(latest_jpeg):
+                raw = latest_jpeg(cam)
+                if raw is None or raw is self._last.get(cam):
+                    continue
+                self._last[cam] = raw
+                bgr = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_COLOR)
+            else:
+                bgr = self._monitor.latest_frame(cam)
+                if bgr is None or bgr is self._last.get(cam):
+                    continue
+                self._last[cam] = bgr
+            if bgr is not None:
+                self._media.add_frame(cam, self._clock(), np.asarray(bgr, np.uint8))
+                fed += 1
+        self.frames_fed += fed
+        return fed
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._period_s):
+            try:
+                self.feed_once()
+            except Exception:  # keep feeding after one bad tile
+                log.exception("tile feeder failed")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(2.0)
+            self._thread = None
+
+
 @dataclass
 class Services:
     """The running parts of one safecity process.
@@ -74,12 +146,17 @@ class Services:
     privacy_masks: Mapping[str, Sequence[Polygon]] = field(default_factory=dict)
     live_cameras: Mapping[str, LiveCamera] = field(default_factory=dict)
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
+    _feeder: TileFeeder | None = field(default=None, repr=False)
 
     def start(self) -> None:
-        """Start the monitoring runtime (if any); idempotent from the caller's point of view."""
+        """Start the monitoring runtime (if any) and the tile feeder of the media recorder."""
         start = getattr(self.monitor, "start", None)
         if callable(start):
             start()
+        if self.monitor is not None and self.media is not None and self._feeder is None:
+            self._feeder = TileFeeder(self.monitor, self.media)
+            self._feeder.start()
+            self._closers.append(self._feeder.stop)
 
     def close(self) -> None:
         """Stop the runtime, close sinks and dispose of the engine (each step even if one fails)."""

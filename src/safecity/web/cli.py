@@ -204,8 +204,11 @@ def _run_server(settings: Settings, services: Any, host: str, port: int, banner:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import logging
+
     from safecity.service import build_services
 
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = Settings()
     settings.require_secret()
     if args.monitor_config is not None and not args.monitor_config.is_file():

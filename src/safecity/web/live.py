@@ -231,17 +231,15 @@ class LiveHub:
     def publish(self, kind: EventKind, event: Event) -> None:
         """Record the event and pass it to the event loop; never blocks the caller."""
         with self._lock:
-            if kind == "end":
-                self._live.pop(event.uid, None)
-                self._published_at.pop(event.uid, None)
-                self._on_wall.discard(event.uid)
-            else:
-                self._live[event.uid] = event
-                self._published_at.setdefault(event.uid, self._clock())
-                while len(self._live) > _MAX_LIVE:
-                    old = next(iter(self._live))
-                    self._live.pop(old)
-                    self._published_at.pop(old, None)
+            # ended events stay known (bounded) so the wall can still say what a pinned tile is about
+            self._live.pop(event.uid, None)
+            self._live[event.uid] = event
+            self._published_at.setdefault(event.uid, self._clock())
+            while len(self._live) > _MAX_LIVE:
+                old = next(iter(self._live))
+                self._live.pop(old)
+                self._published_at.pop(old, None)
+                self._on_wall.discard(old)
         loop = self._loop
         if loop is None or loop.is_closed():
             return
@@ -268,6 +266,7 @@ class LiveHub:
             return frozenset(self._handled)
 
     def live_events(self) -> dict[str, Event]:
+        """Recent events by uid (live ones and the last ended ones), oldest first."""
         with self._lock:
             return dict(self._live)
 
