@@ -29,9 +29,12 @@ __all__ = ["Annotator", "register"]
 log = logging.getLogger(__name__)
 
 
-def _fps_arg(text: str) -> float | None:
+def _fps_arg(text: str) -> float | str | None:
+    """``--detect-fps``: a rate, ``full`` (every frame: None) or ``camera`` (the config's rate)."""
     if text.lower() in ("full", "all", "0"):
         return None
+    if text == "camera":
+        return text
     try:
         v = float(text)
     except ValueError:

@@ -579,7 +579,8 @@ def evaluate_clip(
         detector_score = detector_pr(
             name, gt, _full_frame_detections(clip, det, cam.max_height), min_visibility=min_visibility
         )
-    types = list(event_types) if event_types else sorted({r.type for r in cam.rules} & set(_SCORED_TYPES))
+    rule_types = {r.type for r in cam.rules} & set(_SCORED_TYPES)
+    types = list(event_types) if event_types is not None else sorted(rule_types)
     pred = [e for e in run.events if e.type in types]
     truth_scored = [e for e in true_events if e.type in types]
     return ClipReport(
@@ -613,9 +614,10 @@ def _clip_fps(clip: Any) -> float:
     return float(rate) if rate else 25.0
 
 
-def _tracks_as_rows(tracks: Mapping[int, Tracks]) -> dict[int, MotRow]:
+def _tracks_as_rows(tracks: Mapping[int, Tracks], cls: str = "person") -> dict[int, MotRow]:
     out: dict[int, MotRow] = {}
-    for f, t in tracks.items():
+    for f, all_tracks in tracks.items():
+        t = all_tracks[all_tracks.class_name == cls]
         n = len(t)
         out[f] = MotRow(
             f, t.track_id, t.xyxy_px, t.confidence, np.full(n, -1, np.int64), np.full(n, -1.0, np.float32)
