@@ -73,7 +73,13 @@ async function show(uid) {
   const snap = h("img", { class: "snap", id: "snapshot", alt: "snapshot", src: `${base}/snapshot` });
   snap.addEventListener("error", () => snap.replaceWith(h("div", { class: "muted" }, "No snapshot on disk yet.")));
   const video = h("video", { id: "clip", controls: true, preload: "metadata", src: `${base}/clip` });
-  video.addEventListener("error", () => video.replaceWith(h("div", { class: "muted" }, "No clip on disk yet (written a few seconds after the start).")));
+  const noClip = h("div", { class: "muted", id: "no-clip" }, "No clip on disk yet (written a few seconds after the start).");
+  let tries = 0;
+  video.addEventListener("error", () => {
+    if (!video.isConnected && !noClip.isConnected) return;
+    if (video.isConnected) video.replaceWith(noClip);
+    if (++tries <= 6 && selected === uid) setTimeout(() => { video.src = `${base}/clip?retry=${tries}`; noClip.replaceWith(video); }, 3000);
+  });
   const hist = h("ul", { class: "history" },
     ...(ev.acknowledgements || []).map((a) => h("li", {}, `✔ ${a.username} · ${fmtTime(a.at)}${a.note ? ` — ${a.note}` : ""}`)),
     ...(ev.escalations || []).map((x) => h("li", {}, `⚠ ${x.username} → ${x.target} · ${fmtTime(x.at)}${x.note ? ` — ${x.note}` : ""}`)));

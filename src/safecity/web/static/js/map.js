@@ -3,7 +3,7 @@
 import { api } from "./api.js";
 
 export async function districtMap(elId) {
-  const map = L.map(elId, { zoomControl: true, attributionControl: true, preferCanvas: true });
+  const map = L.map(elId, { zoomControl: true, attributionControl: true, preferCanvas: true, zoomSnap: 0.25 });
   map.attributionControl.setPrefix("Leaflet | boundaries: southkorea/seoul-maps (KOSTAT 2013)");
   const gj = await api("/api/map/boundaries?district=guro");
   const layer = L.geoJSON(gj, {

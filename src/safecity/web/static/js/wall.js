@@ -36,12 +36,13 @@ function tileFor(t) {
 function renderWall(wall) {
   lastWallAt = Date.now();
   const list = wall.tiles || [];
-  const cols = list.length <= 1 ? 1 : list.length <= 4 ? 2 : list.length <= 9 ? 3 : 4;
+  const cols = list.length <= 4 ? 2 : list.length <= 9 ? 3 : 4;
   wallEl.style.setProperty("--cols", cols);
   const keep = new Set(list.map((t) => t.camera));
   for (const [cam, tile] of tiles) {
     if (!keep.has(cam)) { tile.img.src = ""; tile.el.remove(); tiles.delete(cam); }
   }
+  status.textContent = `${list.length} tile(s) · ${me.username} (${me.role})`;
   if (!list.length) {
     wallEl.replaceChildren(h("div", { class: "wall-empty", id: "wall-empty" },
       wall.monitor === false ? "No monitoring runtime is connected to this console."
@@ -65,7 +66,6 @@ function renderWall(wall) {
     tile.meta.replaceChildren(...bits.map((b) => h("span", {}, b)));
     if (wallEl.children[i] !== tile.el) wallEl.insertBefore(tile.el, wallEl.children[i] || null);
   });
-  status.textContent = `${list.length} tile(s) · ${me.role}`;
 }
 
 function addFeed(msg) {
@@ -78,6 +78,12 @@ function addFeed(msg) {
   feedEl.prepend(item);
   while (feedEl.children.length > 60) feedEl.lastChild.remove();
 }
+
+// the feed starts with the newest events of the user's cameras
+try {
+  const recent = await api("/api/events?limit=15");
+  for (const ev of recent.events.reverse()) addFeed({ kind: ev.state, event: ev });
+} catch (e) { console.error(e); }
 
 connectLive((msg) => {
   if (msg.type === "wall") renderWall(msg.wall);
