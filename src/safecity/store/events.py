@@ -39,7 +39,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 from sqlalchemy.exc import (
     DBAPIError,
     DisconnectionError,
@@ -74,6 +74,7 @@ _HEALTH_BY_TYPE = {
     "camera_moved": "moved",
 }
 _KINDS = ("start", "update", "end")
+_BATCH = 200  # messages per transaction at most
 
 
 class EventLike(Protocol):
@@ -266,26 +267,33 @@ class EventStore:
             if len(self._spool):
                 wait = max(0.01, min(0.5, self._next_retry - time.monotonic()))
             try:
-                item = self._queue.get(timeout=wait)
+                first = self._queue.get(timeout=wait)
             except queue.Empty:
                 continue
-            if item is _STOP:
-                return
-            assert isinstance(item, dict)
-            if len(self._spool):  # older messages wait on disk: keep the order
-                self._spool_record(item)
-            else:
+            items, stop = [first], False
+            while len(items) < _BATCH:  # what queued up meanwhile goes in the same transaction
                 try:
-                    self._write(item)
-                except SQLAlchemyError as exc:
-                    if not _is_unavailable(exc):
-                        self._dead_letter(item, exc)
-                    else:
-                        self._spool_record(item)
-                        self._schedule_retry(exc)
+                    items.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            if _STOP in items:
+                stop = True
+                items = items[: items.index(_STOP)]
+            records = [i for i in items if isinstance(i, dict)]
+            if len(self._spool):  # older messages wait on disk: keep the order
+                for record in records:
+                    self._spool_record(record)
+            elif records:
+                done, exc = self._write_batch(records)
+                if exc is not None:
+                    for record in records[done:]:
+                        self._spool_record(record)
+                    self._schedule_retry(exc)
             with self._cond:
-                self._handled += 1
+                self._handled += len(records)
                 self._cond.notify_all()
+            if stop:
+                return
 
     def _spool_record(self, record: dict[str, Any]) -> None:
         try:
@@ -307,7 +315,7 @@ class EventStore:
 
     def _drain_spool(self) -> None:
         while True:
-            batch = self._spool.pending(limit=200)
+            batch = self._spool.pending(limit=_BATCH)
             if not batch:
                 if self._failures:
                     log.info("event store: database back; spool written")
@@ -315,15 +323,12 @@ class EventStore:
                 with self._cond:
                     self._cond.notify_all()
                 return
-            for seq, record in batch:
-                try:
-                    self._write(record)
-                except SQLAlchemyError as exc:
-                    if _is_unavailable(exc):
-                        self._schedule_retry(exc)
-                        return
-                    self._dead_letter(record, exc)
-                self._spool.ack(seq)
+            done, exc = self._write_batch([record for _, record in batch])
+            if done:
+                self._spool.ack(batch[done - 1][0])
+            if exc is not None:
+                self._schedule_retry(exc)
+                return
 
     def _dead_letter(self, record: dict[str, Any], exc: BaseException) -> None:
         """A message the database refuses (not an outage): keep it aside in ``dead-letter.jsonl``."""
@@ -337,6 +342,32 @@ class EventStore:
     def _write(self, record: Mapping[str, Any]) -> None:
         with self.engine.begin() as conn:
             _apply(conn, record, self.media_root)
+
+    def _write_batch(self, records: Sequence[Mapping[str, Any]]) -> tuple[int, SQLAlchemyError | None]:
+        """Write ``records`` in order, in one transaction when possible.
+
+        Returns how many are done (written, or refused and set aside) and, if the database became
+        unavailable, the error that stopped the rest.
+        """
+        try:
+            with self.engine.begin() as conn:
+                for record in records:
+                    _apply(conn, record, self.media_root)
+            return len(records), None
+        except SQLAlchemyError as exc:
+            if _is_unavailable(exc):
+                return 0, exc
+            if len(records) == 1:
+                self._dead_letter(dict(records[0]), exc)
+                return 1, None
+        for i, record in enumerate(records):  # one was refused: find it, write the others
+            try:
+                self._write(record)
+            except SQLAlchemyError as exc:
+                if _is_unavailable(exc):
+                    return i, exc
+                self._dead_letter(dict(record), exc)
+        return len(records), None
 
     # ------------------------------------------------------------------ console API
     def list_events(
@@ -562,6 +593,18 @@ def _event_dict(m: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+# Statements built once (the writer's cost is mostly statement construction otherwise).
+_SEL_EVENT = select(events.c.id).where(events.c.uid == bindparam("uid_"))
+_INS_EVENT = insert(events)
+_UPD_EVENT = update(events).where(events.c.id == bindparam("eid_"))
+_SEL_DUP = select(event_updates.c.id).where(
+    event_updates.c.event_id == bindparam("eid_"),
+    event_updates.c.kind == bindparam("kind_"),
+    event_updates.c.at == bindparam("at_"),
+)
+_INS_UPDATE = insert(event_updates)
+
+
 def _apply(conn: Connection, record: Mapping[str, Any], media_root: Path | None) -> None:
     """Write one message (see the module docstring) inside the caller's transaction."""
     kind: str = record["kind"]
@@ -584,42 +627,42 @@ def _apply(conn: Connection, record: Mapping[str, Any], media_root: Path | None)
         values["box"] = ev["box_frac"]
     if ev["end_s"] is not None:
         values["end_at"] = _utc(epoch + float(ev["end_s"]))
-    row = conn.execute(select(events.c.id).where(events.c.uid == ev["uid"])).first()
+    row = conn.execute(_SEL_EVENT, {"uid_": ev["uid"]}).first()
     if row is None:
         snap = clip = None
         if media_root is not None and ev["type"] != "camera_offline":
             snap_p, clip_p = media_paths(Path("."), ev["camera"], ev["uid"])
             snap, clip = snap_p.as_posix(), clip_p.as_posix()
+        values.setdefault("box", None)
+        values.setdefault("end_at", None)
         result = conn.execute(
-            insert(events).values(
-                uid=ev["uid"],
-                camera_key=ev["camera"],
-                type=ev["type"],
-                start_at=_utc(epoch + float(ev["start_s"])),
-                state="new",
-                snapshot_path=snap,
-                clip_path=clip,
+            _INS_EVENT,
+            {
+                "uid": ev["uid"],
+                "camera_key": ev["camera"],
+                "type": ev["type"],
+                "start_at": _utc(epoch + float(ev["start_s"])),
+                "state": "new",
+                "snapshot_path": snap,
+                "clip_path": clip,
                 **values,
-            )
+            },
         )
         pk = result.inserted_primary_key
         assert pk is not None
         event_id = pk[0]
     else:
         event_id = row.id
-        conn.execute(update(events).where(events.c.id == event_id).values(**values))
-    dup = conn.execute(
-        select(event_updates.c.id).where(
-            event_updates.c.event_id == event_id, event_updates.c.kind == kind, event_updates.c.at == at
-        )
-    ).first()
+        conn.execute(_UPD_EVENT, {"eid_": event_id, **values})
+    dup = conn.execute(_SEL_DUP, {"eid_": event_id, "kind_": kind, "at_": at}).first()
     if dup is None:
         conn.execute(
-            insert(event_updates).values(
-                event_id=event_id,
-                at=at,
-                kind=kind,
-                detail={
+            _INS_UPDATE,
+            {
+                "event_id": event_id,
+                "at": at,
+                "kind": kind,
+                "detail": {
                     "severity": ev["severity"],
                     "zone": ev["zone"],
                     "count": ev["count"],
@@ -627,7 +670,7 @@ def _apply(conn: Connection, record: Mapping[str, Any], media_root: Path | None)
                     "box": ev["box_frac"],
                     **ev["detail"],
                 },
-            )
+            },
         )
     health = _HEALTH_BY_TYPE.get(ev["type"])
     if health is not None:
