@@ -17,7 +17,7 @@ help:
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip==25.3
-	$(PY) -m pip install -q -e ".[all,dev]"
+	$(PY) -m pip install -q -e ".[all,dev,scale]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -39,7 +39,6 @@ test-unit: install
 	$(PY) -m pytest -q tests/unit
 
 bench: install
-	$(PY) -m pip install -q -e ".[scale]"
 	mkdir -p bench/results
 	$(PY) bench/run.py --out bench/results
 
