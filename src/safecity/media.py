@@ -231,6 +231,10 @@ class MediaRecorder:
         fps: frames per second kept in the buffer and the clip (thinned by timestamp).
         max_height: frames are downscaled to at most this height for clips (snapshots keep full size).
         codec: PyAV encoder (``libx264``; ``mpeg4`` where x264 is missing).
+        max_days: when given with ``max_bytes``, :func:`enforce_retention` runs on the writer thread
+            after a clip is written, at most every ``retention_every_s`` seconds (wall clock).
+        max_bytes: size cap of all snapshots and clips under ``root``.
+        retention_every_s: minimum interval between two retention passes.
     """
 
     def __init__(
@@ -244,7 +248,15 @@ class MediaRecorder:
         max_height: int = 360,
         jpeg_quality: int = 85,
         codec: str = "libx264",
+        max_days: float | None = None,
+        max_bytes: int | None = None,
+        retention_every_s: float = 600.0,
     ) -> None:
+        if (max_days is None) != (max_bytes is None) or (max_days is not None and max_days <= 0):
+            raise InputError(
+                f"give both max_days (> 0) and max_bytes for retention, or neither; got max_days={max_days}, "
+                f"max_bytes={max_bytes}"
+            )
         if pre_s < 0 or post_s < 0 or fps <= 0 or max_height < 2:
             raise InputError(
                 f"need pre_s >= 0, post_s >= 0, fps > 0, max_height >= 2; got pre_s={pre_s}, "
@@ -259,6 +271,9 @@ class MediaRecorder:
                 raise InputError("privacy masks need a camera id")
         self.pre_s, self.post_s, self.fps = float(pre_s), float(post_s), float(fps)
         self.max_height, self.jpeg_quality, self.codec = max_height, jpeg_quality, codec
+        self.max_days, self.max_bytes, self.retention_every_s = max_days, max_bytes, retention_every_s
+        self._last_retention = float("-inf")
+        self.deleted: list[Path] = []  # what retention removed (latest pass)
         self._lock = threading.RLock()
         self._buffers: dict[str, deque[tuple[float, U8]]] = {}
         self._latest: dict[str, tuple[float, U8]] = {}
@@ -389,6 +404,13 @@ class MediaRecorder:
         polys = self.masks.get(clip.event.camera, [])
         frames = [(t, apply_privacy_masks(f, polys)) for t, f in clip.frames]
         write_clip(self.clip_path(clip.event), frames, codec=self.codec)
+        if self.max_days is not None and self.max_bytes is not None:
+            now = time.monotonic()
+            if now - self._last_retention >= self.retention_every_s:
+                self._last_retention = now
+                self.deleted = enforce_retention(self.root, self.max_days, self.max_bytes)
+                if self.deleted:
+                    log.info("media retention: deleted %d file(s) under %s", len(self.deleted), self.root)
 
 
 def enforce_retention(root: Path, max_days: float, max_bytes: int, *, now: float | None = None) -> list[Path]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import av
@@ -233,3 +234,25 @@ def test_camera_without_frames_does_not_pile_up_clips(tmp_path: Path) -> None:
     assert len(rec._waiting_snapshots["cam1"]) == 100  # bounded
     rec.close()
     assert not list(tmp_path.rglob("*.mp4"))  # no frames: no clip files
+
+
+def test_recorder_enforces_retention_after_writing_a_clip(tmp_path: Path) -> None:
+    old = tmp_path / "cam0" / "old.mp4"
+    old.parent.mkdir()
+    old.write_bytes(b"x" * 1000)
+    ninety_days_ago = time.time() - 90 * DAY  # the recorder uses the real clock
+    os.utime(old, (ninety_days_ago, ninety_days_ago))
+    rec = MediaRecorder(tmp_path, pre_s=0, post_s=0.5, fps=10, max_days=30, max_bytes=10**9)
+    ev = Event(uid="e", type="fall", camera="cam1", start_s=0.0, last_s=0.0)
+    rec.add_frame("cam1", 0.0, _frame(0))
+    rec.publish("start", ev)
+    for i in range(1, 8):
+        rec.add_frame("cam1", i * 0.1, _frame(i * 0.1))
+    rec.close()
+    assert rec.clip_path(ev).is_file() and rec.snapshot_path(ev).is_file()
+    assert rec.deleted == [old] and not old.exists()
+
+
+def test_recorder_retention_needs_both_limits(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="give both max_days"):
+        MediaRecorder(tmp_path, max_days=30)
