@@ -15,9 +15,9 @@ import math
 import re
 from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -273,20 +273,46 @@ class CrowdingRule(IntrusionRule):
 class _TrackState:
     last_seen_s: float
     episode: Episode
-    a: float | None = None  # rule-specific numbers (entry time, side, anchor x, ...)
-    b: float | None = None
-    c: float | None = None
-    d: float | None = None
-    extra: dict[str, float] = field(default_factory=dict)
 
 
-class _PerTrackRule(_ZoneRule):
+@dataclass(slots=True)
+class _Visit(_TrackState):
+    entered_s: float = 0.0
+    last_in_s: float = 0.0
+
+
+@dataclass(slots=True)
+class _Side(_TrackState):
+    side: float = 0.0  # -1 left of a->b, +1 right, 0 not decided yet
+    x: float = 0.0  # last foot point outside the hysteresis band (frame fractions)
+    y: float = 0.0
+
+
+@dataclass(slots=True)
+class _Posture(_TrackState):
+    last_upright_s: float | None = None
+    lying_since_s: float | None = None
+
+
+@dataclass(slots=True)
+class _Bag(_TrackState):
+    x: float = 0.0  # centre where the bag came to rest (pixels)
+    y: float = 0.0
+    size: float = 1.0
+    still_since_s: float = 0.0
+    alone_since_s: float | None = None
+
+
+S = TypeVar("S", bound=_TrackState)
+
+
+class _PerTrackRule(_ZoneRule, Generic[S]):
     """A rule with one episode per track; states of tracks unseen for ``forget_s`` are ended and dropped."""
 
     def __init__(self, *args: Any, forget_s: float = DEFAULT_FORGET_S, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.forget_s = forget_s
-        self.states: dict[int, _TrackState] = {}
+        self.states: dict[int, S] = {}
         self.uid = UidMaker(self.camera, self.type_, self.zone_name)
 
     def new_episode(self, min_s: float, end_after_s: float, update_every_s: float) -> Episode:
@@ -315,7 +341,7 @@ class _PerTrackRule(_ZoneRule):
         return len(self.states)
 
 
-class LoiteringRule(_PerTrackRule):
+class LoiteringRule(_PerTrackRule[_Visit]):
     """A track staying in the zone at least ``dwell_s``: one event per visit of a track.
 
     A visit ends when the track is out of the zone (or unseen) for longer than ``end_after_s``.
@@ -338,16 +364,13 @@ class LoiteringRule(_PerTrackRule):
             if st is None:
                 if not inside[i]:
                     continue
-                st = _TrackState(
-                    t_s, self.new_episode(0.0, cfg.end_after_s, cfg.update_every_s), a=t_s, b=t_s
-                )
+                st = _Visit(t_s, self.new_episode(0.0, cfg.end_after_s, cfg.update_every_s), t_s, t_s)
                 self.states[tid] = st
             st.last_seen_s = t_s
             if inside[i]:
-                st.b = t_s
-            entered = st.a if st.a is not None else t_s
-            last_in = st.b if st.b is not None else t_s
-            dwell = last_in - entered
+                st.last_in_s = t_s
+            last_in = st.last_in_s
+            dwell = last_in - st.entered_s
             cond = bool(inside[i]) and dwell >= cfg.dwell_s
             fields = _fields(tracks[np.array([i])], frame_wh)
             fields["detail"] = {"importance": self.importance, "dwell_s": round(dwell, 1)}
@@ -358,7 +381,7 @@ class LoiteringRule(_PerTrackRule):
         present = {int(x) for x in tracks.track_id}
         for tid in sorted(set(self.states) - present):
             st = self.states[tid]
-            last_in = st.b if st.b is not None else st.last_seen_s
+            last_in = st.last_in_s
             if t_s - last_in >= cfg.end_after_s:  # gone (or lost) for end_after_s: the visit is over
                 out += st.episode.finish(last_in)
                 del self.states[tid]
@@ -366,7 +389,7 @@ class LoiteringRule(_PerTrackRule):
         return out
 
 
-class LineCrossingRule(_PerTrackRule):
+class LineCrossingRule(_PerTrackRule[_Side]):
     """Foot point of a track crossing the line segment, with a hysteresis band against jitter.
 
     Direction ``a_to_b`` is from the left of a->b (as seen on screen) to its right. Each actual
@@ -406,18 +429,18 @@ class LineCrossingRule(_PerTrackRule):
                 continue
             st = self.states.get(tid)
             if st is None:
-                st = _TrackState(t_s, self.new_episode(0.0, 0.0, 1.0))
+                st = _Side(t_s, self.new_episode(0.0, 0.0, 1.0))
                 self.states[tid] = st
             st.last_seen_s = t_s
             d = float(dist[i])
             if abs(d) <= self.cfg.hysteresis_frac:
                 continue  # in the band: the side is not decided yet
             side = 1.0 if d > 0 else -1.0
-            if st.a is not None and side != st.a and st.b is not None and st.c is not None:
-                prev = np.array([[st.b, st.c]])
+            if st.side != 0.0 and side != st.side:
+                prev = np.array([[st.x, st.y]])
                 if bool(segments_intersect(prev, pts[i : i + 1], a, b)[0]) and armed:
                     out += self._crossed(tracks[np.array([i])], t_s, frame_wh, side)
-            st.a, st.b, st.c = side, float(pts[i, 0]), float(pts[i, 1])
+            st.side, st.x, st.y = side, float(pts[i, 0]), float(pts[i, 1])
         out += self.prune(t_s)
         return out
 
@@ -457,7 +480,7 @@ def torso_angle_deg(keypoints: npt.ArrayLike, min_score: float = 0.3) -> float |
     return float(np.degrees(np.arctan2(abs(sy - hy), abs(sx - hx))))
 
 
-class FallRule(_PerTrackRule):
+class FallRule(_PerTrackRule[_Posture]):
     """A person's box turning from upright (w/h < ``upright_max_aspect``) to lying (> ``lying_min_aspect``)
     within ``transition_s`` and staying lying for ``min_s``; keypoints, when given, must agree.
     """
@@ -489,7 +512,7 @@ class FallRule(_PerTrackRule):
                 continue
             st = self.states.get(tid)
             if st is None:
-                st = _TrackState(t_s, self.new_episode(0.0, cfg.end_after_s, cfg.update_every_s))
+                st = _Posture(t_s, self.new_episode(0.0, cfg.end_after_s, cfg.update_every_s))
                 self.states[tid] = st
             st.last_seen_s = t_s
             aspect = float(wh[i, 0] / max(float(wh[i, 1]), 1e-6))
@@ -499,10 +522,10 @@ class FallRule(_PerTrackRule):
                 if angle is not None and angle > cfg.torso_max_deg:
                     lying = False  # the body is upright: a wide box from arms or a bag
             if aspect < cfg.upright_max_aspect:
-                st.a, st.b = t_s, None  # last upright time; not lying
-            elif lying and st.b is None:
-                st.b = t_s  # lying since
-            last_up, lying_since = st.a, st.b
+                st.last_upright_s, st.lying_since_s = t_s, None
+            elif lying and st.lying_since_s is None:
+                st.lying_since_s = t_s
+            last_up, lying_since = st.last_upright_s, st.lying_since_s
             fallen = (
                 bool(sel[i])
                 and lying_since is not None
@@ -518,7 +541,7 @@ class FallRule(_PerTrackRule):
         return out
 
 
-class AbandonedObjectRule(_PerTrackRule):
+class AbandonedObjectRule(_PerTrackRule[_Bag]):
     """A bag stationary for ``stationary_s`` with no person within ``owner_radius`` bag heights for
     ``unattended_s``.
 
@@ -567,32 +590,29 @@ class AbandonedObjectRule(_PerTrackRule):
             height = float(max(box[3] - box[1], 1.0))
             cx, cy = float(centres[i, 0]), float(centres[i, 1])
             if st is None:
-                st = _TrackState(
-                    t_s, self.new_episode(0.0, cfg.end_after_s, cfg.update_every_s), a=cx, b=cy, c=t_s
-                )
-                st.extra["size"] = size
+                st = _Bag(t_s, self.new_episode(0.0, cfg.end_after_s, cfg.update_every_s), cx, cy, size, t_s)
                 known = self._recall(cx, cy, size, t_s)
                 if known is not None:  # the same bag, seen again under a new track id
-                    st.c, st.d = known
+                    st.still_since_s, st.alone_since_s = known
                 self.states[tid] = st
             st.last_seen_s = t_s
-            st.extra["size"] = size
-            if math.hypot(cx - (st.a or 0.0), cy - (st.b or 0.0)) > cfg.stationary_frac * size:
-                st.a, st.b, st.c = cx, cy, t_s  # moved: new anchor
+            st.size = size
+            if math.hypot(cx - st.x, cy - st.y) > cfg.stationary_frac * size:
+                st.x, st.y, st.still_since_s = cx, cy, t_s  # moved: it rests here from now on
             near = (
                 people.size > 0
                 and float(np.hypot(*(people - centres[i]).T).min()) <= cfg.owner_radius * height
             )
             if near:
-                st.d = None
-            elif st.d is None:
-                st.d = t_s  # unattended since
-            still_s = t_s - (st.c if st.c is not None else t_s)
-            alone_s = t_s - st.d if st.d is not None else 0.0
+                st.alone_since_s = None
+            elif st.alone_since_s is None:
+                st.alone_since_s = t_s
+            still_s = t_s - st.still_since_s
+            alone_s = t_s - st.alone_since_s if st.alone_since_s is not None else 0.0
             cond = (
                 bool(sel[i])
                 and still_s >= cfg.stationary_s
-                and st.d is not None
+                and st.alone_since_s is not None
                 and alone_s >= cfg.unattended_s
             )
             fields = _fields(tracks[np.array([i])], frame_wh)
@@ -600,8 +620,7 @@ class AbandonedObjectRule(_PerTrackRule):
                                 "unattended_s": round(alone_s, 1)}  # fmt: skip
             out += st.episode.step(t_s, cond, fields if cond else None)
         for st in self.states.values():
-            if t_s - st.last_seen_s > self.forget_s and st.a is not None and st.b is not None:
-                since = st.c if st.c is not None else st.last_seen_s
-                self.lost.append((st.a, st.b, st.extra.get("size", 1.0), since, st.d, st.last_seen_s))
+            if t_s - st.last_seen_s > self.forget_s:  # about to be pruned: remember where it rested
+                self.lost.append((st.x, st.y, st.size, st.still_since_s, st.alone_since_s, st.last_seen_s))
         out += self.prune(t_s)
         return out
