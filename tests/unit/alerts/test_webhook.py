@@ -24,6 +24,8 @@ class Receiver:
 
     def __init__(self, fail_first: int, fail_status: int) -> None:
         self.fail_first, self.fail_status = fail_first, fail_status
+        self.gate = threading.Event()  # the handler answers only once this is set
+        self.gate.set()
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         receiver = self
@@ -31,6 +33,7 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["content-length"]))
+                receiver.gate.wait(30)
                 with receiver.lock:
                     n = len(receiver.requests)
                     receiver.requests.append(
@@ -153,3 +156,16 @@ def test_full_queue_drops_oldest() -> None:
 def test_bad_configuration_is_refused(kwargs: dict[str, Any], match: str) -> None:
     with pytest.raises(ConfigError, match=match):
         WebhookSink(**kwargs)
+
+
+def test_stuck_receiver_never_blocks_publish(receiver_factory: Any) -> None:
+    r = receiver_factory()
+    r.gate.clear()  # the receiver hangs on every request
+    sink = WebhookSink([r.url], retries=0, backoff_s=FAST, timeout_s=30)
+    for i in range(50):
+        sink.publish("start", _event(f"e{i}"))  # returns although nothing can be delivered
+    assert sink.stats[r.url].delivered == 0
+    r.gate.set()
+    assert sink.flush(20)
+    sink.close()
+    assert sink.stats[r.url].delivered == 50
