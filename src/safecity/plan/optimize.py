@@ -14,8 +14,17 @@ Formulation (m candidate sites j, camera types t, n demand cells i with priority
 z_jt = "site j gets the option of type t" (u_t cameras of price c_t). y_i is continuous: for integral z
 the optimum puts y_i = min(1, Σ z) ∈ {0, 1}, so the relaxation is exact. Integer camera counts are
 not needed as variables: a second option of the same type at the same site covers nothing new, so an
-optimal solution never buys it (``n_jt = u_t z_jt``). With one type, x and z are merged. Columns
-that cover no positive-priority cell and cells no option reaches are dropped before the solve.
+optimal solution never buys it (``n_jt = u_t z_jt``).
+
+Nested reduction (the usual case): when the types' coverages are nested at every site (same centre,
+different radius, as :meth:`SitingModel.from_arrays` builds them), adding the smaller type next to the
+larger one never covers anything new, so some optimum uses at most one option per site. Then x is
+dropped: each option is one column z_o with cost s_j + u_t·c_t, there are no link or pole rows, and
+``Σ_o z_o ≤ p`` counts sites. Options with the same covered cells are merged (the cheapest is kept), and an
+option covering a single cell is dropped when a cheaper-or-equal option also covers that cell. Both
+reductions keep the optimum. Columns that cover no positive-priority cell and cells no option reaches are
+dropped before the solve. Non-nested coverage (possible with :meth:`SitingModel.from_coverage`) uses the
+full model above.
 """
 
 from __future__ import annotations
@@ -133,6 +142,34 @@ class _Rows:
         return sp.csc_matrix(sp.vstack(self.blocks)), np.concatenate(self.lo), np.concatenate(self.hi)
 
 
+def _add_budget_cuts(rows: _Rows, cost_row: F64, ns: int, k: int, budget: float) -> None:
+    """Chvátal-Gomory cuts of the budget row, one per distinct option cost d (at most 8):
+    Σ_o floor(c_o / d) z_o ≤ floor(B / d). They are valid for integer z and tighten the LP bound that
+    the leftover budget otherwise inflates (many options share a few cost levels)."""
+    costs = cost_row[ns : ns + k]
+    levels = np.unique(np.round(costs[costs > 0], 6))[:8]
+    for d in levels:
+        coef = np.floor(costs / d + 1e-9)
+        rhs = float(np.floor(budget / d + 1e-9))
+        if rhs >= coef.sum():
+            continue  # cannot bind
+        row = np.zeros(len(cost_row))
+        row[ns : ns + k] = coef
+        rows.add(sp.csr_matrix(row), np.array([-_INF]), np.array([rhs]))
+
+
+def _is_nested(coverage: Sequence[sp.csc_matrix]) -> bool:
+    """True when, for every pair of types, one's coverage contains the other's at every site."""
+    for i in range(len(coverage)):
+        for j in range(i + 1, len(coverage)):
+            a: Any = abs(coverage[i]) > 0
+            b: Any = abs(coverage[j]) > 0
+            both = int(a.multiply(b).nnz)
+            if both != int(a.nnz) and both != int(b.nnz):
+                return False
+    return True
+
+
 def _new_highs() -> Any:
     """A silent ``highspy.Highs``: its constructor prints a banner to the C-level stdout, kept out of ours."""
     import highspy
@@ -199,6 +236,7 @@ class SitingModel:
         self.max_cameras_per_site = max_cameras_per_site
         self.site_group = site_group
         self.min_sites_per_group = min_sites_per_group
+        self.nested = _is_nested(self.coverage)
 
     @property
     def n_cells(self) -> int:
@@ -316,7 +354,7 @@ class SitingModel:
     # ------------------------------------------------------------------ build + solve
     def _build(self) -> tuple[_Built, sp.csc_matrix, F64, F64]:
         """Reduced model: (column layout, constraint matrix CSC, row lower, row upper bounds)."""
-        m, n_types = self.n_sites, len(self.options)
+        m = self.n_sites
         pos = self.weights > 0
         cols_j, cols_t, blocks = [], [], []
         for t, cov in enumerate(self.coverage):
@@ -325,17 +363,22 @@ class SitingModel:
             cols_t.append(np.full(len(useful), t, dtype=np.int64))
             blocks.append(cov[:, useful])
         oj, ot = np.concatenate(cols_j), np.concatenate(cols_t)
-        k = len(oj)
-        if k == 0:
+        if len(oj) == 0:
             raise PlanningError(
                 "no candidate site covers any cell with a positive priority; add candidates or "
                 "check the score weights"
             )
-        a_cov = sp.csr_matrix(sp.hstack(blocks, format="csr"))
+        a_all = sp.csc_matrix(sp.hstack(blocks, format="csc"))
+        if self.nested:
+            total = self.site_cost_krw[oj] + np.array([o.option_cost_krw for o in self.options])[ot]
+            keep = self._reduce(a_all, pos, total, oj)
+            oj, ot, a_all = oj[keep], ot[keep], sp.csc_matrix(a_all[:, keep])
+        k = len(oj)
+        a_cov = sp.csr_matrix(a_all)
         cells = np.flatnonzero(pos & (np.asarray(a_cov.sum(axis=1)).ravel() > 0))
         a_cov = sp.csr_matrix(a_cov[cells])
         nc = len(cells)
-        merge = n_types == 1  # x_j is z_j: one column per useful site
+        merge = self.nested  # one option per site: x_j is the option column
         sites = np.unique(oj)
         ns = 0 if merge else len(sites)
         site_pos = np.full(m, -1, dtype=np.int64)
@@ -376,6 +419,8 @@ class SitingModel:
             cost_row[ns : ns + k] = opt_cost
             cost_row[x_cols] += self.site_cost_krw[site_of_x]
             rows.add(sp.csr_matrix(cost_row), np.array([-_INF]), np.array([float(self.budget_krw)]))
+            if merge:
+                _add_budget_cuts(rows, cost_row, ns, k, float(self.budget_krw))
         if self.max_sites is not None:
             r1 = np.zeros(ncols)
             r1[x_cols] = 1.0
@@ -465,6 +510,37 @@ class SitingModel:
             n_cols=int(ncols),
             n_nonzeros=int(a.nnz),
         )
+
+    def _reduce(self, a: sp.csc_matrix, pos: B8, cost: F64, site: I64) -> I64:
+        """Option columns to keep: one per distinct covered set (cheapest), no dominated single-cell ones."""
+        group = self.site_group if self.min_sites_per_group > 0 else None
+        best: dict[tuple[str, bytes], int] = {}
+        ind, ptr = a.indices, a.indptr
+        for o in range(a.shape[1]):
+            rows = ind[ptr[o] : ptr[o + 1]]
+            key = ("" if group is None else str(group[site[o]]), np.sort(rows[pos[rows]]).tobytes())
+            b = best.get(key)
+            if b is None or cost[o] < cost[b]:
+                best[key] = o
+        keep = np.array(sorted(best.values()), dtype=np.int64)
+        if group is not None or len(keep) == 0:
+            return keep
+        sub = sp.csc_matrix(a[:, keep])
+        n_pos = np.diff(sub.indptr)
+        # cheapest option (and which) covering each cell
+        c = cost[keep]
+        rows_csr = sp.csr_matrix(sub)
+        cell_min = np.full(sub.shape[0], np.inf)
+        cell_arg = np.full(sub.shape[0], -1, dtype=np.int64)
+        for i in np.flatnonzero(np.diff(rows_csr.indptr)):
+            cols = rows_csr.indices[rows_csr.indptr[i] : rows_csr.indptr[i + 1]]
+            best_o = int(cols[np.argmin(c[cols])])
+            cell_min[i], cell_arg[i] = c[best_o], best_o
+        drop = np.zeros(len(keep), dtype=bool)
+        for o in np.flatnonzero(n_pos == 1):
+            cell = int(sub.indices[sub.indptr[o]])
+            drop[o] = cell_arg[cell] != o and cell_min[cell] <= c[o]
+        return keep[~drop]
 
     def _covered(self, chosen: B8) -> B8:
         hit = np.zeros(self.n_cells, dtype=np.int64)
