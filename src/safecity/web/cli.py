@@ -313,9 +313,9 @@ def _demo_users_and_groups(engine: Engine, live_keys: list[str]) -> list[str]:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from safecity.service import build_services, live_cameras_from_config
-
     import logging
+
+    from safecity.service import build_services, live_cameras_from_config
 
     logging.getLogger("alembic").setLevel(logging.WARNING)
     home = args.home.resolve()

@@ -204,3 +204,23 @@ def plan(plan_id: int, console: ConsoleDep, _: SessionDep) -> dict[str, Any]:
     d = asdict(p)
     d["created_at"] = p.created_at.isoformat()
     return d
+
+
+def _quantile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    s = sorted(values)
+    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
+
+
+@router.get("/api/stats")
+def stats(console: ConsoleDep, _: AdminDep) -> dict[str, Any]:
+    """Console and runtime counters (admins): WebSocket clients, event-to-wall latency, runtime stats."""
+    lat = list(console.hub.wall_latency_s)
+    monitor = console.services.monitor
+    runtime_stats = getattr(monitor, "stats", None)
+    return {
+        "ws_clients": console.hub.n_subscribers,
+        "wall_latency_s": {"n": len(lat), "p50": _quantile(lat, 0.5), "p95": _quantile(lat, 0.95)},
+        "runtime": runtime_stats() if callable(runtime_stats) else None,
+    }

@@ -158,3 +158,9 @@ def test_plans_listed_with_costs_and_items(env: Env) -> None:
     assert plan["summary"]["covered_pop"] == 1234
     assert env.client.get("/api/plans/999", headers=h).status_code == 404
     assert env.client.get("/api/plans/abc", headers=h).status_code == 422
+
+
+def test_stats_for_admins_only(env: Env) -> None:
+    assert env.client.get("/api/stats", headers=env.bearer("operator")).status_code == 403
+    body = env.client.get("/api/stats", headers=env.bearer("admin")).json()
+    assert body["wall_latency_s"] == {"n": 0, "p50": None, "p95": None} and body["ws_clients"] == 0
