@@ -40,6 +40,7 @@ def _bad_input(exc: InputError) -> HTTPException:
 
 @router.get("/api/users")
 def list_users(console: ConsoleDep, _: AdminDep) -> dict[str, Any]:
+    """All console users with role, camera groups and the disabled flag (admins only)."""
     return {"users": [_user_json(u) for u in console.users.list_users()]}
 
 
@@ -97,6 +98,7 @@ def patch_user(
 
 @router.delete("/api/users/{username}")
 def delete_user(username: str, request: Request, console: ConsoleDep, admin: AdminDep) -> dict[str, bool]:
+    """Delete a user and their sessions (not yourself)."""
     if username == admin.user.username:
         raise HTTPException(status_code=400, detail="you cannot delete your own account; ask another admin")
     if console.users.get_user(username) is None:
@@ -145,6 +147,7 @@ def put_group(
 
 @router.delete("/api/groups/{name}")
 def delete_group(name: str, request: Request, console: ConsoleDep, admin: AdminDep) -> dict[str, bool]:
+    """Delete a camera group (its users lose access to its cameras)."""
     if not console.users.delete_group(name):
         raise HTTPException(status_code=404, detail=f"no camera group named {name!r}")
     console.audit.record(

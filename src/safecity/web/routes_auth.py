@@ -52,6 +52,7 @@ def login(creds: LoginBody, request: Request, response: Response, console: Conso
 
 @router.post("/logout")
 def logout(request: Request, response: Response, console: ConsoleDep, session: SessionDep) -> dict[str, bool]:
+    """End this session (the cookie is cleared; a bearer token stops working)."""
     token = token_from(request)
     ended = console.users.end_session(token) if token else False
     console.audit.record(
