@@ -537,9 +537,9 @@ class SitingModel:
             best_o = int(cols[np.argmin(c[cols])])
             cell_min[i], cell_arg[i] = c[best_o], best_o
         drop = np.zeros(len(keep), dtype=bool)
-        for o in np.flatnonzero(n_pos == 1):
-            cell = int(sub.indices[sub.indptr[o]])
-            drop[o] = cell_arg[cell] != o and cell_min[cell] <= c[o]
+        for oc in np.flatnonzero(n_pos == 1):
+            cell = int(sub.indices[sub.indptr[oc]])
+            drop[oc] = cell_arg[cell] != oc and cell_min[cell] <= c[oc]
         return keep[~drop]
 
     def _covered(self, chosen: B8) -> B8:

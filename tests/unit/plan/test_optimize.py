@@ -149,3 +149,33 @@ def test_cost_within_budget_and_objective_monotone(seed: int, b1: int, extra: in
         results.append(res.objective)
     if results[0] is not None and results[1] is not None:
         assert results[1] >= results[0] - 1e-9
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])  # three random non-nested instances
+def test_non_nested_coverage_uses_full_model(seed: int) -> None:
+    import itertools
+
+    rng = np.random.default_rng(seed)
+    n, m = 8, 4
+    covs = [(rng.random((n, m)) < 0.35).astype(float) for _ in range(2)]
+    w = rng.integers(1, 5, n).astype(float)
+    s = rng.integers(1, 4, m).astype(float)
+    opts = [CameraOption("a", 1.0, 1.0, cameras=2), CameraOption("b", 1.0, 2.0, cameras=2)]
+    model = SitingModel.from_coverage(
+        weights=w, coverage=covs, options=opts, site_cost_krw=s, budget_krw=7.0, max_cameras_per_site=3
+    )
+    assert not model.nested
+    res = model.solve(mip_rel_gap=0.0)
+    best = 0.0
+    for combo in itertools.product(
+        range(3), repeat=m
+    ):  # 0 none, 1 type a, 2 type b (a+b needs 4 > 3 cameras)
+        cost = sum(s[j] + opts[c - 1].option_cost_krw for j, c in enumerate(combo) if c)
+        if cost <= 7.0:
+            cov = np.zeros(n, dtype=bool)
+            for j, c in enumerate(combo):
+                if c:
+                    cov |= covs[c - 1][:, j] > 0
+            best = max(best, float(w[cov].sum()))
+    assert res.objective == pytest.approx(best)
+    assert res.cost_krw <= 7.0
