@@ -642,15 +642,23 @@ def _full_frame_detections(clip: Any, detector: Any, max_height: int | None) -> 
 
 
 def evaluate_labels(
-    path: str | Any, *, detect_fps: float | None | str | None = None, detector: Any = None
+    path: str | Any, *, detect_fps: float | str = "default", detector: Any = None
 ) -> ClipReport:
-    """Evaluate one label file (see :mod:`safecity.monitor.labels`)."""
+    """Evaluate one label file (see :mod:`safecity.monitor.labels`).
+
+    ``detect_fps``: ``"default"`` = the label file's rate, else the camera's; ``"full"`` = every
+    frame; or a rate.
+    """
     from safecity.monitor.config import load_monitor_config
     from safecity.monitor.labels import load_labels
 
     lab = load_labels(path)
     cam = _camera(load_monitor_config(lab.config_path), lab.doc.camera)
-    fps: float | str | None = detect_fps if detect_fps is not None else (lab.doc.detect_fps or "camera")
+    fps: float | str | None
+    if detect_fps == "default":
+        fps = lab.doc.detect_fps or "camera"
+    else:
+        fps = None if detect_fps == "full" else detect_fps
     return evaluate_clip(
         lab.clip,
         lab.config_path,

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from safecity.errors import SafecityError
+from safecity.errors import ConfigError, SafecityError
 from safecity.monitor.types import Event, EventKind, EventSink, HealthState, WallLayout
 
 __all__ = [
@@ -84,6 +84,20 @@ def build_detector(cfg: Any) -> Any:
     return load_detector(kind, cfg.model, conf=cfg.conf, threads=cfg.threads, classes=list(cfg.classes))
 
 
+def _load_detector(cfg: Any, factory: str | None) -> Any:
+    if factory is None:
+        return build_detector(cfg)
+    import importlib
+
+    module, _, name = factory.partition(":")
+    try:
+        fn = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        msg = f"detector factory {factory!r} cannot be imported ({exc}); use 'module:function'"
+        raise ConfigError(msg) from exc
+    return fn(cfg)
+
+
 @dataclass(frozen=True, slots=True)
 class RuntimeOptions:
     """How a runtime runs its sources.
@@ -95,6 +109,8 @@ class RuntimeOptions:
         tile_height: tile JPEG height in pixels.
         restart_backoff_s: waits before restarting a camera that failed (the last repeats).
         select_every_s: selector period.
+        detector_factory: ``"module:function"`` called with the ``DetectorConfig`` in each worker
+            instead of :func:`build_detector` (tests, custom models).
     """
 
     loop: bool = False
@@ -103,6 +119,7 @@ class RuntimeOptions:
     tile_height: int = 360
     restart_backoff_s: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 30.0)
     select_every_s: float = 1.0
+    detector_factory: str | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -150,7 +167,7 @@ class _Worker:
 
     def run(self) -> None:
         try:
-            self.detector = build_detector(self.cfg.detector)
+            self.detector = _load_detector(self.cfg.detector, self.opts.detector_factory)
         except SafecityError as exc:
             for cam in self.cameras:
                 self._fail(cam.id, f"detector cannot be loaded: {exc}")
@@ -230,7 +247,8 @@ class _Worker:
             except Exception as exc:  # any failure of one camera must not stop the others
                 if self.stop.is_set():
                     return
-                log.warning("camera %r failed: %s", cam.id, exc)
+                level = logging.WARNING if st.failures == 0 else logging.DEBUG  # once per outage
+                log.log(level, "camera %r failed (restarting with back-off): %s", cam.id, exc)
                 self._fail(cam.id, f"{type(exc).__name__}: {exc}")
                 backoff = self.opts.restart_backoff_s
                 wait = backoff[min(st.failures - 1, len(backoff) - 1)]
