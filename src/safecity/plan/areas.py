@@ -18,7 +18,7 @@ from safecity.errors import InputError
 from safecity.geo import KOREA_CRS
 from safecity.paths import seoul_data_dir
 
-__all__ = ["SEOUL", "Area", "area_names", "load_area", "normalise_area_name"]
+__all__ = ["Area", "SEOUL", "area_names", "load_area", "normalise_area_name"]
 
 SEOUL = "seoul"
 _SEOUL_ALIASES = frozenset({"seoul", "서울", "서울시", "서울특별시", "11"})

@@ -24,9 +24,9 @@ from safecity.plan.areas import Area
 from safecity.registry.model import CameraRecord
 
 __all__ = [
-    "REQUEST_KINDS",
     "DemandGrid",
     "DongStats",
+    "REQUEST_KINDS",
     "Requests",
     "bundled_cameras",
     "camera_sites",

@@ -22,8 +22,8 @@ from scipy.spatial import cKDTree
 from safecity.plan.config import LayerWeights
 
 __all__ = [
-    "LAYERS",
     "CellScores",
+    "LAYERS",
     "combine",
     "count_within",
     "coverage_gap",
