@@ -205,10 +205,14 @@ class _ZoneRule:
         )
 
     def select(self, tracks: Tracks, frame_wh: tuple[int, int]) -> npt.NDArray[np.bool_]:
-        """Mask of tracks of the rule's classes whose foot point is in the zone."""
+        """Mask of tracks of the rule's classes whose foot point is in the zone.
+
+        Foot points are clamped just inside the frame: a box cut by the bottom edge has its foot on
+        y = 1.0, which a zone drawn to the edge must include.
+        """
         mask = np.isin(tracks.class_name, list(self.classes))
         if self.zone is not None and mask.any():
-            pts = to_frac(foot_points(tracks.xyxy_px), frame_wh)
+            pts = np.clip(to_frac(foot_points(tracks.xyxy_px), frame_wh), 0.0, 1.0 - 1e-6)
             mask &= points_in_polygon(pts, self.zone.polygon)
         return np.asarray(mask)
 

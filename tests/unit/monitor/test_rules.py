@@ -364,3 +364,21 @@ def test_abandoned_bag_missed_for_a_while_keeps_its_clock(
     if got:
         assert got[0][2].track_ids == (3,)
     assert len(rs.rules[0].lost) <= 1  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "box",
+    [
+        (140, 40, 200, 100),  # cut by the bottom-right corner: foot point (1.0 - 0.15, 1.0)
+        (0, 60, 20, 100),  # on the bottom edge at the left
+    ],
+)
+def test_zone_to_the_frame_edge_includes_boxes_cut_by_the_edge(
+    box: tuple[float, float, float, float],
+) -> None:
+    cam = CameraConfig.model_validate(
+        {"id": "c", "source": "x.mp4",
+         "zones": [{"name": "all", "polygon": [[0, 0], [1, 0], [1, 1], [0, 1]]}],
+         "rules": [{"type": "intrusion", "zone": "all", "min_s": 0.0}]}
+    )  # fmt: skip
+    assert run(build_rules(cam), [make_tracks(0.0, [box])])
