@@ -33,7 +33,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from safecity.alerts.payload import PayloadBuilder
 from safecity.errors import ConfigError
 from safecity.monitor.types import Event, EventKind
-from safecity.store.spool import Spool
+from safecity.store.spool import open_spool
 
 __all__ = ["MqttSink", "topic_part"]
 
@@ -105,7 +105,7 @@ class MqttSink:
         self.topic_prefix = topic_prefix.strip("/") or "safecity"
         self.max_queue, self.max_inflight = max_queue, max_inflight
         self._builder = PayloadBuilder(epoch_s=epoch_s)
-        self._spool = Spool(spool_dir) if spool_dir is not None else None
+        self._spool = open_spool(spool_dir) if spool_dir is not None else None
         self._queue: deque[tuple[str, str, bool]] = deque()
         self._cond = threading.Condition()
         self._inflight: set[int] = set()  # mids handed to paho, not yet acknowledged
@@ -172,6 +172,8 @@ class MqttSink:
             self._thread = None
         self._client.disconnect()
         self._client.loop_stop()
+        if self._spool is not None:
+            self._spool.close()  # what is left stays on disk for the next sink on this folder
         if not done:
             log.warning("MQTT sink closed with %d message(s) undelivered", self.backlog)
         return done

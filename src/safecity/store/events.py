@@ -52,7 +52,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from safecity.errors import InputError, StoreError
 from safecity.media import media_paths
 from safecity.store.schema import acknowledgements, camera_health, escalations, event_updates, events
-from safecity.store.spool import Spool
+from safecity.store.spool import Spool, SpoolBusyError, open_spool, orphan_folders
 
 __all__ = [
     "ESCALATION_TARGETS",
@@ -193,7 +193,10 @@ class EventStore:
         self.engine = engine
         self.epoch_s = float(epoch_s)
         self.media_root = media_root
-        self._spool = Spool(spool_dir)
+        self.spool_dir = Path(spool_dir)
+        self._spool = open_spool(self.spool_dir)
+        self._orphans = orphan_folders(self.spool_dir, self._spool)
+        self._dead: Spool | None = None
         self._backoff_s = tuple(float(b) for b in backoff_s)
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._cond = threading.Condition()
@@ -257,10 +260,16 @@ class EventStore:
             self._queue.put(_STOP)
             self._thread.join(timeout_s)
             self._thread = None
-        return len(self._spool) == 0 and self._submitted == self._handled
+        done = len(self._spool) == 0 and self._submitted == self._handled
+        self._spool.close()
+        if self._dead is not None:
+            self._dead.close()
+        return done
 
     def _run(self) -> None:
         while True:
+            if self._orphans and time.monotonic() >= self._next_retry:
+                self._drain_orphans()
             if len(self._spool) and time.monotonic() >= self._next_retry:
                 self._drain_spool()
             wait = 0.5
@@ -313,28 +322,47 @@ class EventStore:
             delay,
         )
 
-    def _drain_spool(self) -> None:
+    def _drain_orphans(self) -> None:
+        """Write the spools other (ended) processes left under ``spool_dir``; skip live owners'."""
+        for folder in list(self._orphans):
+            try:
+                orphan = Spool(folder)
+            except SpoolBusyError:
+                continue  # its process still runs and will write it
+            try:
+                if self._drain_spool(orphan):
+                    self._orphans.remove(folder)
+                else:
+                    return  # the database is down: try again later
+            finally:
+                orphan.close()
+
+    def _drain_spool(self, spool: Spool | None = None) -> bool:
+        """Write ``spool`` (default: this store's) in order; False if the database went down."""
+        spool = spool or self._spool
         while True:
-            batch = self._spool.pending(limit=_BATCH)
+            batch = spool.pending(limit=_BATCH)
             if not batch:
                 if self._failures:
                     log.info("event store: database back; spool written")
                 self._failures = 0
                 with self._cond:
                     self._cond.notify_all()
-                return
+                return True
             done, exc = self._write_batch([record for _, record in batch])
             if done:
-                self._spool.ack(batch[done - 1][0])
+                spool.ack(batch[done - 1][0])
             if exc is not None:
                 self._schedule_retry(exc)
-                return
+                return False
 
     def _dead_letter(self, record: dict[str, Any], exc: BaseException) -> None:
         """A message the database refuses (not an outage): keep it aside in ``dead-letter.jsonl``."""
         log.error("event store: message for event %s refused: %s", record["event"]["uid"], exc)
         try:
-            Spool(self._spool.folder / "dead-letter").append({"error": str(exc)[:500], **record})
+            if self._dead is None:
+                self._dead = Spool(self._spool.folder / "dead-letter")
+            self._dead.append({"error": str(exc)[:500], **record})
         except StoreError:
             log.exception("cannot keep refused message aside")
 

@@ -6,6 +6,10 @@ fully consumed are deleted. A spool left behind by a crashed process is found ag
 :class:`Spool` on the same folder, so nothing that was appended is lost. A torn last line (the process
 died mid-write) is skipped with a warning.
 
+One process owns a spool folder at a time: :class:`Spool` holds an exclusive ``flock`` on
+``<folder>/.lock`` until :meth:`Spool.close` (or the process ends); a second owner gets
+:class:`SpoolBusyError`. ``lock=False`` opens a folder for reading only (tests, inspection).
+
 Example:
     >>> import tempfile
     >>> d = tempfile.mkdtemp()
@@ -15,29 +19,36 @@ Example:
     >>> [(seq, rec["a"]) for seq, rec in s.pending()]
     [(1, 1), (2, 2)]
     >>> s.ack(1)
+    >>> s.close()
     >>> [seq for seq, _ in Spool(d).pending()]
     [2]
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
 import re
 import threading
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from safecity.errors import StoreError
 
-__all__ = ["Spool"]
+__all__ = ["Spool", "SpoolBusyError", "open_spool", "orphan_folders"]
 
 log = logging.getLogger(__name__)
 
 _SEGMENT = re.compile(r"^spool-(\d{12})\.jsonl$")
 _ACK_FILE = "ack.json"
+
+
+class SpoolBusyError(StoreError):
+    """Another process (or another open :class:`Spool`) owns the spool folder."""
 
 
 def _fsync_dir(path: Path) -> None:
@@ -58,12 +69,21 @@ class Spool:
         folder: where the segment files live; one consumer per folder.
         segment_records: records per segment file before a new one is started.
         fsync: call ``fsync`` after every append (durable against power loss; on by default).
+        lock: take the folder's exclusive lock (off: read-only inspection while its owner runs).
 
     Raises:
+        SpoolBusyError: another process owns the folder.
         StoreError: the folder cannot be created or written.
     """
 
-    def __init__(self, folder: str | os.PathLike[str], *, segment_records: int = 1000, fsync: bool = True):
+    def __init__(
+        self,
+        folder: str | os.PathLike[str],
+        *,
+        segment_records: int = 1000,
+        fsync: bool = True,
+        lock: bool = True,
+    ) -> None:
         self.folder = Path(folder)
         self._segment_records = max(1, segment_records)
         self._fsync = fsync
@@ -74,6 +94,9 @@ class Spool:
             raise StoreError(
                 f"cannot create spool folder {self.folder}: {exc}; pass a writable folder"
             ) from exc
+        self._unlock: weakref.finalize[[int], Spool] | None = None
+        if lock:  # released by close(), or when the Spool is garbage-collected
+            self._unlock = weakref.finalize(self, os.close, self._take_lock())
         self._acked = self._read_ack()
         self._last_seq = self._acked
         self._segments: list[tuple[int, Path]] = []  # (first seq, path), oldest first
@@ -85,6 +108,38 @@ class Spool:
         if self._segments:
             self._records_in_tail = sum(1 for _ in self._read_segment(*self._segments[-1]))
         self._drop_consumed_segments()
+
+    def _take_lock(self) -> int:
+        path = self.folder / ".lock"
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StoreError(f"cannot create spool lock {path}: {exc}; pass a writable folder") from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            owner = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise SpoolBusyError(
+                f"spool folder {self.folder} is in use by another process (pid {owner}); give each process "
+                "its own spool folder"
+            ) from exc
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        return fd
+
+    def close(self) -> None:
+        """Release the folder's lock (the records stay on disk for the next owner)."""
+        with self._lock:
+            if self._unlock is not None:
+                self._unlock()  # closing the descriptor releases the flock
+                self._unlock = None
+
+    def __enter__(self) -> Spool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # ------------------------------------------------------------------ reading state
     def _list_segments(self) -> list[tuple[int, Path]]:
@@ -200,3 +255,27 @@ class Spool:
             except OSError as exc:
                 raise StoreError(f"cannot write spool ack file {path}: {exc}; free disk space") from exc
             self._drop_consumed_segments()
+
+
+def open_spool(folder: str | os.PathLike[str], **kw: Any) -> Spool:
+    """Own ``folder``, or, when another running process owns it, a private ``folder/pid-<pid>``.
+
+    The private folder's records are picked up by whoever owns ``folder`` next (see
+    :func:`orphan_folders`) if this process ends before writing them.
+    """
+    try:
+        return Spool(folder, **kw)
+    except SpoolBusyError as exc:
+        private = Path(folder) / f"pid-{os.getpid()}"
+        log.warning("%s; using %s instead", exc, private)
+        return Spool(private, **kw)
+
+
+def orphan_folders(folder: str | os.PathLike[str], own: Spool) -> list[Path]:
+    """Spool folders under ``folder`` left by other processes (``pid-*``, and ``folder`` itself when
+    ``own`` is a private one), oldest first; their owners may still be running (then they are busy)."""
+    root = Path(folder)
+    found = [p for p in root.glob("pid-*") if p.is_dir() and p.resolve() != own.folder.resolve()]
+    if own.folder.resolve() != root.resolve():
+        found.insert(0, root)
+    return sorted(found, key=lambda p: p.stat().st_mtime) if len(found) > 1 else found

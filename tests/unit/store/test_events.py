@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -15,8 +16,9 @@ from sqlalchemy import Engine, create_engine, select
 from safecity.errors import InputError
 from safecity.monitor.types import Event
 from safecity.store.db import connect
-from safecity.store.events import EventStore
+from safecity.store.events import EventStore, event_to_record
 from safecity.store.schema import camera_health
+from safecity.store.spool import Spool
 
 EPOCH = 1_764_000_000.0  # 2025-11-24T16:00:00Z
 
@@ -287,3 +289,28 @@ def test_message_the_database_refuses_goes_to_dead_letter(store: EventStore, tmp
 def test_publish_rejects_unknown_kind(store: EventStore) -> None:
     with pytest.raises(InputError, match="kind must be one of"):
         store.publish("begin", make_event())  # type: ignore[arg-type]
+
+
+def test_spools_left_by_other_processes_are_written(engine: Engine, tmp_path: Path) -> None:
+    spool_dir = tmp_path / "spool"
+    other = Spool(spool_dir / "pid-4242")  # a process that died with messages in its private spool
+    other.append(event_to_record("start", make_event("orphan"), EPOCH))
+    other.close()
+    store = EventStore(engine, spool_dir=spool_dir, epoch_s=EPOCH)
+    store.publish("start", make_event("mine", start_s=20.0))
+    assert store.flush(10)
+    orphan = store.get_event("orphan")
+    store.close()
+    assert orphan is not None
+    assert len(Spool(spool_dir / "pid-4242", lock=False)) == 0
+
+
+def test_second_store_on_a_busy_spool_folder_uses_a_private_one(engine: Engine, tmp_path: Path) -> None:
+    first = EventStore(engine, spool_dir=tmp_path / "spool")
+    second = EventStore(engine, spool_dir=tmp_path / "spool")  # e.g. console and monitor on one home
+    second.publish("start", make_event("x"))
+    assert second.flush(10)
+    assert second.get_event("x") is not None
+    first.close()
+    second.close()
+    assert (tmp_path / "spool" / f"pid-{os.getpid()}").is_dir()

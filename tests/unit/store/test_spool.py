@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from safecity.store.spool import Spool
+from safecity.store.spool import Spool, SpoolBusyError, open_spool, orphan_folders
 
 
 def test_pending_survives_reopen_and_ack(tmp_path: Path) -> None:
@@ -16,6 +17,7 @@ def test_pending_survives_reopen_and_ack(tmp_path: Path) -> None:
     seqs = [s.append({"n": i}) for i in range(5)]
     assert seqs == [1, 2, 3, 4, 5]
     s.ack(2)
+    s.close()  # the process ends
     again = Spool(tmp_path)  # a new process finds what is left
     assert [rec["n"] for _, rec in again.pending()] == [2, 3, 4]
     assert len(again) == 3
@@ -38,6 +40,7 @@ def test_consumed_segments_are_deleted(
     for i in range(n):
         s.append({"n": i})
     s.ack(ack)
+    s.close()
     assert len(list(tmp_path.glob("spool-*.jsonl"))) == files_left
     assert [seq for seq, _ in Spool(tmp_path).pending()] == list(range(ack + 1, n + 1))
 
@@ -48,6 +51,7 @@ def test_torn_last_line_is_skipped(tmp_path: Path) -> None:
     (seg,) = tmp_path.glob("spool-*.jsonl")
     with seg.open("a") as fh:
         fh.write('{"seq": 2, "rec": {"n"')  # the process died mid-write
+    s.close()
     assert [rec for _, rec in Spool(tmp_path).pending()] == [{"n": 0}]
 
 
@@ -68,6 +72,7 @@ def test_pending_is_exactly_the_unacked_suffix(values: list[int], per_segment: i
         for a in acks:
             s.ack(a)
             acked = max(acked, min(a, len(values)))
+        s.close()
         assert [rec["v"] for _, rec in Spool(Path(d)).pending()] == values[acked:]
 
 
@@ -77,3 +82,22 @@ def test_doctests() -> None:
     import safecity.store.spool
 
     assert doctest.testmod(safecity.store.spool).failed == 0
+
+
+def test_one_owner_per_folder(tmp_path: Path) -> None:
+    first = Spool(tmp_path)
+    with pytest.raises(SpoolBusyError, match=f"pid {os.getpid()}"):
+        Spool(tmp_path)
+    Spool(tmp_path, lock=False).pending()  # inspection is fine
+    first.close()
+    Spool(tmp_path).close()  # free again
+
+
+def test_open_spool_falls_back_to_a_private_folder(tmp_path: Path) -> None:
+    owner = Spool(tmp_path)
+    mine = open_spool(tmp_path)
+    assert mine.folder == tmp_path / f"pid-{os.getpid()}"
+    assert orphan_folders(tmp_path, mine) == [tmp_path]  # the shared folder is someone else's
+    assert orphan_folders(tmp_path, owner) == [mine.folder]
+    mine.close()
+    owner.close()
