@@ -29,7 +29,7 @@ async function load() {
   const [{ users }, { groups }] = await Promise.all([api("/api/users"), api("/api/groups")]);
   usersBody.replaceChildren(...users.map((u) => {
     const role = h("select", {}, ["viewer", "operator", "admin"].map((r) => h("option", { value: r, selected: r === u.role }, r)));
-    const grp = h("input", { value: u.groups.join(", "), size: 24 });
+    const grp = h("input", { value: u.groups.join(", "), size: 24, placeholder: u.role === "admin" ? "all cameras (admin)" : "no group: sees nothing" });
     return h("tr", { dataset: { user: u.username } }, h("td", {}, u.username), h("td", {}, role), h("td", {}, grp),
       h("td", {}, u.disabled ? "disabled" : "active"),
       h("td", {}, h("button", { onclick: () => run(() => api(`/api/users/${encodeURIComponent(u.username)}`, { method: "PATCH", body: { role: role.value, groups: split(grp.value) } })) }, "Save"), " ",

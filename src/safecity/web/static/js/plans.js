@@ -35,7 +35,7 @@ async function showPlan(id) {
       h("div", { class: "kpi" }, "Items", h("b", {}, p.items.length)),
       h("div", { class: "kpi" }, "Status", h("b", {}, `${p.status}${p.mip_gap != null ? ` (gap ${(p.mip_gap * 100).toFixed(2)} %)` : ""}`))),
     h("table", {}, h("tbody", {}, summary.map(([k, v]) => h("tr", {}, h("td", { class: "muted" }, k),
-      h("td", {}, typeof v === "number" && /krw/i.test(k) ? fmtKrw(v) : String(v)))))),
+      h("td", {}, typeof v === "number" ? (/krw/i.test(k) ? fmtKrw(v) : v.toLocaleString("ko-KR", { maximumFractionDigits: 2 })) : String(v)))))),
     h("h2", { style: "margin-top:10px" }, "Top items"),
     h("table", {}, h("thead", {}, h("tr", {}, ["#", "Kind", "Cameras", "Cost"].map((c) => h("th", {}, c)))),
       h("tbody", {}, p.items.slice(0, 40).map((it) => h("tr", {}, h("td", {}, it.rank), h("td", {}, it.kind),
@@ -48,7 +48,10 @@ listEl.append(...plans.map((p) => {
   const row = h("div", { class: "item", style: "padding:6px 0;border-bottom:1px solid var(--line);cursor:pointer", dataset: { plan: p.id } },
     h("b", {}, `#${p.id} ${p.kind === "replace" ? "Replacement" : "Site selection"} · ${p.area}`),
     h("div", { class: "muted" }, `${fmtTime(p.created_at)} · ${p.n_items} items · cost ${fmtKrw(p.cost_krw)} / budget ${fmtKrw(p.budget_krw)}`));
-  row.addEventListener("click", () => showPlan(p.id));
+  row.addEventListener("click", () => {
+    for (const r of listEl.children) r.classList.toggle("selected", r === row);
+    showPlan(p.id);
+  });
   return row;
 }));
-if (plans.length) await showPlan(plans[0].id);
+if (plans.length) { listEl.querySelector(".item")?.classList.add("selected"); await showPlan(plans[0].id); }
