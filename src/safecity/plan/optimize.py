@@ -43,7 +43,7 @@ import scipy.sparse as sp
 from safecity.errors import PlanningError
 from safecity.plan.coverage import coverage_matrix
 
-__all__ = ["CameraOption", "PlanResult", "SitingModel"]
+__all__ = ["CameraOption", "PlanResult", "SitingModel", "greedy_cover"]
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -122,6 +122,7 @@ class _Built:
     cells: I64  # cells kept as y columns
     ns: int  # number of x columns (0 when merged)
     k: int  # number of option columns
+    start: F64 | None = None  # greedy warm start (all columns), nested model only
 
 
 class _Rows:
@@ -140,6 +141,52 @@ class _Rows:
 
     def stack(self) -> tuple[sp.csc_matrix, F64, F64]:
         return sp.csc_matrix(sp.vstack(self.blocks)), np.concatenate(self.lo), np.concatenate(self.hi)
+
+
+def greedy_cover(
+    a: sp.csc_matrix, w: F64, cost: F64, *, budget: float, max_sites: int
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Lazy greedy by covered weight per KRW (per option when costs are zero): a feasible warm start.
+
+    Args:
+        a: (cells, options) coverage, CSC.
+        w: cell weights; cost: option costs; budget and max_sites: the limits to respect.
+
+    Returns:
+        (chosen options, covered cells), both boolean.
+
+    >>> a = sp.csc_matrix(np.array([[1, 0], [1, 1], [0, 1]], dtype=float))
+    >>> z, y = greedy_cover(a, np.array([1.0, 1.0, 5.0]), np.array([1.0, 1.0]), budget=1.0, max_sites=5)
+    >>> z.tolist(), y.tolist()
+    ([False, True], [False, True, True])
+    """
+    import heapq
+
+    n_opt = a.shape[1]
+    chosen = np.zeros(n_opt, dtype=bool)
+    covered = np.zeros(a.shape[0], dtype=bool)
+    gain = np.asarray(a.T @ w, dtype=np.float64).ravel()
+    denom = np.where(cost > 0, cost, 1.0) if (cost > 0).any() else np.ones(n_opt)
+    heap = [(-float(g / d), int(o)) for o, (g, d) in enumerate(zip(gain, denom, strict=True)) if g > 0]
+    heapq.heapify(heap)
+    spent, picked = 0.0, 0
+    while heap and picked < max_sites:
+        _, o = heapq.heappop(heap)
+        if cost[o] > budget - spent + 1e-9:
+            continue  # the remaining budget only shrinks
+        rows = a.indices[a.indptr[o] : a.indptr[o + 1]]
+        g = float(w[rows[~covered[rows]]].sum())
+        if g <= 0:
+            continue
+        ratio = g / float(denom[o])
+        if heap and ratio < -heap[0][0] - 1e-12:
+            heapq.heappush(heap, (-ratio, o))
+            continue
+        chosen[o] = True
+        covered[rows] = True
+        spent += float(cost[o])
+        picked += 1
+    return chosen, covered
 
 
 def _add_budget_cuts(rows: _Rows, cost_row: F64, ns: int, k: int, budget: float) -> None:
@@ -444,7 +491,18 @@ class SitingModel:
                 np.full(len(groups), _INF),
             )
         a, lo, hi = rows.stack()
-        return _Built(oj=oj, ot=ot, cells=cells, ns=ns, k=k), a, lo, hi
+        start = None
+        if merge and not (self.site_group is not None and self.min_sites_per_group > 0):
+            total_cost = opt_cost + self.site_cost_krw[oj]
+            z0, y0 = greedy_cover(
+                sp.csc_matrix(a_cov),
+                self.weights[cells],
+                total_cost,
+                budget=float("inf") if self.budget_krw is None else float(self.budget_krw),
+                max_sites=k if self.max_sites is None else self.max_sites,
+            )
+            start = np.concatenate([z0, y0]).astype(np.float64)
+        return _Built(oj=oj, ot=ot, cells=cells, ns=ns, k=k, start=start), a, lo, hi
 
     def solve(self, time_limit_s: float = 60.0, mip_rel_gap: float = 1e-3) -> PlanResult:
         """Solve with HiGHS and return the best solution found.
@@ -479,6 +537,10 @@ class SitingModel:
         h.setOptionValue("time_limit", float(time_limit_s))
         h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
         h.passModel(lp)
+        if built.start is not None:
+            warm = highspy.HighsSolution()
+            warm.col_value = built.start.tolist()
+            h.setSolution(warm)
         build_s = time.perf_counter() - t0
         t1 = time.perf_counter()
         h.run()

@@ -11,6 +11,7 @@ MODULES = [
     "safecity.plan.areas",
     "safecity.plan.config",
     "safecity.plan.coverage",
+    "safecity.plan.optimize",
     "safecity.plan.replace",
     "safecity.plan.score",
 ]
