@@ -423,6 +423,8 @@ def _parse_config_error(text: str, path: Path) -> list[dict[str, Any]]:
     out = []
     pat = re.compile(r"^\s*(?P<file>.+?):(?P<line>\d+): (?P<key>[^:]+): (?P<msg>.*)$")
     for raw in text.splitlines():
+        if re.search(r"\d+ problem\(s\) in the config:?$", raw):
+            continue  # the summary line above the per-problem lines
         m = pat.match(raw)
         if m:
             out.append(_problem(Path(m["file"]), int(m["line"]), m["key"].strip(), m["msg"].strip()))

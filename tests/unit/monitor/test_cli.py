@@ -1,0 +1,113 @@
+"""`safecity check-config | replay | eval` argument handling and error reporting."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from safecity.cli import main
+
+REPO = Path(__file__).resolve().parents[3]
+CLIP = REPO / "data" / "video" / "intel-sample-videos" / "car-detection.mp4"
+
+GOOD = f"""
+cameras:
+  - id: cam1
+    source: {CLIP}
+    zones:
+      - name: gate
+        polygon: [[0.1, 0.1], [0.9, 0.1], [0.9, 0.9]]
+    rules:
+      - type: intrusion
+        zone: gate
+"""
+
+# (config text, expected line, expected key fragment, expected message fragment)
+BAD_CASES = [
+    # a zone corner outside the frame (fractions must be 0..1)
+    (GOOD.replace("[0.9, 0.9]", "[1.5, 0.9]"), 7, "polygon", "less than or equal to 1"),
+    # a class the detectors do not know
+    (
+        GOOD.replace("zone: gate", "zone: gate\n        classes: [persn]"),
+        11,
+        "classes",
+        "did you mean 'person'",
+    ),
+    # a rule naming a zone that does not exist
+    (GOOD.replace("zone: gate", "zone: door"), 10, "zone", "does not exist"),
+    # the video file is missing
+    (GOOD.replace(str(CLIP), "/nonexistent/cam.mp4"), 4, "source", "does not exist"),
+    # a class the detector is not configured to report
+    (
+        GOOD.replace("zone: gate", "zone: gate\n        classes: [dog]"),
+        11,
+        "classes",
+        "not in detector.classes",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "key", "message"), BAD_CASES)
+def test_check_config_names_file_line_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, line: int, key: str, message: str
+) -> None:
+    cfg = tmp_path / "cams.yaml"
+    cfg.write_text(text)
+    assert main(["check-config", str(cfg), "--json", "--no-model"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["ok"] is False
+    hits = [p for p in doc["problems"] if key in p["key"] and message in p["message"]]
+    assert hits, doc["problems"]
+    assert hits[0]["line"] == line and hits[0]["file"].endswith("cams.yaml")
+
+
+def test_check_config_ok_loads_the_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = tmp_path / "cams.yaml"
+    cfg.write_text(GOOD)
+    assert main(["check-config", str(cfg)]) == 0
+    assert "is fine" in capsys.readouterr().err
+
+
+def test_check_config_text_output_has_file_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = tmp_path / "cams.yaml"
+    cfg.write_text(GOOD.replace("[0.9, 0.9]", "[1.5, 0.9]"))
+    assert main(["check-config", str(cfg), "--no-model"]) == 1
+    err = capsys.readouterr().err
+    assert f"{cfg}:7:" in err and "1 problem" in err
+
+
+def test_check_config_bundled_demo_is_fine(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check-config", str(REPO / "configs" / "demo-cameras.yaml"), "--no-model"]) == 0
+
+
+# (arguments, expected exit code, stderr fragment)
+USAGE_CASES = [
+    (["replay", "/nonexistent.mp4", "--config", "x.yaml"], 1, "does not exist"),  # missing video
+    (["replay", str(CLIP), "--config", "/nonexistent.yaml"], 1, "does not exist"),  # missing config
+    (["eval", "--clip", str(CLIP)], 1, "eval needs"),  # incomplete eval arguments
+    (["replay", str(CLIP), "--config", "x.yaml", "--detect-fps", "-3"], 2, "must be > 0"),  # bad rate
+]
+
+
+@pytest.mark.parametrize(("argv", "code", "fragment"), USAGE_CASES)
+def test_cli_errors_are_clear(
+    argv: list[str], code: int, fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if code == 2:
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 2
+    else:
+        assert main(argv) == code
+    assert fragment in capsys.readouterr().err
+
+
+def test_replay_corrupt_file_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"\x00\x01garbage" * 1000)
+    cfg = tmp_path / "cams.yaml"
+    cfg.write_text(GOOD.replace(str(CLIP), str(bad)))
+    assert main(["replay", str(bad), "--config", str(cfg)]) == 1
+    assert "cannot read" in capsys.readouterr().err
