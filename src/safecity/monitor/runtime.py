@@ -161,6 +161,7 @@ class _Worker:
         self.stop = stop
         self.want_tiles: frozenset[str] = frozenset()
         self.detector: Any = None
+        self.pose: Any = None
         self.states = {c.id: _CameraState() for c in self.cameras}
         self.sources: dict[str, Any] = {}
         self.tiles_dropped = 0
@@ -168,6 +169,10 @@ class _Worker:
     def run(self) -> None:
         try:
             self.detector = _load_detector(self.cfg.detector, self.opts.detector_factory)
+            if self.cfg.detector.pose and self.opts.detector_factory is None:
+                from safecity.monitor.detect import PoseEstimator
+
+                self.pose = PoseEstimator(threads=self.cfg.detector.threads)
         except SafecityError as exc:
             for cam in self.cameras:
                 self._fail(cam.id, f"detector cannot be loaded: {exc}")
@@ -238,7 +243,8 @@ class _Worker:
                     realtime=self.opts.realtime, max_height=cam.max_height,
                 )  # fmt: skip
                 self.sources[cam.id] = src
-                pipe = CameraPipeline(cam, self.detector, motion=cam.motion or self.cfg.motion,
+                motion = cam.motion or self.cfg.motion
+                pipe = CameraPipeline(cam, self.detector, pose=self.pose, motion=motion,
                                       tracker=self.cfg.tracker, tz=self.cfg.timezone)  # fmt: skip
                 self._run_source(cam, src, pipe)
                 if not self.stop.is_set():
