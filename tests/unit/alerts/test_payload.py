@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from safecity.alerts.payload import AlertPayload, PayloadBuilder
@@ -96,3 +98,22 @@ def test_docs_examples_are_valid_payloads() -> None:
     assert len(examples) >= 5  # new, update, end, camera offline, camera online
     types = [AlertPayload.model_validate_json(e).type for e in examples]
     assert {"new", "update", "end"} <= set(types)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), st.sampled_from(["update", "end"])), max_size=30))
+def test_before_is_always_the_last_after_sent_for_that_event(steps: list[tuple[str, str]]) -> None:
+    b = PayloadBuilder()
+    last: dict[str, object] = {}
+    t = 0.0
+    for uid, kind in [(u, "start") for u in "abc"] + steps:
+        t += 1.0
+        if kind == "start" or uid in last:
+            end = t if kind == "end" else None
+            p = b.build(kind, _event(uid=uid, last_s=t, end_s=end, severity=1 + int(t) % 5))  # type: ignore[arg-type]
+            assert p.before == (None if kind == "start" else last[uid])
+            assert p.after is not None and p.after.severity == 1 + int(t) % 5
+            if kind == "end":
+                del last[uid]
+            else:
+                last[uid] = p.after
