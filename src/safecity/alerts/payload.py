@@ -19,6 +19,7 @@ Times in the payload are ISO 8601 UTC. ``docs/alerts.md`` holds the JSON Schema 
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Literal
@@ -26,6 +27,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from safecity.monitor.types import Event, EventKind, EventType
+from safecity.store.events import RELATIVE_BELOW_S
 
 __all__ = ["AlertPayload", "EventState", "PayloadBuilder", "alert_type"]
 
@@ -88,11 +90,14 @@ class PayloadBuilder:
 
     Args:
         epoch_s: added to event times (0 = they are Unix seconds; in replay, the file's start time).
+            With 0, events whose ``start_s`` is below 1e9 (seconds from a file's start) are offset by
+            the Unix time at which the builder was created, as in the event store.
         max_events: bound on remembered live events.
     """
 
     def __init__(self, *, epoch_s: float = 0.0, max_events: int = 10_000) -> None:
         self.epoch_s = float(epoch_s)
+        self._created_unix = time.time()
         self.max_events = max_events
         self._last: OrderedDict[str, EventState] = OrderedDict()
         self._lock = threading.Lock()
@@ -100,6 +105,8 @@ class PayloadBuilder:
     def state(self, event: Event) -> EventState:
         """The :class:`EventState` of ``event``."""
         e = self.epoch_s
+        if not e and event.start_s < RELATIVE_BELOW_S:
+            e = self._created_unix
         return EventState(
             severity=event.severity,
             zone=event.zone,

@@ -17,7 +17,9 @@ commit and spool acknowledgement) changes nothing: a second identical ``(uid, ki
 
 Times: ``Event.start_s``/``last_s``/``end_s`` are seconds; ``epoch_s`` is added before they are stored
 as UTC datetimes (0 = they already are Unix times, as in live mode; in replay pass the Unix time at
-which the file starts).
+which the file starts). With ``epoch_s=0``, an event whose ``start_s`` is below 1e9 (before 2001, so
+plainly seconds from a file's start, e.g. looping demo files) is offset by the Unix time at which the
+store was created, so it does not land in 1970.
 
 Media paths are stored relative to the media root as ``<camera>/<uid>.jpg`` / ``.mp4``
 (:func:`safecity.media.media_paths`) when ``media_root`` is given; the files may appear later (the
@@ -57,6 +59,7 @@ from safecity.store.spool import Spool, SpoolBusyError, open_spool, orphan_folde
 __all__ = [
     "ESCALATION_TARGETS",
     "EVENT_STATES",
+    "RELATIVE_BELOW_S",
     "EventLike",
     "EventStore",
     "event_to_record",
@@ -74,6 +77,7 @@ _HEALTH_BY_TYPE = {
     "camera_moved": "moved",
 }
 _KINDS = ("start", "update", "end")
+RELATIVE_BELOW_S = 1e9  # event times below this are seconds from a file's start, not Unix times
 _BATCH = 200  # messages per transaction at most
 
 
@@ -192,6 +196,7 @@ class EventStore:
             raise InputError(f"backoff_s must be non-negative seconds, at least one, got {tuple(backoff_s)}")
         self.engine = engine
         self.epoch_s = float(epoch_s)
+        self._created_unix = time.time()
         self.media_root = media_root
         self.spool_dir = Path(spool_dir)
         self._spool = open_spool(self.spool_dir)
@@ -229,7 +234,10 @@ class EventStore:
             raise StoreError("the event store is closed; create a new EventStore to publish")
         with self._cond:
             self._submitted += 1
-        self._queue.put(event_to_record(kind, event, self.epoch_s))
+        epoch = self.epoch_s
+        if not epoch and event.start_s < RELATIVE_BELOW_S:
+            epoch = self._created_unix
+        self._queue.put(event_to_record(kind, event, epoch))
 
     @property
     def backlog(self) -> int:

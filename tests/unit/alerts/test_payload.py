@@ -117,3 +117,14 @@ def test_before_is_always_the_last_after_sent_for_that_event(steps: list[tuple[s
                 del last[uid]
             else:
                 last[uid] = p.after
+
+
+def test_file_relative_times_are_offset_by_the_builder_start() -> None:
+    import time
+
+    before = time.time()
+    b = PayloadBuilder()
+    after = time.time()
+    p = b.build("start", _event(start_s=3.0, last_s=3.0))
+    assert p.after is not None
+    assert before + 3.0 - 1e-3 <= p.after.start_time.timestamp() <= after + 3.0 + 1e-3

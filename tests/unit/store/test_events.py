@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -314,3 +315,28 @@ def test_second_store_on_a_busy_spool_folder_uses_a_private_one(engine: Engine, 
     first.close()
     second.close()
     assert (tmp_path / "spool" / f"pid-{os.getpid()}").is_dir()
+
+
+@pytest.mark.parametrize(
+    ("start_s", "relative"),
+    [
+        (12.0, True),  # seconds from a file's start: offset by the store's creation time
+        (1_700_000_000.0, False),  # a Unix time: stored as is
+    ],
+)
+def test_default_epoch_keeps_file_times_out_of_1970(
+    engine: Engine, tmp_path: Path, start_s: float, relative: bool
+) -> None:
+    before = time.time()
+    store = EventStore(engine, spool_dir=tmp_path / "spool")  # epoch_s=0: live mode
+    after = time.time()
+    store.publish("start", make_event(start_s=start_s, last_s=start_s))
+    assert store.flush(10)
+    got = store.get_event("e1")
+    store.close()
+    assert got is not None
+    t = got["start_at"].timestamp()
+    if relative:
+        assert before + start_s - 1e-3 <= t <= after + start_s + 1e-3
+    else:
+        assert t == start_s
