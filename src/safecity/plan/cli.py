@@ -27,14 +27,17 @@ if TYPE_CHECKING:
 __all__ = ["register"]
 
 
-def _positive_float(text: str) -> float:
-    try:
-        v = float(text.replace(",", "").replace("_", ""))
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected an amount in KRW such as 1.22e9, got {text!r}") from exc
-    if not v > 0 or v == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected an amount > 0, got {text!r}")
-    return v
+def _positive(what: str, example: str) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            v = float(text.replace(",", "").replace("_", ""))
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"expected {what} such as {example}, got {text!r}") from exc
+        if not v > 0 or v == float("inf"):
+            raise argparse.ArgumentTypeError(f"expected {what} > 0, got {text!r}")
+        return v
+
+    return parse
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -48,7 +51,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     def common(q: argparse.ArgumentParser) -> None:
         q.add_argument("--area", default="guro", help="gu (guro, 구로구, 11170, ...) or seoul (default guro)")
-        q.add_argument("--budget-krw", type=_positive_float, required=True, help="budget in KRW, e.g. 1.22e9")
+        q.add_argument(
+            "--budget-krw",
+            type=_positive("an amount in KRW", "1.22e9"),
+            required=True,
+            help="budget in KRW, e.g. 1.22e9",
+        )
         q.add_argument(
             "--config", type=Path, help="plan config YAML (default: built-in, see configs/plan.yaml)"
         )
@@ -58,7 +66,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         q.add_argument(
             "--database-url", help="SQLAlchemy URL (default: SAFECITY_DATABASE_URL or var/safecity.db)"
         )
-        q.add_argument("--time-limit-s", type=_positive_float, help="solver time limit in seconds")
+        q.add_argument("--time-limit-s", type=_positive("seconds", "60"), help="solver time limit in seconds")
         q.add_argument("--no-save", action="store_true", help="write the files only, not the store")
         q.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
 
