@@ -167,3 +167,21 @@ def test_ids_never_reused_and_input_never_mutated(
             seen_ever.add(i)
         ended |= alive_prev - alive
         alive_prev = alive
+
+
+@pytest.mark.parametrize(
+    ("second", "classes", "n_tracks"),
+    [
+        (box_at(100, 110, 20, 30), ["car", "car"], 1),  # a part of the tracked car: no second track
+        (box_at(130, 100, 40, 40), ["car", "car"], 2),  # half overlapping: another car
+        (box_at(100, 110, 20, 30), ["car", "person"], 2),  # a person at the car: other group, own track
+    ],
+)
+def test_fragment_boxes_do_not_start_duplicate_tracks(
+    second: tuple[float, float, float, float], classes: list[str], n_tracks: int
+) -> None:
+    t = ByteTracker(min_hits=1)
+    car = box_at(100, 100, 40, 60)
+    t.update(make_detections([car], classes=classes[0]), 0.0)
+    out = t.update(make_detections([car, second], classes=classes), 0.2)
+    assert len(out) == n_tracks
