@@ -329,6 +329,8 @@ def cmd_monitor(args: argparse.Namespace) -> int:
             now = time.monotonic()
             if args.duration is not None and now - t0 >= args.duration:
                 break
+            if not args.loop and len(rt.stats()["ended"]) == len(rt.cameras()):
+                break  # every camera is a file that has ended
             if now >= next_status:
                 next_status = now + 10.0
                 health = rt.health()
@@ -338,8 +340,6 @@ def cmd_monitor(args: argparse.Namespace) -> int:
                     f"wall {[t.camera for t in rt.wall().tiles]}, not online: {bad or 'none'}",
                     file=sys.stderr,
                 )
-                if len(rt.stats()["ended"]) == len(health) and not args.loop:
-                    break
     except KeyboardInterrupt:
         pass
     finally:
