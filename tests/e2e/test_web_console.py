@@ -107,7 +107,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     env.pop("SAFECITY_DATABASE_URL", None)
     log = (home / "serve.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "safecity", "serve", "--port", str(port), "--monitor-config", str(cfg), "--replay"],
+        [
+            sys.executable,
+            "-m",
+            "safecity",
+            "serve",
+            "--port",
+            str(port),
+            "--monitor-config",
+            str(cfg),
+            "--replay",
+        ],
         cwd=REPO,
         env=env,
         stdout=log,
@@ -123,7 +133,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
-            pytest.fail(f"safecity serve did not come up: {(home / 'serve.log').read_text(errors='replace')[-2000:]}")
+            pytest.fail(
+                f"safecity serve did not come up: {(home / 'serve.log').read_text(errors='replace')[-2000:]}"
+            )
         time.sleep(0.3)
     yield Server(url, proc)
     proc.terminate()
@@ -207,7 +219,9 @@ def test_operator_sees_tile_acknowledges_admin_audits_viewer_refused(server: Ser
     viewer.context.close()
 
     # and that refusal is in the audit log
-    token = httpx.post(f"{server.url}/api/auth/login", json={"username": "admin", "password": PASSWORDS["admin"]})
+    token = httpx.post(
+        f"{server.url}/api/auth/login", json={"username": "admin", "password": PASSWORDS["admin"]}
+    )
     entries = httpx.get(
         f"{server.url}/api/audit",
         params={"username": "viewer", "allowed": "false", "target_id": "lot-1"},

@@ -33,8 +33,8 @@ from safecity.errors import InputError
 from safecity.store.schema import camera_group_members, camera_groups, sessions, user_groups, users
 
 __all__ = [
-    "ROLES",
     "CameraGroup",
+    "ROLES",
     "Role",
     "Session",
     "UserRecord",

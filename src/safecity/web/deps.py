@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from safecity.web.live import JpegCache, LiveHub
 
 __all__ = [
-    "COOKIE_NAME",
     "AdminDep",
+    "COOKIE_NAME",
     "Console",
     "ConsoleDep",
     "OperatorDep",
