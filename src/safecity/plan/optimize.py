@@ -398,6 +398,51 @@ class SitingModel:
             min_sites_per_group=min_sites_per_group,
         )
 
+    @classmethod
+    def from_geodataframes(
+        cls,
+        demand: Any,
+        sites: Any,
+        *,
+        weight_col: str,
+        options: Sequence[CameraOption],
+        site_cost_col: str | None = None,
+        **kwargs: Any,
+    ) -> SitingModel:
+        """Model from two GeoDataFrames of points in the same projected CRS (metres).
+
+        Raises:
+            InputError: a CRS is missing, geographic (degrees) or differs between the frames, or a
+                column is missing.
+        """
+        from safecity.errors import InputError
+
+        for name, gdf in (("demand", demand), ("sites", sites)):
+            if gdf.crs is None or not gdf.crs.is_projected:
+                raise InputError(
+                    f"{name} GeoDataFrame must be in a projected CRS in metres (e.g. EPSG:5179), got "
+                    f"{gdf.crs}; call .to_crs(5179) first"
+                )
+        if demand.crs != sites.crs:
+            raise InputError(
+                f"demand and sites must share one CRS, got {demand.crs} and {sites.crs}"
+                "; reproject one of them"
+            )
+        for gdf, col in ((demand, weight_col), (sites, site_cost_col)):
+            if col is not None and col not in gdf.columns:
+                raise InputError(f"column {col!r} not found; expected one of {list(gdf.columns)}")
+        d_xy = np.column_stack([demand.geometry.x.to_numpy(), demand.geometry.y.to_numpy()])
+        s_xy = np.column_stack([sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()])
+        cost = sites[site_cost_col].to_numpy(float) if site_cost_col else np.zeros(len(sites))
+        return cls.from_arrays(
+            demand_xy=d_xy,
+            weights=demand[weight_col].to_numpy(float),
+            site_xy=s_xy,
+            site_cost_krw=cost,
+            options=options,
+            **kwargs,
+        )
+
     # ------------------------------------------------------------------ build + solve
     def _build(self) -> tuple[_Built, sp.csc_matrix, F64, F64]:
         """Reduced model: (column layout, constraint matrix CSC, row lower, row upper bounds)."""

@@ -179,3 +179,33 @@ def test_non_nested_coverage_uses_full_model(seed: int) -> None:
             best = max(best, float(w[cov].sum()))
     assert res.objective == pytest.approx(best)
     assert res.cost_krw <= 7.0
+
+
+def _gdfs(crs_d: str | None, crs_s: str | None) -> tuple[object, object]:
+    import geopandas as gpd
+
+    d = gpd.GeoDataFrame({"w": [1.0, 2.0]}, geometry=gpd.points_from_xy([X0, X0 + 300], [Y0, Y0]), crs=crs_d)
+    s = gpd.GeoDataFrame({"c": [1.0]}, geometry=gpd.points_from_xy([X0 + 290], [Y0]), crs=crs_s)
+    return d, s
+
+
+def test_from_geodataframes_solves_projected() -> None:
+    d, s = _gdfs("EPSG:5179", "EPSG:5179")
+    model = SitingModel.from_geodataframes(
+        d, s, weight_col="w", site_cost_col="c", options=ONE_TYPE, max_sites=1
+    )
+    assert model.solve().objective == 2.0
+
+
+@pytest.mark.parametrize(
+    ("crs_d", "crs_s", "match"),
+    [
+        ("EPSG:4326", "EPSG:4326", "projected CRS"),  # degrees
+        (None, "EPSG:5179", "projected CRS"),  # no CRS at all
+        ("EPSG:5179", "EPSG:5186", "share one CRS"),  # two different projected CRSs
+    ],
+)
+def test_from_geodataframes_checks_crs(crs_d: str | None, crs_s: str | None, match: str) -> None:
+    d, s = _gdfs(crs_d, crs_s)
+    with pytest.raises(InputError, match=match):
+        SitingModel.from_geodataframes(d, s, weight_col="w", options=ONE_TYPE)
