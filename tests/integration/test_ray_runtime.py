@@ -1,0 +1,225 @@
+"""RayMonitorRuntime on a real local Ray (2 CPUs) against the local MonitorRuntime, same input.
+
+Cameras come from ``configs/demo-cameras.yaml`` (zones and lines checked against the footage,
+real NanoDet detector): ``guro-lot-west`` and ``guro-lot-lane`` on short cuts of the bundled
+Intel clip ``person-bicycle-car-detection.mp4`` (cut with ffmpeg so the run stays short), plus
+a camera whose file does not exist. Ray deals them into two actors: [west, missing] (one group
+in the config) and [lane]. Event uids are deterministic (camera, type, zone, file time), so the
+two runtimes must produce the very same event messages. Waiting loops poll with a generous limit;
+nothing here asserts a duration.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from safecity.errors import ConfigError
+from safecity.monitor.config import MonitorConfig, load_monitor_config
+from safecity.monitor.ray_runtime import RayMonitorRuntime, partition_cameras
+from safecity.monitor.runtime import MonitorRuntime
+from safecity.monitor.types import Event, EventKind
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+CLIP = REPO / "data" / "video" / "intel-sample-videos" / "person-bicycle-car-detection.mp4"
+WAIT_S = 150.0
+WEST, LANE, MISSING = "guro-lot-west", "guro-lot-lane", "guro-lot-missing"
+
+
+class ListSink:
+    """Keeps every message (thread-safe)."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[EventKind, Event]] = []
+        self.lock = threading.Lock()
+
+    def publish(self, kind: EventKind, event: Event) -> None:
+        with self.lock:
+            self.items.append((kind, event))
+
+    def snapshot(self) -> list[tuple[EventKind, Event]]:
+        with self.lock:
+            return list(self.items)
+
+    def starts(self, camera: str, type_: str) -> list[Event]:
+        return [e for k, e in self.snapshot() if k == "start" and e.camera == camera and e.type == type_]
+
+
+def _wait(cond: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while not cond():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what} after {WAIT_S:.0f} s")
+        time.sleep(0.1)
+
+
+def _cut(src: Path, dst: Path, seconds: float) -> Path:
+    """The first ``seconds`` of ``src`` (stream copy, no re-encoding)."""
+    cmd = ["ffmpeg", "-v", "error", "-y", "-i", str(src), "-t", str(seconds), "-c", "copy", str(dst)]
+    subprocess.run(cmd, check=True, timeout=60)
+    return dst
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory: pytest.TempPathFactory) -> MonitorConfig:
+    tmp = tmp_path_factory.mktemp("ray-clips")
+    # west: line crossing at 2.6 s, intrusion at 11.4 s; lane: intrusion at 2.0 s
+    west_clip = _cut(CLIP, tmp / "pbc-13s.mp4", 13.0)
+    lane_clip = _cut(CLIP, tmp / "pbc-5s.mp4", 5.0)
+    demo = load_monitor_config(REPO / "configs" / "demo-cameras.yaml")
+    by_id = {c.id: c for c in demo.cameras}
+    cams = [
+        by_id[WEST].model_copy(update={"source": str(west_clip), "detect_fps": 5.0}),
+        by_id[LANE].model_copy(update={"source": str(tmp / "no-such-file.mp4"), "id": MISSING}),
+        by_id[LANE].model_copy(update={"source": str(lane_clip), "detect_fps": 5.0, "group": "lane"}),
+    ]
+    return demo.model_copy(update={"cameras": cams})
+
+
+@dataclass
+class Run:
+    runtime: Any
+    sink: ListSink
+    messages: list[tuple[EventKind, Event]]  # what the sink had when both files had ended
+
+
+def _run_to_end(rt: Any, sink: ListSink) -> Run:
+    rt.start()
+    rt.latest_frame(WEST)  # ask for tiles of one camera
+    _wait(lambda: {WEST, LANE} <= set(rt.stats()["ended"]), "both file cameras to end")
+    _wait(lambda: len(sink.snapshot()) == rt.stats()["events_received"], "the sink to get every event")
+    return Run(rt, sink, sink.snapshot())
+
+
+@pytest.fixture(scope="module")
+def local_run(config: MonitorConfig) -> Iterator[Run]:
+    sink = ListSink()
+    rt = MonitorRuntime(config, sinks=[sink], workers=2)
+    try:
+        yield _run_to_end(rt, sink)
+    finally:
+        rt.stop()
+
+
+@pytest.fixture(scope="module")
+def ray_run(config: MonitorConfig, local_run: Run) -> Iterator[Run]:
+    local_run.runtime.stop()  # one runtime at a time on this small machine
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    sink = ListSink()
+    rt = RayMonitorRuntime(config, sinks=[sink], num_cpus=2, cameras_per_actor=2)
+    try:
+        yield _run_to_end(rt, sink)
+    finally:
+        rt.stop()
+
+
+def _object_messages(msgs: list[tuple[EventKind, Event]], camera: str) -> list[tuple[str, str]]:
+    return sorted((k, e.uid) for k, e in msgs if e.camera == camera)
+
+
+def test_ray_runtime_gives_the_local_runtime_events(local_run: Run, ray_run: Run) -> None:
+    assert ray_run.runtime.partition and [[c.id for c in g] for g in ray_run.runtime.partition] == [
+        [WEST, MISSING],
+        [LANE],
+    ]
+    for cam in (WEST, LANE):
+        local = _object_messages(local_run.messages, cam)
+        assert local, f"the local runtime raised no event on {cam}: the test input is wrong"
+        assert _object_messages(ray_run.messages, cam) == local
+    types = {e.type for _, e in ray_run.messages}
+    assert types == {e.type for _, e in local_run.messages}
+    assert {"intrusion", "line_crossing", "camera_offline"} <= types
+    stats = ray_run.runtime.stats()
+    assert stats["ray"]["actors"] == 2 and all(s is not None for s in stats["ray"]["actor_ready_s"])
+    assert stats["ray"]["polls"] > 0 and stats["ray"]["poll_messages"] >= len(ray_run.messages)
+
+
+def test_missing_file_is_offline_while_its_actor_mate_runs(ray_run: Run) -> None:
+    rt = ray_run.runtime
+    offline = [e for k, e in ray_run.messages if k == "start" and e.camera == MISSING]
+    assert [e.type for e in offline] == ["camera_offline"]  # once, however often the restart fails
+    assert rt.health()[MISSING] == "offline"
+    assert "does not exist" in rt.errors()[MISSING]
+    # the camera sharing its actor decoded the whole file and raised events
+    assert rt.health()[WEST] == "online"
+    assert any(e.camera == WEST and e.type == "intrusion" for _, e in ray_run.messages)
+    assert rt.stats()["cameras"][WEST]["frames"] > 0
+
+
+def test_tiles_cross_from_the_actor(ray_run: Run) -> None:
+    rt = ray_run.runtime
+    img = rt.latest_frame(WEST)
+    assert img is not None and img.ndim == 3 and img.shape[0] == rt.opts.tile_height
+    assert rt.stats()["ray"]["tile_bytes"] > 0
+
+
+def test_dead_actor_is_restarted_and_its_cameras_offline_meanwhile_then_stop(ray_run: Run) -> None:
+    import ray
+
+    rt, sink = ray_run.runtime, ray_run.sink
+    lane_group = 1
+    ray.kill(rt.actor_of(LANE), no_restart=False)  # like a crash: Ray restarts it
+    _wait(lambda: rt.stats()["ray"]["restarts"][lane_group] >= 1, "Ray to restart the actor")
+    lost = [e for e in sink.starts(LANE, "camera_offline") if "actor lost" in str(e.detail.get("reason"))]
+    assert len(lost) == 1  # offline from the failed poll until the new actor answered
+    _wait(
+        lambda: ("end", lost[0].uid) in {(k, e.uid) for k, e in sink.snapshot()}, "the offline event to end"
+    )
+    _wait(lambda: rt.health()[LANE] == "online", "the restarted camera back online")
+    # the restarted actor plays the file again: its first intrusion starts a second time
+    first = sink.starts(LANE, "intrusion")[0].uid
+    _wait(lambda: [e.uid for e in sink.starts(LANE, "intrusion")].count(first) == 2, "events after restart")
+    assert not sink.starts(WEST, "camera_offline")  # the other actor never noticed
+    rt.stop()
+    assert not ray.is_initialized()
+    rt.stop()  # twice is harmless
+
+
+# (cameras as (id, group), per actor, expected ids per actor)
+PARTITION_CASES = [
+    ([("a", None), ("b", None), ("c", None)], 2, [["a", "b"], ["c"]]),  # no groups: chunks in order
+    ([("a", "x"), ("b", "y"), ("c", "x")], 8, [["a", "c"], ["b"]]),  # a group stays together
+    ([("a", "x"), ("b", "x"), ("c", "x")], 1, [["a"], ["b"], ["c"]]),  # one camera per actor
+    ([], 8, []),  # no cameras, no actors
+]
+
+
+@pytest.mark.parametrize(("cams", "per_actor", "want"), PARTITION_CASES)
+def test_partition_cameras(cams: list[tuple[str, str | None]], per_actor: int, want: list[list[str]]) -> None:
+    groups = partition_cameras([SimpleNamespace(id=i, group=g) for i, g in cams], per_actor)
+    assert [[c.id for c in g] for g in groups] == want
+
+
+# (constructor arguments, words the ConfigError must contain)
+BAD_ARGS = [
+    ({"cameras_per_actor": 0}, "cameras_per_actor"),  # no camera would run
+    ({"address": "auto", "num_cpus": 2}, "only to a local Ray"),  # CPUs of a cluster are not ours
+    ({"address": "head-node"}, "HOST:PORT"),  # no port
+    ({"num_cpus": 0}, "num_cpus"),  # nothing could be scheduled
+    ({"max_restarts": -2}, "max_restarts"),  # not a Ray value
+]
+
+
+@pytest.mark.parametrize(("kwargs", "words"), BAD_ARGS)
+def test_bad_arguments_are_config_errors(config: MonitorConfig, kwargs: dict[str, Any], words: str) -> None:
+    with pytest.raises(ConfigError, match=words):
+        RayMonitorRuntime(config, **kwargs)
+
+
+def test_missing_ray_names_the_scale_extra(config: MonitorConfig, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if ray were not installed
+    rt = RayMonitorRuntime(config, num_cpus=2)
+    with pytest.raises(ConfigError, match=r"pip install -e '\.\[scale\]'"):
+        rt.start()
