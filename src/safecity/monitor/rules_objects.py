@@ -283,6 +283,9 @@ class _TrackState:
 class _Visit(_TrackState):
     entered_s: float = 0.0
     last_in_s: float = 0.0
+    x: float = 0.0  # last foot point in the zone (frame fractions)
+    y: float = 0.0
+    had_event: bool = False
 
 
 @dataclass(slots=True)
@@ -349,38 +352,62 @@ class LoiteringRule(_PerTrackRule[_Visit]):
     """A track staying in the zone at least ``dwell_s``: one event per visit of a track.
 
     A visit ends when the track is out of the zone (or unseen) for longer than ``end_after_s``.
+    People standing still are the ones detectors lose most (a person seen from behind at a table
+    may be missed for ten seconds) and they come back under a new track id. So a visit whose
+    track vanished *inside* the zone before it reached ``dwell_s`` is remembered (at most
+    ``MEMORY`` of them, for ``dwell_s``); a new track that appears within ``REJOIN_FRAC`` of the
+    frame of where it vanished continues that visit's clock.
     """
 
     type_: EventType = "loitering"
+    MEMORY = 32
+    REJOIN_FRAC = 0.1
 
     def __init__(
         self, camera: str, cfg: LoiteringRuleConfig, zone: ZoneConfig, clock: Clock = _no_clock
     ) -> None:
         super().__init__(camera, zone, cfg.classes, cfg.schedule, cfg.severity, clock)
         self.cfg = cfg
+        self.lost: deque[tuple[float, float, float, float]] = deque(maxlen=self.MEMORY)  # x, y, entered, at
+
+    def _rejoin(self, x: float, y: float, t_s: float) -> float | None:
+        for item in list(self.lost):
+            if t_s - item[3] > self.cfg.dwell_s:
+                self.lost.remove(item)
+        best = min(self.lost, key=lambda it: math.hypot(x - it[0], y - it[1]), default=None)
+        if best is None or math.hypot(x - best[0], y - best[1]) > self.REJOIN_FRAC:
+            return None
+        self.lost.remove(best)
+        return best[2]
 
     def update(self, tracks: Tracks, t_s: float, frame_wh: tuple[int, int]) -> list[Emission]:
         out: list[Emission] = []
         cfg = self.cfg
         inside = self.select(tracks, frame_wh) if self.armed(t_s) else np.zeros(len(tracks), bool)
+        feet = to_frac(foot_points(tracks.xyxy_px), frame_wh)
         for i, tid in enumerate(int(x) for x in tracks.track_id):
             st = self.states.get(tid)
+            fx, fy = float(feet[i, 0]), float(feet[i, 1])
             if st is None:
                 if not inside[i]:
                     continue
-                st = _Visit(t_s, self.new_episode(0.0, cfg.end_after_s, cfg.update_every_s), t_s, t_s)
+                entered = self._rejoin(fx, fy, t_s)
+                ep = self.new_episode(0.0, cfg.end_after_s, cfg.update_every_s)
+                st = _Visit(t_s, ep, t_s if entered is None else entered, t_s)
                 self.states[tid] = st
             st.last_seen_s = t_s
             if inside[i]:
-                st.last_in_s = t_s
+                st.last_in_s, st.x, st.y = t_s, fx, fy
             last_in = st.last_in_s
             dwell = last_in - st.entered_s
             cond = bool(inside[i]) and dwell >= cfg.dwell_s
+            if cond:
+                st.had_event = True
             fields = _fields(tracks[np.array([i])], frame_wh)
             fields["detail"] = {"importance": self.importance, "dwell_s": round(dwell, 1)}
             out += st.episode.step(t_s, cond, fields if cond else None)
             if t_s - last_in >= cfg.end_after_s and not inside[i]:
-                out += st.episode.finish(last_in)  # the visit is over
+                out += st.episode.finish(last_in)  # walked out: the visit is over
                 del self.states[tid]
         present = {int(x) for x in tracks.track_id}
         for tid in sorted(set(self.states) - present):
@@ -388,6 +415,8 @@ class LoiteringRule(_PerTrackRule[_Visit]):
             last_in = st.last_in_s
             if t_s - last_in >= cfg.end_after_s:  # gone (or lost) for end_after_s: the visit is over
                 out += st.episode.finish(last_in)
+                if not st.had_event and st.last_seen_s == last_in:  # vanished inside the zone
+                    self.lost.append((st.x, st.y, st.entered_s, last_in))
                 del self.states[tid]
         out += self.prune(t_s)
         return out

@@ -382,3 +382,36 @@ def test_zone_to_the_frame_edge_includes_boxes_cut_by_the_edge(
          "rules": [{"type": "intrusion", "zone": "all", "min_s": 0.0}]}
     )  # fmt: skip
     assert run(build_rules(cam), [make_tracks(0.0, [box])])
+
+
+@pytest.mark.parametrize(
+    ("back_at", "expected"),
+    [
+        (IN, [(15.0, "start")]),  # the detector lost the standing person; same place, new id: clock goes on
+        (box_at(20, 40), []),  # someone else appears elsewhere in the zone: a new visit from 12 s
+    ],
+)
+def test_loitering_visit_survives_a_detection_gap(back_at: Any, expected: list[tuple[float, str]]) -> None:
+    cfg = {"type": "loitering", "zone": "gate", "dwell_s": 15.0, "end_after_s": 2.0, "update_every_s": 100.0}
+    frames = []
+    for k in range(25):
+        t = float(k)
+        if t < 5:  # track 1 stands in the zone
+            frames.append(make_tracks(t, [IN], ids=[1]))
+        elif t < 12:  # missed by the detector for 7 s
+            frames.append(make_tracks(t, []))
+        else:  # back as track 2
+            frames.append(make_tracks(t, [back_at], ids=[2]))
+    got = run(build_rules(camera(cfg)), frames)
+    assert kinds(got) == expected
+    if got:
+        assert got[0][2].track_ids == (2,) and got[0][2].detail["dwell_s"] == 15.0
+
+
+def test_loitering_does_not_rejoin_a_person_who_walked_out() -> None:
+    cfg = {"type": "loitering", "zone": "gate", "dwell_s": 15.0, "end_after_s": 2.0}
+    frames = [make_tracks(float(k), [IN if k < 5 else OUT], ids=[1]) for k in range(10)]
+    frames += [make_tracks(float(k), [IN], ids=[2]) for k in range(10, 20)]
+    rs = build_rules(camera(cfg))
+    assert run(rs, frames) == []  # track 2 has only 10 s of its own
+    assert len(rs.rules[0].lost) == 0  # type: ignore[attr-defined]
