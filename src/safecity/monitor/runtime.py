@@ -27,6 +27,7 @@ import contextlib
 import dataclasses
 import logging
 import multiprocessing as mp
+import os
 import queue
 import threading
 import time
@@ -184,8 +185,16 @@ class _Worker:
         ]
         for t in threads:
             t.start()
+        parent = mp.parent_process()
         while not self.stop.wait(0.1):
             self._poll_control()
+            if parent is not None and not parent.is_alive():
+                # the runtime's process died without stop(): do not run on as an orphan
+                log.warning("the monitoring runtime's process is gone; worker %d stops", os.getpid())
+                for q in (self.out_q, self.tile_q):
+                    q.cancel_join_thread()
+                self.stop.set()
+                break
         for src in list(self.sources.values()):
             with contextlib.suppress(Exception):  # a broken source must not stop the shutdown
                 src.close()

@@ -158,3 +158,49 @@ HEALTH_CASES = [
 def test_health_from_events(types: list[str], state: str) -> None:
     evs = [make_event(uid=f"u{i}", type=t) for i, t in enumerate(types)]  # type: ignore[arg-type]
     assert health_from_events(evs) == state
+
+
+_ORPHAN_SCRIPT = """
+import sys, time
+from pathlib import Path
+from tests.unit.monitor.test_runtime import _config, _write_clip
+from safecity.monitor.runtime import MonitorRuntime, RuntimeOptions
+if __name__ == "__main__":
+    tmp = Path(sys.argv[1])
+    clip = _write_clip(tmp / "c.mp4")
+    opts = RuntimeOptions(detector_factory="tests.unit.monitor.test_runtime:make_blob_detector")
+    rt = MonitorRuntime(_config(tmp, clip, clip), workers=2, loop=True, realtime=True, options=opts)
+    rt.start()
+    print(" ".join(str(p.pid) for p in rt._procs), flush=True)
+    time.sleep(600)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.split(")")[-1].split()[0] != "Z"  # a zombie has exited
+
+
+def test_workers_exit_when_the_runtime_process_is_killed(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    script = tmp_path / "parent.py"
+    script.write_text(_ORPHAN_SCRIPT)
+    repo = Path(__file__).resolve().parents[3]
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    parent = subprocess.Popen(
+        [sys.executable, str(script), str(tmp_path)], stdout=subprocess.PIPE, text=True, env=env
+    )
+    assert parent.stdout is not None
+    pids = [int(p) for p in parent.stdout.readline().split()]
+    assert len(pids) == 2 and all(_alive(p) for p in pids)
+    os.kill(parent.pid, signal.SIGKILL)  # no stop(): the workers are orphaned
+    parent.wait()
+    parent.stdout.close()
+    _wait(lambda: not any(_alive(p) for p in pids), "orphaned workers to exit")
