@@ -24,10 +24,8 @@ Example:
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -44,8 +42,10 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from safecity.errors import ConfigError
+from safecity.monitor.schedule import Schedule, ScheduleWindow, local_time, parse_schedule
 from safecity.monitor.types import EVENT_TYPES, EventType, HealthState
-from safecity.yamlconf import load_model
+from safecity.yamlconf import format_validation_error, load_model, parse_yaml_text
 
 __all__ = [
     "AbandonedObjectRuleConfig",
@@ -154,111 +154,7 @@ def _check_polygon(points: list[tuple[float, float]]) -> list[tuple[float, float
 PolygonFrac = Annotated[list[PointFrac], Field(min_length=3), AfterValidator(_check_polygon)]
 
 # ---------------------------------------------------------------------------------------------
-# Schedules
-
-_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
-
-
-@dataclass(frozen=True, slots=True)
-class ScheduleWindow:
-    """Active from ``start_min`` to ``end_min`` (minutes after midnight) on ``days`` (0 = Monday).
-
-    A window with ``end_min <= start_min`` crosses midnight: it starts on one of ``days`` and ends
-    the next morning.
-    """
-
-    days: frozenset[int]
-    start_min: int
-    end_min: int
-
-    def active_at(self, dt: datetime) -> bool:
-        d = dt.weekday()
-        m = dt.hour * 60 + dt.minute
-        if self.start_min < self.end_min:
-            return d in self.days and self.start_min <= m < self.end_min
-        return (d in self.days and m >= self.start_min) or ((d - 1) % 7 in self.days and m < self.end_min)
-
-
-@dataclass(frozen=True, slots=True)
-class Schedule:
-    """Union of windows; an empty schedule is always active."""
-
-    windows: tuple[ScheduleWindow, ...] = ()
-
-    def active_at(self, dt: datetime | None) -> bool:
-        """True when ``dt`` (local time) falls in a window; ``None`` (no clock, replay) means active."""
-        if dt is None or not self.windows:
-            return True
-        return any(w.active_at(dt) for w in self.windows)
-
-
-def _parse_days(text: str) -> frozenset[int]:
-    days: set[int] = set()
-    for part in text.split(","):
-        part = part.strip().lower()
-        if "-" in part:
-            a, _, b = part.partition("-")
-            if a not in _DAYS or b not in _DAYS:
-                raise ValueError(part)
-            i, j = _DAYS.index(a), _DAYS.index(b)
-            k = i
-            while True:
-                days.add(k)
-                if k == j:
-                    break
-                k = (k + 1) % 7
-        elif part in _DAYS:
-            days.add(_DAYS.index(part))
-        else:
-            raise ValueError(part)
-    return frozenset(days)
-
-
-def _parse_window(text: str) -> ScheduleWindow:
-    spec = text.strip().lower()
-    if spec in ("always", "*"):
-        return ScheduleWindow(frozenset(range(7)), 0, 24 * 60)
-    days_s, _, time_s = spec.rpartition(" ")
-    if not _TIME_RE.match(time_s):  # "sat,sun" alone: whole days
-        days_s, time_s = spec, "00:00-24:00"
-    days = _parse_days(days_s) if days_s.strip() else frozenset(range(7))
-    m = _TIME_RE.match(time_s)
-    if m is None:
-        raise ValueError(time_s)
-    h1, m1, h2, m2 = (int(g) for g in m.groups())
-    if h1 > 23 or m1 > 59 or h2 > 24 or m2 > 59 or (h2 == 24 and m2 != 0):
-        raise ValueError(time_s)
-    start, end = h1 * 60 + m1, h2 * 60 + m2
-    if start == end:
-        raise ValueError(f"{time_s} is empty")
-    return ScheduleWindow(days, start, end)
-
-
-def parse_schedule(spec: str | Sequence[str] | None) -> Schedule:
-    """Parse one schedule string or a list of them (any active = active).
-
-    Raises:
-        ValueError: a string that is not ``[days ]HH:MM-HH:MM``, ``days`` or ``always``.
-
-    Example:
-        >>> parse_schedule("mon-fri 08:00-18:00").windows[0].days == frozenset(range(5))
-        True
-    """
-    if spec is None:
-        return Schedule()
-    items = [spec] if isinstance(spec, str) else list(spec)
-    windows = []
-    for item in items:
-        try:
-            windows.append(_parse_window(item))
-        except ValueError as exc:
-            raise ValueError(
-                f"schedule {item!r} does not parse ({exc}): expected 'HH:MM-HH:MM' (may cross "
-                "midnight, e.g. '22:00-06:00'), optionally after weekdays ('mon-fri 08:00-18:00', "
-                "'sat,sun'), or 'always'"
-            ) from None
-    return Schedule(tuple(windows))
+# Schedules (parsing in safecity.monitor.schedule)
 
 
 def _check_schedule(items: list[str]) -> list[str]:
@@ -274,27 +170,6 @@ def _as_list(v: Any) -> Any:
 
 
 ScheduleSpec = Annotated[list[str], BeforeValidator(_as_list), AfterValidator(_check_schedule)]
-
-
-def local_time(t_s: float, *, live: bool, tz: str, replay_start: datetime | None) -> datetime | None:
-    """Local wall-clock time of a frame time, or None when schedules should be treated as always on.
-
-    Live frames carry Unix time; replay frames carry seconds from the file start and only map to a
-    clock when ``replay_start`` is given (a naive ``replay_start`` is read in ``tz``).
-
-    Example:
-        >>> local_time(0.0, live=True, tz="Asia/Seoul", replay_start=None).hour
-        9
-        >>> local_time(5.0, live=False, tz="Asia/Seoul", replay_start=None) is None
-        True
-    """
-    zone = ZoneInfo(tz)
-    if live:
-        return datetime.fromtimestamp(t_s, tz=UTC).astimezone(zone)
-    if replay_start is None:
-        return None
-    start = replay_start if replay_start.tzinfo else replay_start.replace(tzinfo=zone)
-    return (start + timedelta(seconds=t_s)).astimezone(zone)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -704,42 +579,78 @@ def _dupes(names: Sequence[str]) -> Iterator[tuple[int, str]]:
         seen.add(n)
 
 
-def verify_names_unique(cam: CameraConfig) -> list[InitErrorDetails]:
-    """Zone names and line names are unique within a camera."""
+def _name_problems(zones: Sequence[str], lines: Sequence[str]) -> list[InitErrorDetails]:
     out = []
-    for field, items in (("zones", cam.zones), ("lines", cam.lines)):
-        for i, n in _dupes([it.name for it in items]):
+    for field, names in (("zones", zones), ("lines", lines)):
+        for i, n in _dupes(names):
             msg = f"duplicate name {n!r}: names must be unique"
             out.append(_problem("duplicate_name", msg, (field, i, "name"), n))
     return out
 
 
-def verify_rule_targets(cam: CameraConfig) -> list[InitErrorDetails]:
-    """Every rule names a zone / line the camera defines."""
-    zones = [z.name for z in cam.zones]
-    lines = [ln.name for ln in cam.lines]
+def _target_problems(
+    zones: Sequence[str], lines: Sequence[str], targets: Sequence[tuple[str, Any]]
+) -> list[InitErrorDetails]:
+    """``targets``: per rule, ("zone" | "line", the name it refers to or None)."""
     out = []
-    for i, rule in enumerate(cam.rules):
-        key = "line" if isinstance(rule, LineCrossingRuleConfig) else "zone"
-        target = getattr(rule, key, None)
+    for i, (key, target) in enumerate(targets):
         known = lines if key == "line" else zones
-        if target is not None and target not in known:
-            msg = (
-                f"{key} {target!r} does not exist in this camera; defined {key}s: "
-                f"{', '.join(known) or 'none'}"
-            )
+        if isinstance(target, str) and target not in known:
+            defined = ", ".join(known) or "none"
+            msg = f"{key} {target!r} does not exist in this camera; defined {key}s: {defined}"
             out.append(_problem(f"unknown_{key}", msg, ("rules", i, key), target))
     return out
 
 
+def _id_problems(ids: Sequence[str]) -> list[InitErrorDetails]:
+    msg = "duplicate camera id {!r}: ids must be unique"
+    return [_problem("duplicate_camera", msg.format(n), ("cameras", i, "id"), n) for i, n in _dupes(ids)]
+
+
+def verify_names_unique(cam: CameraConfig) -> list[InitErrorDetails]:
+    """Zone names and line names are unique within a camera."""
+    return _name_problems([z.name for z in cam.zones], [ln.name for ln in cam.lines])
+
+
+def verify_rule_targets(cam: CameraConfig) -> list[InitErrorDetails]:
+    """Every rule names a zone / line the camera defines."""
+    targets = [
+        ("line", r.line) if isinstance(r, LineCrossingRuleConfig) else ("zone", getattr(r, "zone", None))
+        for r in cam.rules
+    ]
+    return _target_problems([z.name for z in cam.zones], [ln.name for ln in cam.lines], targets)
+
+
 def verify_camera_ids_unique(cfg: MonitorConfig) -> list[InitErrorDetails]:
     """Camera ids are unique."""
-    return [
-        _problem(
-            "duplicate_camera", f"duplicate camera id {n!r}: ids must be unique", ("cameras", i, "id"), n
-        )
-        for i, n in _dupes([c.id for c in cfg.cameras])
-    ]
+    return _id_problems([c.id for c in cfg.cameras])
+
+
+def _raw_problems(data: Any) -> list[InitErrorDetails]:
+    """The cross-field checks on the raw YAML data, for cameras whose own validation failed (pydantic
+    skips a model's ``verify_*`` when one of its fields is wrong, but the user wants every problem)."""
+
+    def names(items: Any) -> list[str]:
+        return [it["name"] for it in items if isinstance(it, dict) and isinstance(it.get("name"), str)] if (
+            isinstance(items, list)) else []  # fmt: skip
+
+    cams = data.get("cameras") if isinstance(data, dict) else None
+    if not isinstance(cams, list):
+        return []
+    out = _id_problems([c["id"] for c in cams if isinstance(c, dict) and isinstance(c.get("id"), str)])
+    for ci, cam in enumerate(cams):
+        if not isinstance(cam, dict):
+            continue
+        zones, lines = names(cam.get("zones")), names(cam.get("lines"))
+        rules = cam.get("rules")
+        targets = [
+            ("line", r.get("line")) if r.get("type") == "line_crossing" else ("zone", r.get("zone"))
+            for r in (rules if isinstance(rules, list) else [])
+            if isinstance(r, dict)
+        ]
+        for p in [*_name_problems(zones, lines), *_target_problems(zones, lines, targets)]:
+            out.append({**p, "loc": ("cameras", ci, *p["loc"])})
+    return out
 
 
 def load_monitor_config(path: str | Path) -> MonitorConfig:
@@ -747,12 +658,24 @@ def load_monitor_config(path: str | Path) -> MonitorConfig:
 
     Raises:
         ConfigError: the file is missing, not YAML, or invalid; the message has one
-            ``file:line: key.path: problem (got value)`` line per problem.
+            ``file:line: key.path: problem (got value)`` line per problem, cross-field problems
+            included even where a camera also has field errors.
 
     Relative camera ``source`` paths and ``detector.model`` are read relative to the file's folder.
     """
-    cfg = load_model(MonitorConfig, path)
-    return _resolve_paths(cfg, Path(path).resolve().parent)
+    p = Path(path)
+    try:
+        return _resolve_paths(load_model(MonitorConfig, p), p.resolve().parent)
+    except ConfigError as exc:
+        if not isinstance(exc.__cause__, ValidationError):
+            raise
+        doc = parse_yaml_text(p.read_text(encoding="utf-8"), str(p))
+        problems = format_validation_error(exc.__cause__, doc)
+        raw = ValidationError.from_exception_data("MonitorConfig", _raw_problems(doc.data))
+        problems += [m for m in format_validation_error(raw, doc) if m not in problems]
+        raise ConfigError(
+            f"{doc.source}: {len(problems)} problem(s) in the config:\n  " + "\n  ".join(problems)
+        ) from exc.__cause__
 
 
 def _resolve_paths(cfg: MonitorConfig, base: Path) -> MonitorConfig:

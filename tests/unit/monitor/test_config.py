@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import textwrap
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -14,8 +13,6 @@ from safecity.monitor.config import (
     IntrusionRuleConfig,
     MonitorConfig,
     load_monitor_config,
-    local_time,
-    parse_schedule,
 )
 
 REPO = Path(__file__).resolve().parents[3]
@@ -158,48 +155,6 @@ def test_camera_health_rule_defaults() -> None:
     assert isinstance(rule, CameraHealthRuleConfig) and rule.frozen_s > 0
 
 
-@pytest.mark.parametrize(
-    ("spec", "when", "active"),
-    [
-        ("22:00-06:00", datetime(2026, 11, 25, 23, 30), True),  # night, before midnight
-        ("22:00-06:00", datetime(2026, 11, 26, 5, 59), True),  # night, after midnight
-        ("22:00-06:00", datetime(2026, 11, 26, 6, 0), False),  # end is exclusive
-        ("22:00-06:00", datetime(2026, 11, 26, 12, 0), False),  # day
-        ("mon-fri 08:00-18:00", datetime(2026, 11, 28, 9, 0), False),  # Saturday
-        ("mon-fri 08:00-18:00", datetime(2026, 11, 27, 9, 0), True),  # Friday
-        ("fri 22:00-06:00", datetime(2026, 11, 28, 3, 0), True),  # Friday night runs into Saturday
-        ("fri 22:00-06:00", datetime(2026, 11, 29, 3, 0), False),  # Saturday night is not Friday's
-        ("sat,sun", datetime(2026, 11, 29, 13, 0), True),  # whole Sunday
-        ("fri-mon 00:00-24:00", datetime(2026, 11, 30, 23, 59), True),  # day range wraps the week
-        ("always", datetime(2026, 11, 25, 3, 0), True),  # always
-    ],
-)
-def test_schedule_active(spec: str, when: datetime, active: bool) -> None:
-    assert parse_schedule(spec).active_at(when) is active
-
-
-@pytest.mark.parametrize("spec", ["25:00-06:00", "10:00-10:00", "funday 10:00-11:00", "8-9", "10:60-11:00"])
-def test_schedule_rejects(spec: str) -> None:
-    with pytest.raises(ValueError, match="does not parse"):
-        parse_schedule(spec)
-
-
-def test_schedule_none_clock_is_active() -> None:
-    # replay without replay_start: schedules are always on
-    assert parse_schedule("22:00-06:00").active_at(None)
-
-
-def test_local_time_live_and_replay() -> None:
-    # 2026-11-25 00:00 UTC is 09:00 in Seoul
-    t = datetime(2026, 11, 25).timestamp() - datetime(1970, 1, 1).timestamp()
-    live = local_time(t, live=True, tz="Asia/Seoul", replay_start=None)
-    assert live is not None and live.hour == 9
-    start = datetime.fromisoformat("2026-11-27T23:00:00+09:00")
-    replay = local_time(3600.0, live=False, tz="Asia/Seoul", replay_start=start)
-    assert replay is not None and (replay.day, replay.hour) == (28, 0)
-    assert local_time(3600.0, live=False, tz="Asia/Seoul", replay_start=None) is None
-
-
 def test_docs_reference_matches_the_models() -> None:
     from safecity.monitor.config_docs import BEGIN, END, SECTIONS, reference_markdown
 
@@ -212,3 +167,17 @@ def test_docs_reference_matches_the_models() -> None:
     for _, model in SECTIONS:
         for name in model.model_fields:
             assert f"| `{name}` |" in generated
+
+
+def test_cross_field_problems_are_listed_next_to_field_errors(tmp_path: Path) -> None:
+    # the camera has a field error (zone outside the frame), a rule naming a missing zone, and a
+    # second camera repeats the id: all three are reported, each with its line
+    text = GOOD.replace("[0.9, 0.9]]", "[1.4, 0.9]]").replace("zone: gate", "zone: gaet")
+    text += "  - id: cam1\n    source: other.mp4\n"
+    path = _write(tmp_path, text)
+    with pytest.raises(ConfigError, match="3 problem") as info:
+        load_monitor_config(path)
+    msg = str(info.value)
+    assert f"{path}:6: cameras.0.zones.0.polygon.2.0" in msg
+    assert f"{path}:13: cameras.0.rules.0.zone: zone 'gaet' does not exist" in msg
+    assert f"{path}:16: cameras.1.id: duplicate camera id 'cam1'" in msg
