@@ -93,6 +93,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     common(r)
     r.add_argument("--as-of", type=date.fromisoformat, help="reference date YYYY-MM-DD (default today)")
+    r.add_argument(
+        "--service-life-years",
+        type=_positive("years", "7"),
+        help="replace cameras at least this old (default from the config: 7)",
+    )
+    r.add_argument(
+        "--min-megapixels",
+        type=_positive("megapixels", "2.0"),
+        help="replace cameras below this resolution (default from the config: 2.0)",
+    )
     r.set_defaults(func=_replace)
 
 
@@ -219,6 +229,13 @@ def _replace(args: argparse.Namespace) -> int:
 
     say = _progress(args)
     cfg = load_plan_config(args.config)
+    rep: dict[str, float] = {}
+    if args.service_life_years is not None:
+        rep["service_life_years"] = args.service_life_years
+    if args.min_megapixels is not None:
+        rep["min_megapixels"] = args.min_megapixels
+    if rep:
+        cfg = cfg.model_copy(update={"replacement": cfg.replacement.model_copy(update=rep)})
     area = load_area(args.area)
     engine = _engine(args)
     cams = _store_cameras(engine, args.area)

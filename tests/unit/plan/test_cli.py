@@ -86,6 +86,39 @@ def test_replace_end_to_end(tmp_path: Path, sqlite_url: str, capsys: pytest.Capt
     assert _plans(sqlite_url)[0] == 1
 
 
+def test_replace_service_life_flag_changes_what_is_due(
+    tmp_path: Path, sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["registry", "import", str(GURO_CSV), "--database-url", sqlite_url]) == 0
+    capsys.readouterr()
+    due = []
+    for years in ("7", "15"):  # a longer service life leaves fewer cameras due
+        rc = main(
+            [
+                "plan",
+                "replace",
+                "--budget-krw",
+                "1e8",
+                "--as-of",
+                "2018-02-01",
+                "--service-life-years",
+                years,
+                "--min-megapixels",
+                "0.1",
+                "--database-url",
+                sqlite_url,
+                "--no-save",
+                "--out",
+                str(tmp_path / years),
+                "--json",
+            ]
+        )
+        cap = capsys.readouterr()
+        assert rc == 0, cap.err
+        due.append(json.loads(cap.out)["summary"]["cameras_due"])
+    assert due[0] > due[1] > 0
+
+
 def _write(tmp_path: Path, name: str, text: str) -> str:
     p = tmp_path / name
     p.write_text(text, encoding="utf-8")
