@@ -520,7 +520,23 @@ class SitingModel:
         if self.site_group is not None and self.min_sites_per_group > 0:
             groups = np.unique(self.site_group)
             gid = np.searchsorted(groups, self.site_group[site_of_x])
-            have = np.bincount(gid, minlength=len(groups))
+            uniq_sites = np.unique(site_of_x)
+            have = np.bincount(np.searchsorted(groups, self.site_group[uniq_sites]), minlength=len(groups))
+            if merge:
+                # sites count here, so one option per site (a second one never adds coverage anyway)
+                multi = np.flatnonzero(np.bincount(site_of_x, minlength=m) > 1)
+                if len(multi):
+                    row_of = np.full(m, -1, dtype=np.int64)
+                    row_of[multi] = np.arange(len(multi))
+                    sel = np.flatnonzero(row_of[site_of_x] >= 0)
+                    rows.add(
+                        sp.csr_matrix(
+                            (np.ones(len(sel)), (row_of[site_of_x[sel]], x_cols[sel])),
+                            shape=(len(multi), ncols),
+                        ),
+                        np.full(len(multi), -_INF),
+                        np.ones(len(multi)),
+                    )
             short = np.flatnonzero(have < self.min_sites_per_group)
             if len(short):
                 g = groups[short[0]]

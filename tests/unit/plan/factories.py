@@ -37,6 +37,8 @@ def brute_force(
     budget: float | None,
     max_sites: int | None = None,
     max_cameras: int = 4,
+    groups: Sequence[str] | None = None,
+    min_per_group: int = 0,
 ) -> float:
     """Best covered weight by enumerating every subset of options at every site."""
     covs = [coverage_matrix(cells, sites, o.radius_m).toarray() > 0 for o in options]
@@ -50,6 +52,11 @@ def brute_force(
             continue
         open_ = chosen.any(axis=1)
         if max_sites is not None and open_.sum() > max_sites:
+            continue
+        if groups is not None and any(
+            sum(1 for j in range(len(sites)) if open_[j] and groups[j] == g) < min_per_group
+            for g in set(groups)
+        ):
             continue
         cost = float(site_cost[open_].sum()) + float((chosen * [o.option_cost_krw for o in options]).sum())
         if budget is not None and cost > budget + 1e-9:

@@ -52,6 +52,27 @@ def test_solve_matches_brute_force(
     assert (cams <= max_cameras).all()
 
 
+@pytest.mark.parametrize("seed", [0, 3, 7])  # random instances: two dongs, at least one site in each
+def test_min_per_group_matches_brute_force(seed: int) -> None:
+    cells, w, sites, cost = random_instance(seed, n_cells=10, n_sites=5)
+    groups = ["A", "A", "B", "B", "B"]
+    model = SitingModel.from_arrays(
+        demand_xy=cells,
+        weights=w,
+        site_xy=sites,
+        site_cost_krw=cost,
+        options=TWO_TYPES,
+        budget_krw=14.0,
+        site_group=groups,
+        min_sites_per_group=1,
+    )
+    res = model.solve(mip_rel_gap=0.0)
+    best = brute_force(cells, w, sites, cost, TWO_TYPES, 14.0, groups=groups, min_per_group=1)
+    assert res.objective == pytest.approx(best)
+    open_ = res.chosen.any(axis=1)
+    assert {groups[j] for j in np.flatnonzero(open_)} == {"A", "B"}
+
+
 def test_min_per_group_forces_a_site_in_each_dong() -> None:
     # two clusters; all weight in cluster A, but dong B must still get one site
     cells = np.array([[X0, Y0], [X0 + 10, Y0], [X0 + 1000, Y0]])
@@ -209,3 +230,19 @@ def test_from_geodataframes_checks_crs(crs_d: str | None, crs_s: str | None, mat
     d, s = _gdfs(crs_d, crs_s)
     with pytest.raises(InputError, match=match):
         SitingModel.from_geodataframes(d, s, weight_col="w", options=ONE_TYPE)
+
+
+def test_min_per_group_counts_sites_not_options() -> None:
+    # dong A has one candidate site; fixed + PTZ there are two options but only one site
+    model = SitingModel.from_arrays(
+        demand_xy=[[X0, Y0], [X0 + 1000, Y0]],
+        weights=[1.0, 1.0],
+        site_xy=[[X0, Y0], [X0 + 1000, Y0]],
+        site_cost_krw=[1.0, 1.0],
+        options=TWO_TYPES,
+        budget_krw=100.0,
+        site_group=["A", "B"],
+        min_sites_per_group=2,
+    )
+    with pytest.raises(PlanningError, match="dong A has 1 useful candidate site"):
+        model.solve()
