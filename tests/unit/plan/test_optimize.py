@@ -246,3 +246,19 @@ def test_min_per_group_counts_sites_not_options() -> None:
     )
     with pytest.raises(PlanningError, match="dong A has 1 useful candidate site"):
         model.solve()
+
+
+def test_min_per_group_needs_distinct_sites() -> None:
+    # dong A: a cheap site and a dear one; two sites are required, two options at the cheap one do not count
+    model = SitingModel.from_arrays(
+        demand_xy=[[X0, Y0], [X0 + 2000, Y0]],
+        weights=[1.0, 1.0],
+        site_xy=[[X0, Y0], [X0 + 2000, Y0]],
+        site_cost_krw=[1.0, 50.0],
+        options=TWO_TYPES,
+        budget_krw=200.0,
+        site_group=["A", "A"],
+        min_sites_per_group=2,
+    )
+    res = model.solve(mip_rel_gap=0.0)
+    assert res.chosen.any(axis=1).tolist() == [True, True]
