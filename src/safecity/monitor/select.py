@@ -118,7 +118,8 @@ def _accumulate(
     w: SelectionWeights,
     acknowledged: Collection[str],
 ) -> dict[str, _Acc]:
-    acc: dict[str, _Acc] = {cam: _Acc() for cam in health}
+    # only cameras with events or bad health can score; quiet online cameras are left out
+    acc: dict[str, _Acc] = {cam: _Acc() for cam, state in health.items() if state != "online"}
     for ev in events:
         a = acc.setdefault(ev.camera, _Acc())
         if ev.severity >= w.pin_severity and ev.uid not in acknowledged:
@@ -161,6 +162,8 @@ def score_cameras(
 ) -> list[CameraScore]:
     """Score every camera named in ``health`` or in an event, best first (ties by camera id)."""
     acc = _accumulate(live_events, health, now, weights, acknowledged)
+    for cam in health:
+        acc.setdefault(cam, _Acc())
     out = [
         CameraScore(
             camera=cam,
