@@ -125,8 +125,14 @@ class UserStore:
         self._engine = engine
         self._clock = clock
         self._hasher = hasher or PasswordHasher()
-        # verifying against this keeps failed logins for unknown users as slow as for known ones
-        self._dummy_hash = self._hasher.hash("not-a-real-password")
+        self._dummy: str | None = None
+
+    @property
+    def _dummy_hash(self) -> str:
+        """A hash to verify against for unknown users, so that they take as long as known ones."""
+        if self._dummy is None:
+            self._dummy = self._hasher.hash("not-a-real-password")
+        return self._dummy
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)
