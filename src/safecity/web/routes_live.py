@@ -240,7 +240,7 @@ def boundaries(
 
 
 async def _ws_session(console: Console, ws: WebSocket) -> Session | None:
-    token = token_from(ws) or ws.query_params.get("token")
+    token = token_from(ws)
     return await run_in_threadpool(session_from_token, console, token)
 
 
