@@ -63,6 +63,7 @@ Clock = Callable[[float], datetime | None]
 """Maps a frame time to local wall-clock time (None: no clock, schedules always active)."""
 
 DEFAULT_FORGET_S = 3.0
+MIN_CHANGE_UPDATE_S = 1.0  # updates for a changed set of objects come at most this often
 _SLUG = re.compile(r"[^A-Za-z0-9_.\-]+")
 
 
@@ -87,7 +88,8 @@ class Episode:
     """Debounced start / periodic update / delayed end of one event.
 
     ``step(t, cond, fields)`` starts an event once ``cond`` has held for ``min_s`` (its ``start_s`` is
-    when the condition began), sends an update when the involved objects change or every
+    when the condition began), sends an update when the involved objects change (at most every
+    ``MIN_CHANGE_UPDATE_S``, so a crowd with flickering ids does not flood the sinks) or every
     ``update_every_s``, and ends it once ``cond`` has been false for ``end_after_s`` (``end_s`` is when
     it turned false).
     """
@@ -118,7 +120,8 @@ class Episode:
                 self.last_emit_s, self.signature = t_s, sig
                 return [("start", self.event)]
             self.event = replace(self.event, last_s=t_s, **fields)
-            if sig != self.signature or t_s - self.last_emit_s >= self.update_every_s:
+            since = t_s - self.last_emit_s
+            if (sig != self.signature and since >= MIN_CHANGE_UPDATE_S) or since >= self.update_every_s:
                 self.last_emit_s, self.signature = t_s, sig
                 return [("update", self.event)]
             return []

@@ -145,6 +145,11 @@ class ByteTracker:
         xyxy = np.array(dets.xyxy_px, dtype=np.float64, copy=True).reshape(-1, 4)
         conf = np.array(dets.confidence, dtype=np.float64, copy=True).reshape(-1)
         names = [str(c) for c in dets.class_name]
+        # boxes that are not finite or have no area are ignored (as if below low_thresh)
+        bad = ~(np.isfinite(xyxy).all(axis=1) & np.isfinite(conf))
+        bad |= ~(xyxy[:, 2] > xyxy[:, 0]) | ~(xyxy[:, 3] > xyxy[:, 1])
+        conf[bad] = -1.0
+        xyxy[bad] = 0.0
         groups = [class_group(c) for c in names]
 
         high = np.flatnonzero(conf >= self.high_thresh)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -415,3 +416,16 @@ def test_loitering_does_not_rejoin_a_person_who_walked_out() -> None:
     rs = build_rules(camera(cfg))
     assert run(rs, frames) == []  # track 2 has only 10 s of its own
     assert len(rs.rules[0].lost) == 0  # type: ignore[attr-defined]
+
+
+def test_updates_for_changing_objects_are_throttled() -> None:
+    # a crowd whose track ids flicker every frame (5 fps): at most one update per second
+    cfg = {"type": "crowding", "zone": "gate", "min_count": 3, "min_s": 0.0, "update_every_s": 100.0}
+    frames = [
+        make_tracks(0.2 * k, [box_at(10 + 15 * i, 60) for i in range(4)], ids=[10 * k + i for i in range(4)])
+        for k in range(26)
+    ]
+    got = run(build_rules(camera(cfg)), frames)
+    updates = [t for t, k, _ in got if k == "update"]
+    assert got[0][1] == "start" and len(updates) == 5
+    assert all(b - a >= 1.0 - 1e-9 for a, b in itertools.pairwise(updates))

@@ -185,3 +185,18 @@ def test_fragment_boxes_do_not_start_duplicate_tracks(
     t.update(make_detections([car], classes=classes[0]), 0.0)
     out = t.update(make_detections([car, second], classes=classes), 0.2)
     assert len(out) == n_tracks
+
+
+@pytest.mark.parametrize(
+    "bad_box",
+    [
+        (np.nan, 0, 10, 10),  # not a number
+        (10, 10, 10, 30),  # no width
+        (10, 30, 20, 10),  # upside down
+        (0, 0, np.inf, 10),  # infinite
+    ],
+)
+def test_invalid_boxes_are_ignored(bad_box: tuple[float, float, float, float]) -> None:
+    t = ByteTracker(min_hits=1)
+    out = t.update(make_detections([bad_box, box_at(100, 100)]), 0.0)
+    assert out.track_id.tolist() == [1] and np.isfinite(out.xyxy_px).all()
