@@ -41,7 +41,7 @@ def lonlat_to_xy(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, Fl
     """WGS84 degrees -> EPSG:5179 metres.
 
     >>> x, y = lonlat_to_xy([126.8875], [37.4954])   # Guro-gu office
-    >>> 940_000 < float(x[0]) < 945_000 and 1_940_000 < float(y[0]) < 1_945_000
+    >>> 940_000 < float(x[0]) < 950_000 and 1_940_000 < float(y[0]) < 1_945_000
     True
     """
     x, y = _transformer("EPSG:4326", KOREA_CRS).transform(np.asarray(lon, float), np.asarray(lat, float))
