@@ -79,6 +79,7 @@ class UidMaker:
         self._n = 0
 
     def __call__(self, start_s: float) -> str:
+        """The uid of an event starting at ``start_s`` (the counter makes it unique)."""
         self._n += 1
         return f"{self._prefix}-{round(start_s * 1000)}-{self._n}"
 
@@ -106,6 +107,7 @@ class Episode:
     signature: tuple[Any, ...] = ()
 
     def step(self, t_s: float, cond: bool, fields: dict[str, Any] | None = None) -> list[Emission]:
+        """Advance to ``t_s`` with the condition ``cond``; ``fields`` are Event fields of the objects."""
         fields = fields or {}
         sig = (fields.get("track_ids"), fields.get("count"), fields.get("direction"))
         if cond:
@@ -193,9 +195,11 @@ class _ZoneRule:
         self.importance = zone.importance if zone is not None else importance
 
     def armed(self, t_s: float) -> bool:
+        """Whether the rule's schedule is active at frame time ``t_s``."""
         return self.schedule.active_at(self.clock(t_s)) if self.schedule.windows else True
 
     def template(self) -> Event:
+        """An event of this rule with no uid or times yet."""
         return Event(
             uid="",
             type=self.type_,
@@ -238,17 +242,21 @@ class IntrusionRule(_ZoneRule):
         )
 
     def update(self, tracks: Tracks, t_s: float, frame_wh: tuple[int, int]) -> list[Emission]:
+        """Judge this frame's tracks (``frame_wh`` = the frame's pixel size); returns event messages."""
         inside = tracks[self.select(tracks, frame_wh)] if self.armed(t_s) else Tracks.empty(t_s)
         return self.episode.step(t_s, len(inside) > 0, _fields(inside, frame_wh) if len(inside) else None)
 
     def live(self) -> list[Event]:
+        """The rule's live events."""
         return [self.episode.event] if self.episode.event else []
 
     def finish(self, t_s: float) -> list[Emission]:
+        """End the live events at ``t_s`` (end of a file, camera stopped)."""
         return self.episode.finish(t_s)
 
     @property
     def state_size(self) -> int:
+        """Per-track states held (none: this rule keeps one episode for the zone)."""
         return 0
 
 
@@ -271,6 +279,7 @@ class CrowdingRule(IntrusionRule):
         )
 
     def update(self, tracks: Tracks, t_s: float, frame_wh: tuple[int, int]) -> list[Emission]:
+        """Judge this frame's tracks; returns event messages."""
         inside = tracks[self.select(tracks, frame_wh)] if self.armed(t_s) else Tracks.empty(t_s)
         crowded = len(inside) >= self.min_count
         return self.episode.step(t_s, crowded, _fields(inside, frame_wh) if crowded else None)
@@ -326,9 +335,11 @@ class _PerTrackRule(_ZoneRule, Generic[S]):
         self.uid = UidMaker(self.camera, self.type_, self.zone_name)
 
     def new_episode(self, min_s: float, end_after_s: float, update_every_s: float) -> Episode:
+        """A fresh episode sharing the rule's uid counter."""
         return Episode(self.template(), self.uid, min_s, end_after_s, update_every_s)
 
     def prune(self, t_s: float) -> list[Emission]:
+        """End and drop the states of tracks unseen for more than ``forget_s``."""
         out: list[Emission] = []
         for tid in sorted(self.states):
             st = self.states[tid]
@@ -338,9 +349,11 @@ class _PerTrackRule(_ZoneRule, Generic[S]):
         return out
 
     def live(self) -> list[Event]:
+        """The rule's live events, by track id."""
         return [s.episode.event for _, s in sorted(self.states.items()) if s.episode.event is not None]
 
     def finish(self, t_s: float) -> list[Emission]:
+        """End the live events at ``t_s`` (end of a file, camera stopped)."""
         out: list[Emission] = []
         for _, st in sorted(self.states.items()):
             out += st.episode.finish(t_s)
@@ -348,6 +361,7 @@ class _PerTrackRule(_ZoneRule, Generic[S]):
 
     @property
     def state_size(self) -> int:
+        """Per-track states held (bounded by the tracks seen in the last ``forget_s``)."""
         return len(self.states)
 
 
@@ -384,6 +398,7 @@ class LoiteringRule(_PerTrackRule[_Visit]):
         return best[2]
 
     def update(self, tracks: Tracks, t_s: float, frame_wh: tuple[int, int]) -> list[Emission]:
+        """Judge this frame's tracks; returns event messages."""
         out: list[Emission] = []
         cfg = self.cfg
         inside = self.select(tracks, frame_wh) if self.armed(t_s) else np.zeros(len(tracks), bool)
@@ -447,6 +462,7 @@ class LineCrossingRule(_PerTrackRule[_Side]):
         self.pending: list[tuple[float, Event]] = []
 
     def update(self, tracks: Tracks, t_s: float, frame_wh: tuple[int, int]) -> list[Emission]:
+        """Judge this frame's tracks; returns event messages."""
         out: list[Emission] = []
         keep = []
         for end_at, ev in self.pending:
@@ -490,9 +506,11 @@ class LineCrossingRule(_PerTrackRule[_Side]):
         return [("start", ev)]
 
     def live(self) -> list[Event]:
+        """Crossings still live (ended ``end_after_s`` after the crossing)."""
         return [ev for _, ev in self.pending]
 
     def finish(self, t_s: float) -> list[Emission]:
+        """End the live crossing events at ``t_s``."""
         out: list[Emission] = [("end", replace(ev, end_s=t_s)) for _, ev in self.pending]
         self.pending = []
         return out
@@ -611,6 +629,7 @@ class AbandonedObjectRule(_PerTrackRule[_Bag]):
         return None
 
     def update(self, tracks: Tracks, t_s: float, frame_wh: tuple[int, int]) -> list[Emission]:
+        """Judge this frame's tracks; returns event messages."""
         out: list[Emission] = []
         cfg = self.cfg
         sel = self.select(tracks, frame_wh) if self.armed(t_s) else np.zeros(len(tracks), bool)

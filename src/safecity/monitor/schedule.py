@@ -40,6 +40,7 @@ class ScheduleWindow:
     end_min: int
 
     def active_at(self, dt: datetime) -> bool:
+        """Whether local time ``dt`` falls in this window."""
         d = dt.weekday()
         m = dt.hour * 60 + dt.minute
         if self.start_min < self.end_min:

@@ -79,6 +79,7 @@ class _Track:
     hits: int
 
     def predicted(self, t_s: float) -> npt.NDArray[np.float64]:
+        """Box extrapolated to ``t_s`` with the velocity (at most ``_MAX_PREDICT_S`` ahead)."""
         dt = min(max(t_s - self.last_seen_s, 0.0), _MAX_PREDICT_S)
         return self.box + self.vel * dt
 
