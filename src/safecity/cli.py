@@ -58,6 +58,8 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
+    # migrations report every step at INFO; users only need to hear about problems
+    logging.getLogger("alembic").setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
