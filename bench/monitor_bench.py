@@ -18,7 +18,7 @@ of 640x360 @ 10 fps per core; zero detector calls on a camera without motion.
 
 Usage::
 
-    .venv/bin/python bench/monitor_bench.py --out bench/results [--seconds 30] [--latency-s 40]
+    .venv/bin/python bench/monitor_bench.py --out bench/results [--seconds 30] [--latency-s 60]
 
 Clips are made with ffmpeg into ``--out/monitor_clips`` (kept for reruns). The machine is shared
 with other work: CPU times are less noisy than wall times, but still noisy.
@@ -77,7 +77,7 @@ def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def make_clips(folder: Path, seconds: float) -> dict[str, Path]:
+def make_clips(folder: Path, seconds: float, busy_seconds: float) -> dict[str, Path]:
     """The quiet and busy 640x360 @ 10 fps clips (made once, reused)."""
     folder.mkdir(parents=True, exist_ok=True)
     out: dict[str, Path] = {}
@@ -96,11 +96,12 @@ def make_clips(folder: Path, seconds: float) -> dict[str, Path]:
             )  # fmt: skip
         out[name] = path
     for name, src in BUSY:
-        path = folder / f"{name}.mp4"
+        path = folder / f"{name}-{busy_seconds:.0f}s.mp4"
         if not path.exists():
             log(f"making {path.name}")
             subprocess.run(
-                ["ffmpeg", "-v", "error", "-y", "-i", str(INTEL / src), "-an", "-vf", "scale=640:360,fps=10",
+                ["ffmpeg", "-v", "error", "-y", "-i", str(INTEL / src), "-t", str(busy_seconds), "-an",
+                 "-vf", "scale=640:360,fps=10",
                  *ENC, str(path)], check=True,
             )  # fmt: skip
         out[name] = path
@@ -249,11 +250,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, required=True, help="folder for monitor.json")
     ap.add_argument("--seconds", type=float, default=30.0, help="length of the quiet clips")
-    ap.add_argument("--latency-s", type=float, default=40.0, help="how long the runtime latency run lasts")
+    ap.add_argument("--busy-seconds", type=float, default=40.0, help="busy clips are cut to this length")
+    ap.add_argument("--latency-s", type=float, default=60.0, help="how long the runtime latency run lasts")
     ap.add_argument("--skip-latency", action="store_true", help="only the substream benchmark")
     a = ap.parse_args(argv)
     a.out.mkdir(parents=True, exist_ok=True)
-    clips = make_clips(a.out / "monitor_clips", a.seconds)
+    clips = make_clips(a.out / "monitor_clips", a.seconds, a.busy_seconds)
     result: dict[str, Any] = {
         "machine": {
             "cpus": os.cpu_count(),

@@ -11,8 +11,10 @@
     SourceGap ─► health.update_gap (camera_offline)                            rules.update ─► events
 
 The pipeline is pure apart from the detector call: it takes one source item and returns a
-:class:`StepResult`; no clocks, no I/O. While the motion gate calibrates (the first frames, after
-a lighting change) the whole frame is scanned once so objects already in view are found.
+:class:`StepResult`; no clocks, no I/O. Cheap paths for quiet cameras: picture health checks run at
+most every ``HEALTH_EVERY_S`` of video (their thresholds are tens of seconds), and rules are not
+called again on empty frames once they hold no state. While the motion gate calibrates (the first
+frames, after a lighting change) the whole frame is scanned once so objects already in view are found.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 F32 = npt.NDArray[np.float32]
 _FULL_FRAME = np.array([[0.0, 0.0, 1.0, 1.0]], np.float32)
 _TRACK_PAD = 0.25  # track regions are grown by this share of their size on each side
+HEALTH_EVERY_S = 0.5  # picture health checks (frozen, covered, ...) run at most this often
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +160,8 @@ class CameraPipeline:
         self.counters = PipelineCounters()
         self._scanned_calibration = False
         self._last_tracks = Tracks.empty(0.0)
+        self._next_health_s: float | None = None
+        self._rules_idle = False  # the rules last saw no tracks and hold no state or live event
 
     def step(self, item: Any) -> StepResult:
         """Process one :class:`~safecity.monitor.sources.DecodedFrame` or ``SourceGap``."""
@@ -179,7 +184,11 @@ class CameraPipeline:
         c.frames += 1
         t_s = float(frame.t_s)
         w, h = int(frame.width), int(frame.height)
-        events: list[tuple[EventKind, Event]] = list(self.rules.health.update_frame(frame.gray, t_s))
+        events: list[tuple[EventKind, Event]] = []
+        nxt = self._next_health_s
+        if nxt is None or t_s >= nxt or t_s < nxt - 2 * HEALTH_EVERY_S:  # (or time went back)
+            events += self.rules.health.update_frame(frame.gray, t_s)
+            self._next_health_s = t_s + HEALTH_EVERY_S
         motion = self.gate.update(frame.gray, t_s)
         regions = motion.boxes_frac
         if motion.has_motion:
@@ -203,7 +212,10 @@ class CameraPipeline:
         keypoints = None
         if self.pose is not None and detections is not None and self.rules.wants_keypoints and len(tracks):
             keypoints = self.pose.estimate(frame.bgr(), tracks.xyxy_px)
-        events += self.rules.update(tracks, t_s, (w, h), keypoints)
+        if len(tracks) or not self._rules_idle:
+            events += self.rules.update(tracks, t_s, (w, h), keypoints)
+            # an empty frame after which no rule holds state: the next empty frames change nothing
+            self._rules_idle = not len(tracks) and self.rules.state_size == 0 and not self.rules.live()
         self._count(events)
         return StepResult(
             self.camera_id, t_s, int(frame.index), (w, h), tracks, detections, tuple(events),

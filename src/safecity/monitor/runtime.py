@@ -198,6 +198,9 @@ class _Worker:
         for src in list(self.sources.values()):
             with contextlib.suppress(Exception):  # a broken source must not stop the shutdown
                 src.close()
+        deadline = time.monotonic() + 2.0  # let camera threads leave onnxruntime before exiting
+        for t in threads:
+            t.join(max(0.0, deadline - time.monotonic()))
 
     def _poll_control(self) -> None:
         try:
