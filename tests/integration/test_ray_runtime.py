@@ -11,7 +11,6 @@ nothing here asserts a duration.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
@@ -116,13 +115,14 @@ def local_run(config: MonitorConfig) -> Iterator[Run]:
 @pytest.fixture(scope="module")
 def ray_run(config: MonitorConfig, local_run: Run) -> Iterator[Run]:
     local_run.runtime.stop()  # one runtime at a time on this small machine
-    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
     sink = ListSink()
     rt = RayMonitorRuntime(config, sinks=[sink], num_cpus=2, cameras_per_actor=2)
-    try:
-        yield _run_to_end(rt, sink)
-    finally:
-        rt.stop()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RAY_USAGE_STATS_ENABLED", "0")  # no usage reports (and no network here)
+        try:
+            yield _run_to_end(rt, sink)
+        finally:
+            rt.stop()
 
 
 def _object_messages(msgs: list[tuple[EventKind, Event]], camera: str) -> list[tuple[str, str]]:

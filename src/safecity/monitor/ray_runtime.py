@@ -198,7 +198,8 @@ class RayMonitorRuntime(MonitorRuntime):
             remote driver through Ray Client; ``"host:6379"`` joins a cluster's GCS.
         cameras_per_actor: most cameras per actor (one decoder thread each, one detector).
         num_cpus: CPUs of the local Ray (only with ``address=None``; default: all).
-        actor_cpus: CPUs reserved per actor for Ray's scheduling (fractions allowed).
+        actor_cpus: CPUs reserved per actor for Ray's scheduling (fractions allowed). Default:
+            1 on a cluster; on a local Ray a share such that every actor fits (at most 1).
         max_restarts: how often Ray restarts a dead actor (-1: always).
         loop: file cameras loop (demo).
         realtime: file cameras play at their frame rate (demo).
@@ -217,7 +218,7 @@ class RayMonitorRuntime(MonitorRuntime):
         address: str | None = None,
         cameras_per_actor: int = 8,
         num_cpus: int | None = None,
-        actor_cpus: float = 1.0,
+        actor_cpus: float | None = None,
         max_restarts: int = -1,
         loop: bool = False,
         realtime: bool = False,
@@ -227,7 +228,7 @@ class RayMonitorRuntime(MonitorRuntime):
         unreachable_after_s: float = 30.0,
     ) -> None:
         _check_address(address, num_cpus)
-        if actor_cpus < 0:
+        if actor_cpus is not None and actor_cpus < 0:
             raise ConfigError(f"actor_cpus must be >= 0, got {actor_cpus}")
         if max_restarts < -1:
             raise ConfigError(f"max_restarts must be -1 (always) or >= 0, got {max_restarts}")
@@ -262,18 +263,19 @@ class RayMonitorRuntime(MonitorRuntime):
         t0 = time.monotonic()
         if not ray.is_initialized():
             try:
-                ray.init(
-                    address=self.address or "local",
-                    num_cpus=self.num_cpus if self.address is None else None,
-                    include_dashboard=False,
-                    logging_level=logging.WARNING,
-                )
+                if self.address is None:  # a new local Ray, never one someone else started
+                    ray.init(address="local", num_cpus=self.num_cpus, include_dashboard=False,
+                             logging_level=logging.WARNING)  # fmt: skip
+                else:
+                    ray.init(address=self.address, logging_level=logging.WARNING)
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 where = f"the Ray cluster at {self.address!r}" if self.address else "a local Ray"
                 msg = (
                     f"cannot start or join {where}: {exc}; start a head node with `ray start --head` "
-                    "(then address='auto' on that node, or 'ray://HEAD:10001' elsewhere) or use "
-                    "address=None for a local Ray"
+                    "(then address='auto' on that node, 'HEAD:6379' or 'ray://HEAD:10001' elsewhere) "
+                    "or use address=None for a local Ray. A cluster with token authentication (the "
+                    "default where ~/.ray/auth_token exists) also needs RAY_AUTH_MODE=token and its "
+                    "token (~/.ray/auth_token or RAY_AUTH_TOKEN) in this process's environment"
                 )
                 raise ConfigError(msg) from exc
             self._owns_ray = True
@@ -283,6 +285,7 @@ class RayMonitorRuntime(MonitorRuntime):
         self._stop_evt.clear()
         self._selector = make_selector(self.config.selection, self._cameras)
         actor_cls = ray.remote(CameraGroupActor)
+        cpus = self._actor_cpus(ray)
         self._groups = []
         for i, group in enumerate(self.partition):
             handle = actor_cls.options(
@@ -290,7 +293,7 @@ class RayMonitorRuntime(MonitorRuntime):
                 max_restarts=self.max_restarts,
                 max_task_retries=0,
                 max_concurrency=2,  # poll and shutdown may overlap
-                num_cpus=self.actor_cpus,
+                num_cpus=cpus,
             ).remote(self.config.model_copy(update={"cameras": group}), group, self.opts)
             self._groups.append(_Group(i, [c.id for c in group], handle, time.monotonic()))
         for target, name in ((self._poll_loop, "poll"), (self._tick, "select")):
@@ -335,6 +338,23 @@ class RayMonitorRuntime(MonitorRuntime):
     def __enter__(self) -> RayMonitorRuntime:
         self.start()
         return self
+
+    def _actor_cpus(self, ray: Any) -> float:
+        """CPUs each actor asks Ray for; warns when the cluster cannot hold every actor."""
+        total = float(ray.cluster_resources().get("CPU", 0.0))
+        n = max(1, len(self.partition))
+        cpus = self.actor_cpus
+        if cpus is None:
+            cpus = 1.0 if self.address is not None else min(1.0, total / n)
+        if cpus * n > total + 1e-9:
+            log.warning(
+                "%d camera group actors ask for %.2f CPUs each (%.1f in all) but Ray has %.1f; the "
+                "rest wait for resources and their cameras are reported offline after %.0f s "
+                "(add nodes, lower actor_cpus or raise cameras_per_actor)",
+                n, cpus, cpus * n, total, self.unreachable_after_s,
+            )  # fmt: skip
+        self._ray_stats["actor_cpus"] = cpus
+        return cpus
 
     # ------------------------------------------------------------------ introspection
     def stats(self) -> dict[str, Any]:
@@ -383,7 +403,8 @@ class RayMonitorRuntime(MonitorRuntime):
                     and g.down_since is None
                     and now - g.sent_at > self.unreachable_after_s
                 ):
-                    self._group_down(g, f"no answer for {self.unreachable_after_s:.0f} s")
+                    why = "pending for resources (see `ray status`) or hung"
+                    self._group_down(g, f"no answer for {self.unreachable_after_s:.0f} s: {why}")
             refs = [g.inflight for g in self._groups if g.inflight is not None]
             if not refs:
                 self._stop_evt.wait(self.poll_every_s)
