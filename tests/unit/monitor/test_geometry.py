@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import shapely
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from safecity.monitor.geometry import (
@@ -41,6 +41,7 @@ def test_points_in_polygon_table(
     assert points_in_polygon(np.array([pt]), poly).tolist() == [inside]
 
 
+@settings(deadline=None)
 @given(st.lists(point, min_size=1, max_size=20), st.lists(point, min_size=3, max_size=8))
 def test_points_in_polygon_matches_shapely(
     pts: list[tuple[float, float]], poly: list[tuple[float, float]]
@@ -67,6 +68,7 @@ def test_side_convention_above_a_left_to_right_line_is_left() -> None:
     assert d[0] == pytest.approx(-0.3) and d[1] == pytest.approx(0.3)
 
 
+@settings(deadline=None)
 @given(point, point, point)
 def test_mirror_point_is_on_the_opposite_side(p: tuple[float, float], a: tuple[float, float],
                                               b: tuple[float, float]) -> None:  # fmt: skip
@@ -84,6 +86,7 @@ def test_mirror_point_is_on_the_opposite_side(p: tuple[float, float], a: tuple[f
     assert abs(dm) == pytest.approx(abs(d), rel=1e-6, abs=1e-9)
 
 
+@settings(deadline=None)
 @given(point, point, point, point)
 def test_crossing_iff_sides_differ_and_segments_intersect(
     p: tuple[float, float], q: tuple[float, float], a: tuple[float, float], b: tuple[float, float]
@@ -129,6 +132,7 @@ boxes = st.tuples(coord, coord, st.floats(0.01, 2.0), st.floats(0.01, 2.0)).map(
 )
 
 
+@settings(deadline=None)
 @given(st.lists(boxes, min_size=1, max_size=6), st.lists(boxes, min_size=1, max_size=6))
 def test_iou_bounds_and_symmetry(a: list[list[float]], b: list[list[float]]) -> None:
     m = iou_matrix(a, b)
