@@ -409,6 +409,7 @@ class MonitorRuntime:
         self._clock = clock
         self._pumps: list[_SinkPump] = [_SinkPump(s) for s in sinks]
         self._lock = threading.Lock()
+        self._select_lock = threading.Lock()
         self._live: dict[str, Event] = {}
         self._recent: dict[str, Event] = {}  # ended events kept for the selector's recency
         self._health: dict[str, HealthState] = {c.id: "online" for c in self._cameras}
@@ -417,6 +418,7 @@ class MonitorRuntime:
         self._ended: set[str] = set()
         self._tiles: dict[str, tuple[float, bytes]] = {}
         self._requested: dict[str, float] = {}
+        self._wishes: frozenset[str] = frozenset()
         self._acked: set[str] = set()
         self._wall = WallLayout(0.0, ())
         self._selector: Any = None
@@ -512,22 +514,21 @@ class MonitorRuntime:
         """Newest tile (BGR, downscaled) of the camera; asks its worker for tiles for the next 10 s."""
         import cv2
 
-        with self._lock:
-            first = camera not in self._requested or self._requested[camera] < self._clock()
-            self._requested[camera] = self._clock() + 10.0
-            tile = self._tiles.get(camera)
-        if first:
-            self._send_tile_wishes()
-        if tile is None or not tile[1]:
+        data = self.latest_jpeg(camera)
+        if not data:
             return None
-        img = cv2.imdecode(np.frombuffer(tile[1], np.uint8), cv2.IMREAD_COLOR)
+        img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
         return None if img is None else np.asarray(img, dtype=np.uint8)
 
     def latest_jpeg(self, camera: str) -> bytes | None:
-        """Newest tile as JPEG bytes (what the console streams), or None."""
-        self.latest_frame(camera)
+        """Newest tile as JPEG bytes (what the console streams), or None; asks for tiles for 10 s."""
         with self._lock:
+            now = self._clock()
+            first = self._requested.get(camera, -1.0) < now
+            self._requested[camera] = now + 10.0
             tile = self._tiles.get(camera)
+        if first:
+            self._send_tile_wishes()
         return tile[1] if tile else None
 
     def acknowledge(self, event_uid: str) -> None:
@@ -641,13 +642,13 @@ class MonitorRuntime:
             health = dict(self._health)
             acked = set(self._acked)
         try:
-            layout = self._selector.select(events, health, now, acked)
+            with self._select_lock:  # the selector keeps the wall's state: one caller at a time
+                layout = self._selector.select(events, health, now, acked)
         except Exception as exc:  # a selector bug must not stop event delivery
             log.warning("wall selection failed: %s", exc)
             return
         on_wall = {t.camera for t in layout.tiles}
         with self._lock:
-            changed = {t.camera for t in self._wall.tiles} != on_wall
             self._wall = layout
             t_now = time.time()
             for uid, (cam, emitted) in list(self._pending_latency.items()):
@@ -656,14 +657,16 @@ class MonitorRuntime:
                     del self._pending_latency[uid]
                 elif uid not in self._live:
                     del self._pending_latency[uid]
-        if changed:
-            self._send_tile_wishes()
+        self._send_tile_wishes()  # sends only when the set changed (wall moves, requests expire)
 
     def _send_tile_wishes(self) -> None:
+        """Tell each worker which of its cameras should send tiles (wall + recently asked), if changed."""
         now = self._clock()
         with self._lock:
-            wanted = {t.camera for t in self._wall.tiles} | {
-                c for c, until in self._requested.items() if until > now
-            }
+            asked = {c for c, until in self._requested.items() if until > now}
+            wanted = frozenset({t.camera for t in self._wall.tiles} | asked)
+            if wanted == self._wishes:
+                return
+            self._wishes = wanted
         for i, ctl in enumerate(self._ctl_qs):
             ctl.put(("tiles", [c for c in wanted if self._cam_worker.get(c) == i]))
