@@ -52,3 +52,45 @@ def test_camera_metadata_and_masks_from_monitor_config(tmp_path: Path) -> None:
     assert list(cams) == ["gate"]
     assert (cams["gate"].name, cams["gate"].group, cams["gate"].lat) == ("Gate", "west", 37.5)
     assert masks_from_config(config) == {"gate": [[(0.0, 0.0), (0.5, 0.0), (0.5, 0.5)]]}
+
+
+class _TileMonitor:
+    """Runtime double with JPEG tiles (the feeder's subject is the hand-over, not the runtime)."""
+
+    def __init__(self) -> None:
+        import cv2
+        import numpy as np
+
+        self.tile: bytes | None = None
+        self._jpg = bytes(cv2.imencode(".jpg", np.full((36, 64, 3), 90, np.uint8))[1].tobytes())
+
+    def new_tile(self) -> None:
+        self.tile = bytes(bytearray(self._jpg))  # a new object, as the runtime stores each tile
+
+    def cameras(self) -> list[str]:
+        return ["c1"]
+
+    def latest_jpeg(self, camera: str) -> bytes | None:
+        return self.tile
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.frames: list[tuple[str, float, tuple[int, ...]]] = []
+
+    def add_frame(self, camera: str, t_s: float, bgr: object) -> None:
+        self.frames.append((camera, t_s, getattr(bgr, "shape", ())))
+
+
+def test_tile_feeder_hands_each_new_tile_once_with_the_clock() -> None:
+    from safecity.service import TileFeeder
+
+    mon, rec = _TileMonitor(), _Recorder()
+    feeder = TileFeeder(mon, rec, clock=lambda: 42.0)  # type: ignore[arg-type]
+    assert feeder.feed_once() == 0  # no tile yet
+    mon.new_tile()
+    assert feeder.feed_once() == 1
+    assert feeder.feed_once() == 0  # same tile: not again
+    mon.new_tile()
+    assert feeder.feed_once() == 1
+    assert rec.frames == [("c1", 42.0, (36, 64, 3))] * 2
