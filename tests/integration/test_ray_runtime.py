@@ -169,20 +169,33 @@ def test_dead_actor_is_restarted_and_its_cameras_offline_meanwhile_then_stop(ray
     import ray
 
     rt, sink = ray_run.runtime, ray_run.sink
-    lane_group = 1
-    ray.kill(rt.actor_of(LANE), no_restart=False)  # like a crash: Ray restarts it
-    _wait(lambda: rt.stats()["ray"]["restarts"][lane_group] >= 1, "Ray to restart the actor")
-    lost = [e for e in sink.starts(LANE, "camera_offline") if "actor lost" in str(e.detail.get("reason"))]
-    assert len(lost) == 1  # offline from the failed poll until the new actor answered
+    # the west intrusion is still live (a file end ends nothing), so is the missing camera's outage
+    west_live = [e.uid for e in rt.live_events() if e.camera == WEST]
+    assert west_live, "no live event on the west camera to orphan: the test input is wrong"
+    ray.kill(rt.actor_of(WEST), no_restart=False)  # like a crash of [west, missing]: Ray restarts it
+    _wait(lambda: rt.stats()["ray"]["restarts"][0] >= 1, "Ray to restart the actor")
+
+    def messages(kind: str) -> dict[str, Event]:
+        return {e.uid: e for k, e in sink.snapshot() if k == kind}
+
+    for cam in (WEST, MISSING):  # offline from the failed poll until the new actor answered
+        lost = [e for e in sink.starts(cam, "camera_offline") if "actor lost" in str(e.detail.get("reason"))]
+        assert len(lost) == 1
+        _wait(lambda uid=lost[0].uid: uid in messages("end"), f"the actor-lost outage of {cam} to end")
+    # events the dead actor would have ended are ended by the driver, with the reason
+    _wait(lambda: set(west_live) <= set(messages("end")), "orphaned west events to end")
+    assert all(messages("end")[u].detail.get("end_reason") == "camera group actor lost" for u in west_live)
+    # the new actor runs afresh: the missing file is reported again, the west file plays again
     _wait(
-        lambda: ("end", lost[0].uid) in {(k, e.uid) for k, e in sink.snapshot()}, "the offline event to end"
+        lambda: len(sink.starts(MISSING, "camera_offline")) == 3, "the new actor's report of the missing file"
     )
-    _wait(lambda: rt.health()[LANE] == "online", "the restarted camera back online")
-    # the restarted actor plays the file again: its first intrusion starts a second time
-    first = sink.starts(LANE, "intrusion")[0].uid
-    _wait(lambda: [e.uid for e in sink.starts(LANE, "intrusion")].count(first) == 2, "events after restart")
-    assert not sink.starts(WEST, "camera_offline")  # the other actor never noticed
-    rt.stop()
+    first = sink.starts(WEST, "line_crossing")[0].uid
+    _wait(
+        lambda: [e.uid for e in sink.starts(WEST, "line_crossing")].count(first) == 2, "events after restart"
+    )
+    assert rt.health()[WEST] == "online" and rt.health()[MISSING] == "offline"
+    assert not sink.starts(LANE, "camera_offline")  # the other actor never noticed
+    rt.stop()  # while the west camera is still playing
     assert not ray.is_initialized()
     rt.stop()  # twice is harmless
 

@@ -430,6 +430,8 @@ class RayMonitorRuntime(MonitorRuntime):
         except ray.exceptions.RayError as exc:
             if not self._stop_evt.is_set():
                 self._group_down(g, f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+                if isinstance(exc, ray.exceptions.ActorDiedError):
+                    self._end_orphans(g)  # its process is gone: nobody will end them
             g.next_poll = now + 1.0  # Ray is restarting it; ask again in a second
             return
         self._group_up(g, incarnation)
@@ -453,19 +455,12 @@ class RayMonitorRuntime(MonitorRuntime):
         super()._handle(msg)
 
     def _group_down(self, g: _Group, reason: str) -> None:
-        """The actor is gone or silent: its cameras go offline and their live events end."""
+        """The actor is gone or silent: its cameras go offline (once per outage)."""
         if g.down_since is not None:
             return
         g.down_since = time.monotonic()
         log.warning("camera group %d (%s) lost: %s", g.index, ", ".join(g.cameras), reason)
         now = time.time()
-        cams = set(g.cameras)
-        with self._lock:
-            orphans = [e for e in self._live.values() if e.camera in cams]
-        for ev in orphans:  # the restarted actor knows nothing of them
-            detail = {**ev.detail, "end_reason": "camera group actor lost"}
-            ended = dataclasses.replace(ev, end_s=max(now, ev.last_s), detail=detail)
-            self._handle(("event", "end", ended, now))
         for cam in g.cameras:
             uid = f"{cam}-actor-lost-{int(now * 1000)}"
             g.down_uids[cam] = uid
@@ -476,13 +471,25 @@ class RayMonitorRuntime(MonitorRuntime):
             with self._lock:
                 self._health[cam] = "offline"
 
+    def _end_orphans(self, g: _Group) -> None:
+        """End the live events of ``g``'s cameras: the actor that would end them is gone."""
+        now = time.time()
+        cams, own = set(g.cameras), set(g.down_uids.values())
+        with self._lock:
+            orphans = [e for e in self._live.values() if e.camera in cams and e.uid not in own]
+        for ev in orphans:
+            detail = {**ev.detail, "end_reason": "camera group actor lost"}
+            ended = dataclasses.replace(ev, end_s=max(now, ev.last_s), detail=detail)
+            self._handle(("event", "end", ended, now))
+
     def _group_up(self, g: _Group, incarnation: str) -> None:
         """An answer arrived: note the first one, a restart, or the end of an outage."""
         if g.incarnation is None:
             g.incarnation = incarnation
             g.ready_s = round(time.monotonic() - g.created_at, 3)
         elif incarnation != g.incarnation:
-            self._group_down(g, "restarted")  # died and came back between two polls
+            self._group_down(g, "restarted")  # (if it died and came back between two polls)
+            self._end_orphans(g)  # the new pipelines start afresh
             g.incarnation = incarnation
             g.restarts += 1
             g.reported = {}
