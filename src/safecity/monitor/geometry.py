@@ -81,7 +81,7 @@ def points_in_polygon(
     x1, y1 = poly[:, 0], poly[:, 1]  # (m,)
     x2, y2 = np.roll(x1, -1), np.roll(y1, -1)
     straddles = (y1 > y) != (y2 > y)  # (n, m)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         x_cross = x1 + (y - y1) * (x2 - x1) / (y2 - y1)
     hits = straddles & (x < x_cross)
     return np.asarray(np.count_nonzero(hits, axis=1) % 2 == 1)
@@ -173,6 +173,6 @@ def iou_matrix(a: npt.ArrayLike, b: npt.ArrayLike) -> F64:
     area_x = np.clip(x[:, 2] - x[:, 0], 0, None) * np.clip(x[:, 3] - x[:, 1], 0, None)
     area_y = np.clip(y[:, 2] - y[:, 0], 0, None) * np.clip(y[:, 3] - y[:, 1], 0, None)
     union = area_x[:, None] + area_y[None, :] - inter
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         out = np.where(union > 0, inter / union, 0.0)
     return np.asarray(out, dtype=np.float64)

@@ -57,6 +57,12 @@ def test_points_in_polygon_matches_shapely(
         assert bool(g) == shape.contains(p)
 
 
+def test_points_in_polygon_nearly_flat_edge_gives_no_warning() -> None:
+    # an edge with a denormal height used to overflow in the crossing formula
+    poly = [(0.0, 0.0), (0.0, 1.0), (1.0, 5e-324)]
+    assert points_in_polygon(np.array([(0.0, 1.0), (0.2, 0.5)]), poly).tolist()[1] is True
+
+
 def test_points_in_polygon_rejects_two_corners() -> None:
     with pytest.raises(ValueError, match="at least 3 corners"):
         points_in_polygon(np.zeros((1, 2)), [(0, 0), (1, 1)])
