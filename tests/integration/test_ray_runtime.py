@@ -222,6 +222,8 @@ BAD_ARGS = [
     ({"address": "head-node"}, "HOST:PORT"),  # no port
     ({"num_cpus": 0}, "num_cpus"),  # nothing could be scheduled
     ({"max_restarts": -2}, "max_restarts"),  # not a Ray value
+    ({"actor_cpus": 1.5}, "actor_cpus"),  # Ray takes shares below one or whole CPUs
+    ({"actor_cpus": -1.0}, "actor_cpus"),  # negative
 ]
 
 

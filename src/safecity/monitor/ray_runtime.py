@@ -39,6 +39,7 @@ import contextlib
 import dataclasses
 import importlib
 import logging
+import math
 import os
 import queue
 import threading
@@ -228,8 +229,11 @@ class RayMonitorRuntime(MonitorRuntime):
         unreachable_after_s: float = 30.0,
     ) -> None:
         _check_address(address, num_cpus)
-        if actor_cpus is not None and actor_cpus < 0:
-            raise ConfigError(f"actor_cpus must be >= 0, got {actor_cpus}")
+        if actor_cpus is not None and (
+            actor_cpus < 0 or (actor_cpus > 1 and not float(actor_cpus).is_integer())
+        ):
+            msg = f"actor_cpus must be a share of one CPU (0..1) or a whole number, got {actor_cpus}"
+            raise ConfigError(msg)
         if max_restarts < -1:
             raise ConfigError(f"max_restarts must be -1 (always) or >= 0, got {max_restarts}")
         super().__init__(config, sinks=sinks, workers=1, loop=loop, realtime=realtime, options=options,
@@ -289,7 +293,6 @@ class RayMonitorRuntime(MonitorRuntime):
         self._groups = []
         for i, group in enumerate(self.partition):
             handle = actor_cls.options(
-                name=None,
                 max_restarts=self.max_restarts,
                 max_task_retries=0,
                 max_concurrency=2,  # poll and shutdown may overlap
@@ -345,7 +348,7 @@ class RayMonitorRuntime(MonitorRuntime):
         n = max(1, len(self.partition))
         cpus = self.actor_cpus
         if cpus is None:
-            cpus = 1.0 if self.address is not None else min(1.0, total / n)
+            cpus = 1.0 if self.address is not None else min(1.0, math.floor(total / n * 1e4) / 1e4)
         if cpus * n > total + 1e-9:
             log.warning(
                 "%d camera group actors ask for %.2f CPUs each (%.1f in all) but Ray has %.1f; the "
