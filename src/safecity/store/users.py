@@ -19,14 +19,14 @@ import hashlib
 import re
 import secrets
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Connection, Engine, RowMapping, and_, delete, insert, select, update
+from sqlalchemy import Connection, Engine, and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from safecity.errors import InputError
@@ -175,7 +175,7 @@ class UserStore:
             rows = c.execute(select(users).order_by(users.c.username)).mappings().all()
             return [self._record(c, r) for r in rows]
 
-    def _record(self, conn: Connection, r: RowMapping) -> UserRecord:
+    def _record(self, conn: Connection, r: Mapping[Any, Any]) -> UserRecord:
         names = conn.execute(
             select(camera_groups.c.name)
             .join(user_groups, user_groups.c.group_id == camera_groups.c.id)
@@ -273,29 +273,32 @@ class UserStore:
     def resolve_session(self, token: str, *, touch_every_s: float = 30.0) -> Session | None:
         """The live session of ``token``; None if unknown, expired or its user is disabled."""
         now = self._now()
+        stmt = (
+            select(sessions, users)
+            .join(users, users.c.id == sessions.c.user_id)
+            .where(sessions.c.token_hash == hash_token(token))
+        )
         with self._engine.connect() as c:
-            row = (
-                c.execute(select(sessions).where(sessions.c.token_hash == hash_token(token)))
-                .mappings()
-                .first()
-            )
-            if row is None:
+            joined = c.execute(stmt).first()
+            if joined is None:
                 return None
-            urow = c.execute(select(users).where(users.c.id == row["user_id"])).mappings().first()
-            if urow is None or urow["disabled"]:
+            row = joined._mapping
+            if row[users.c.disabled]:
                 return None
-            user = self._record(c, urow)
+            user = self._record(c, {col.name: row[col] for col in users.c})
         if to_utc(row["expires_at"]) <= now:
             return None
         last_seen = to_utc(row["last_seen_at"])
         if (now - last_seen).total_seconds() >= touch_every_s:
             with self._engine.begin() as c:
-                c.execute(update(sessions).where(sessions.c.id == row["id"]).values(last_seen_at=now))
+                c.execute(
+                    update(sessions).where(sessions.c.id == row[sessions.c.id]).values(last_seen_at=now)
+                )
             last_seen = now
         return Session(
-            int(row["id"]),
+            int(row[sessions.c.id]),
             user,
-            to_utc(row["created_at"]),
+            to_utc(row[sessions.c.created_at]),
             to_utc(row["expires_at"]),
             last_seen,
             row["remote_addr"],

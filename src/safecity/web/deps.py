@@ -59,7 +59,8 @@ class Console:
         return self.services.events
 
 
-def console_of(request: Request) -> Console:
+async def console_of(request: Request) -> Console:
+    """The app's :class:`Console` (async: no I/O, so no thread-pool hop per request)."""
     console: Console = request.app.state.console
     return console
 
