@@ -164,7 +164,7 @@ class Event:
     zone: str | None = None  # zone or line name
     track_ids: tuple[int, ...] = ()
     object_class: str | None = None
-    direction: str | None = None  # line crossings: "in" / "out" (a->b side) or "ab" / "ba"
+    direction: str | None = None  # line crossings: "a_to_b" or "b_to_a"
     count: int = 0  # objects involved (crowding count)
     box_frac: tuple[float, float, float, float] | None = None  # snapshot box, fractions of the frame
     detail: dict[str, float | int | str] = field(default_factory=dict)
