@@ -134,6 +134,7 @@ class Services:
         monitor: the monitoring runtime, or None (console only: no live tiles).
         privacy_masks: camera key -> polygons (image fractions) blacked out in every live frame.
         live_cameras: camera key -> name, group and position of each monitored camera.
+        retention: (max days, max bytes) of snapshots and clips, enforced hourly while started.
     """
 
     settings: Settings
@@ -145,8 +146,10 @@ class Services:
     monitor: MonitorService | None = None
     privacy_masks: Mapping[str, Sequence[Polygon]] = field(default_factory=dict)
     live_cameras: Mapping[str, LiveCamera] = field(default_factory=dict)
+    retention: tuple[float, int] | None = None
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
     _feeder: TileFeeder | None = field(default=None, repr=False)
+    _sweeper: threading.Event | None = field(default=None, repr=False)
 
     def start(self) -> None:
         """Start the monitoring runtime (if any) and the tile feeder of the media recorder."""
@@ -157,6 +160,28 @@ class Services:
             self._feeder = TileFeeder(self.monitor, self.media)
             self._feeder.start()
             self._closers.append(self._feeder.stop)
+        if self.retention is not None and self._sweeper is None:
+            self._sweeper = threading.Event()
+            stop = self._sweeper
+            threading.Thread(
+                target=self._sweep, args=(stop, *self.retention), name="safecity-retention", daemon=True
+            ).start()
+            self._closers.append(stop.set)
+
+    def _sweep(
+        self, stop: threading.Event, max_days: float, max_bytes: int, period_s: float = 3600.0
+    ) -> None:
+        from safecity.media import enforce_retention
+
+        while True:
+            try:
+                removed = enforce_retention(self.media_root, max_days, max_bytes)
+                if removed:
+                    log.info("retention: removed %d snapshot/clip files", len(removed))
+            except Exception:  # retention must not take the console down
+                log.exception("media retention failed")
+            if stop.wait(period_s):
+                return
 
     def close(self) -> None:
         """Stop the runtime, close sinks and dispose of the engine (each step even if one fails)."""
@@ -240,29 +265,46 @@ def build_services(
     from safecity.store.db import connect
     from safecity.store.events import EventStore
 
-    engine = connect(settings.db_url)
+    config: Any = None
     media_root = settings.home / "media"
+    retention_days = settings.media_retention_days
+    if monitor_config_path is not None:
+        from safecity.monitor.config import load_monitor_config
+
+        config = load_monitor_config(monitor_config_path)
+        outputs = config.outputs
+        if outputs.media_dir is not None:
+            media_dir = Path(outputs.media_dir)
+            media_root = media_dir if media_dir.is_absolute() else monitor_config_path.parent / media_dir
+        retention_days = min(retention_days, float(outputs.retention_days))
+    engine = connect(settings.db_url)
     events = EventStore(engine, spool_dir=settings.home / "spool" / "events", media_root=media_root)
     services = Services(settings=settings, engine=engine, events=events, media_root=media_root)
     services._closers.append(engine.dispose)
-    close_events = getattr(events, "close", None)
-    if callable(close_events):
-        services._closers.append(close_events)
+
+    def close_events() -> None:
+        events.close()
+
+    services._closers.append(close_events)
+    services.retention = (retention_days, settings.media_max_bytes)
     try:
         services.sinks = _alert_sinks(settings)
         for sink in services.sinks:
             closer = getattr(sink, "close", None)
             if callable(closer):
                 services._closers.append(closer)
-        if monitor_config_path is not None:
+        if config is not None:
             from safecity.media import MediaRecorder
-            from safecity.monitor.config import load_monitor_config
             from safecity.monitor.runtime import MonitorRuntime
 
-            config = load_monitor_config(monitor_config_path)
             services.privacy_masks = masks_from_config(config)
             services.live_cameras = live_cameras_from_config(config)
-            services.media = MediaRecorder(media_root, masks=services.privacy_masks)
+            services.media = MediaRecorder(
+                media_root,
+                masks=services.privacy_masks,
+                pre_s=config.outputs.clip_pre_s,
+                post_s=config.outputs.clip_post_s,
+            )
             services._closers.append(services.media.close)
             runtime = MonitorRuntime(
                 config,

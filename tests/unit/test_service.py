@@ -94,3 +94,21 @@ def test_tile_feeder_hands_each_new_tile_once_with_the_clock() -> None:
     mon.new_tile()
     assert feeder.feed_once() == 1
     assert rec.frames == [("c1", 42.0, (36, 64, 3))] * 2
+
+
+def test_outputs_of_the_monitor_config_shape_media_and_retention(tmp_path: Path) -> None:
+    (tmp_path / "v.mp4").write_bytes(b"")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(
+        "outputs: {media_dir: clips, clip_pre_s: 2, clip_post_s: 3, retention_days: 7}\n"
+        "cameras:\n  - id: gate\n    source: v.mp4\n",
+        encoding="utf-8",
+    )
+    services = build_services(Settings(home=tmp_path / "home"), cfg)
+    try:
+        assert services.media_root == tmp_path / "clips"  # relative to the config file
+        assert services.media is not None and (services.media.pre_s, services.media.post_s) == (2.0, 3.0)
+        assert services.retention == (7.0, Settings().media_max_bytes)  # the stricter of settings and config
+        assert services.monitor is not None and services.monitor.cameras() == ["gate"]
+    finally:
+        services.close()
