@@ -35,6 +35,7 @@ from safecity.store.audit import AuditLog
 from safecity.store.users import UserStore
 from safecity.web.deps import Console
 from safecity.web.live import JpegCache, LiveHub, Subscriber, wall_json
+from safecity.web.throttle import LoginThrottle
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
@@ -130,6 +131,7 @@ def create_app(
         users=UserStore(services.engine, clock=clock, hasher=hasher),
         audit=AuditLog(services.engine, clock=clock),
         hub=hub,
+        throttle=LoginThrottle(clock=clock),
         jpegs=JpegCache(monitor, services.privacy_masks) if monitor is not None else None,
         clock=clock,
     )

@@ -17,6 +17,7 @@ from fastapi import Depends, HTTPException, Request, WebSocket
 from safecity.settings import Settings
 from safecity.store.audit import AuditLog
 from safecity.store.users import Role, Session, UserStore
+from safecity.web.throttle import LoginThrottle
 
 if TYPE_CHECKING:
     from safecity.service import Services
@@ -51,6 +52,7 @@ class Console:
     users: UserStore
     audit: AuditLog
     hub: LiveHub
+    throttle: LoginThrottle
     jpegs: JpegCache | None = None
     clock: Callable[[], float] = time.time
 

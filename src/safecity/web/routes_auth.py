@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -27,14 +28,30 @@ def session_json(session: Session) -> dict[str, Any]:
 
 @router.post("/login")
 def login(creds: LoginBody, request: Request, response: Response, console: ConsoleDep) -> dict[str, Any]:
-    """Check the password; on success set the ``safecity_session`` cookie and return the token too."""
-    user = console.users.authenticate(creds.username, creds.password)
+    """Check the password; on success set the ``safecity_session`` cookie and return the token too.
+
+    After 5 failed logins for a user name (20 from one address) within 5 minutes, further
+    attempts get 429 with ``Retry-After`` until the oldest failure is 5 minutes old.
+    """
     addr = client_addr(request)
+    wait = console.throttle.retry_after_s(creds.username, addr)
+    if wait is not None:
+        console.audit.record(
+            "login", username=creds.username, allowed=False, remote_addr=addr, detail="429: too many failures"
+        )
+        raise HTTPException(
+            status_code=429,
+            detail=f"too many failed logins; try again in {math.ceil(wait)} s",
+            headers={"Retry-After": str(math.ceil(wait))},
+        )
+    user = console.users.authenticate(creds.username, creds.password)
     if user is None:
+        console.throttle.fail(creds.username, addr)
         console.audit.record(
             "login", username=creds.username, allowed=False, remote_addr=addr, detail="wrong user or password"
         )
         raise HTTPException(status_code=401, detail="wrong user name or password, or the account is disabled")
+    console.throttle.succeed(user.username)
     ttl = console.settings.session_ttl_s
     token, session = console.users.create_session(user, ttl, addr)
     console.audit.record("login", username=user.username, allowed=True, remote_addr=addr)

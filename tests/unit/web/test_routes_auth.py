@@ -116,3 +116,23 @@ def test_pages_and_openapi_are_served(env: Env) -> None:
     paths = env.client.get("/openapi.json").json()["paths"]
     assert {"/api/wall", "/api/events", "/api/events/{uid}/ack", "/api/audit"} <= set(paths)
     assert env.client.get("/static/vendor/leaflet/leaflet.js").status_code == 200
+
+
+def test_repeated_failures_lock_the_user_name_for_a_while(env: Env) -> None:
+    for _ in range(5):
+        r = env.client.post("/api/auth/login", json={"username": "operator", "password": "guess-guess"})
+        assert r.status_code == 401
+    r = env.client.post("/api/auth/login", json={"username": "operator", "password": PASSWORDS["operator"]})
+    assert r.status_code == 429 and int(r.headers["retry-after"]) == 300
+    assert (
+        env.audit(action="login", username="operator", allowed="false")[0]["detail"]
+        == "429: too many failures"
+    )
+    assert (
+        env.client.post(
+            "/api/auth/login", json={"username": "viewer", "password": PASSWORDS["viewer"]}
+        ).status_code
+        == 200
+    )
+    env.clock.t += 301  # the failures age out
+    env.login("operator")
