@@ -176,7 +176,8 @@ def test_operator_sees_tile_acknowledges_admin_audits_viewer_refused(server: Ser
     reason = tile.locator(".reason")
     assert "intrusion in zone 'yard'" in reason.inner_text()
     page.wait_for_function(
-        "() => { const i = document.querySelector('.tile[data-camera=\"lot-1\"] img'); return i && i.naturalWidth > 0; }",
+        "() => { const i = document.querySelector('.tile[data-camera=\"lot-1\"] img');"
+        " return i && i.naturalWidth > 0; }",
         timeout=30_000,
     )
     page.screenshot(path=str(SHOTS / "wall-operator.png"))
