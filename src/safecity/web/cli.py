@@ -330,6 +330,11 @@ def _demo(args: argparse.Namespace) -> int:
         _demo_plans(engine, settings.db_url, home)
     config_path: Path | None = None if args.no_monitor else args.config
     live_keys: list[str] = []
+    if config_path is not None and not config_path.is_file() and not config_path.is_absolute():
+        from safecity.paths import bundled_data_dir
+
+        bundled = bundled_data_dir().parent / config_path  # run from elsewhere than the checkout
+        config_path = bundled if bundled.is_file() else config_path
     if config_path is not None:
         if not config_path.is_file():
             _progress(f"no monitoring config at {config_path}; console without live cameras")
