@@ -489,10 +489,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
             )
         )
     if args.json:
-        from safecity.monitor.eval import pooled
+        from safecity.monitor.eval import pooled, shared_wall_recall
 
+        event_clips = [r for r in reports if r.truth]
         doc = {
             "pooled": {k: v.as_dict() for k, v in pooled(reports).items()},
+            "shared_wall_recall": {
+                f"{k}_tiles": shared_wall_recall(event_clips, max_tiles=k) for k in (1, 2)
+            },
             "clips": [r.as_dict() for r in reports],
         }
         print(json.dumps(doc, indent=2, ensure_ascii=False))

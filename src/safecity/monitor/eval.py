@@ -47,6 +47,7 @@ __all__ = [
     "match_events",
     "pooled",
     "score_events",
+    "shared_wall_recall",
     "sum_scores",
     "tracking_metrics",
     "wall_recall",
@@ -706,6 +707,13 @@ def format_report(reports: Sequence[ClipReport]) -> str:
             f"  {r.scene:30} {f(r.wall_recall):>11} {r.counters.get('frames', 0):7d} "
             f"{r.counters.get('detector_calls', 0):9d} {speed:10.1f}"
         )
+    event_clips = [r for r in reports if r.truth]
+    if len(event_clips) > 1:
+        shared = ", ".join(
+            f"{k} tile{'s' if k > 1 else ''}: {f(shared_wall_recall(event_clips, max_tiles=k))}"
+            for k in (1, 2)
+        )
+        lines += ["", f"  wall recall with all {len(event_clips)} clips on one shared wall: {shared}"]
     mot = [r for r in reports if r.tracking or r.detector]
     if mot:
         lines += ["", "tracking and detector (MOT boxes)"]
@@ -719,3 +727,39 @@ def format_report(reports: Sequence[ClipReport]) -> str:
             det = f"{f(d.precision if d else None)} {f(d.recall if d else None)} {f(vis)}"
             lines.append(f"  {r.scene:30} {track} {det}")
     return "\n".join(lines)
+
+
+def shared_wall_recall(
+    reports: Sequence[ClipReport], *, max_tiles: int = 1, hold_s: float = 10.0, within_s: float = 2.0
+) -> float | None:
+    """Wall recall when all clips play at once as cameras of one small wall (the clips compete).
+
+    The predicted events of every clip (each its own camera, all starting at t = 0) drive one
+    :class:`~safecity.monitor.select.Selector` with ``max_tiles`` tiles, stepped every second; an
+    event is live from its start to its end. Returns the share of true event-seconds whose camera is
+    on the wall within ``within_s`` (see :func:`wall_recall`).
+    """
+    import dataclasses
+
+    from safecity.monitor.config import SelectionConfig
+    from safecity.monitor.select import Selector
+
+    sel = Selector.from_config(SelectionConfig(max_tiles=max_tiles, hold_s=hold_s))
+    cams = {e.camera for r in reports for e in (*r.predicted, *r.truth)}
+    preds = [e for r in reports for e in r.predicted]
+    truth = [e for r in reports for e in r.truth]
+    if not truth:
+        return None
+    horizon = max(r.duration_s for r in reports) + within_s + 1.0
+    layouts: list[WallLayout] = []
+    t = 0.0
+    while t <= horizon:
+        live = []
+        for e in preds:
+            if e.start_s > t:
+                continue
+            end = e.end_s if e.end_s is not None else e.last_s
+            live.append(dataclasses.replace(e, end_s=None, last_s=t) if end > t else e)
+        layouts.append(sel.select(live, dict.fromkeys(cams, "online"), t))
+        t += 1.0
+    return wall_recall(truth, layouts, within_s=within_s)

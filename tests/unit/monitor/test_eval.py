@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -200,3 +201,34 @@ def test_events_from_tracks_uses_the_rules() -> None:
     # enters the zone (x >= 100) at t = 2.0 s; the event starts after min_s
     assert 2.0 <= intrusions[0].start_s <= 2.0 + 0.5 + 0.2
     assert intrusions[0].track_ids == (7,)
+
+
+def _report(camera: str, preds: list[tuple[float, float]], truths: list[tuple[float, float]]) -> Any:
+    from safecity.monitor.eval import ClipReport
+
+    truth = tuple(
+        make_event(uid=f"t{camera}{i}", camera=camera, start_s=a, end_s=b) for i, (a, b) in enumerate(truths)
+    )
+    pred = tuple(
+        make_event(uid=f"p{camera}{i}", camera=camera, start_s=a, end_s=b, severity=4)
+        for i, (a, b) in enumerate(preds)
+    )
+    return ClipReport(
+        scene=camera, clip="", detect_fps=5.0, duration_s=60.0, wall_s=1.0, events={},
+        truth=truth, predicted=pred, wall_recall=None, counters={},
+    )  # fmt: skip
+
+
+def test_shared_wall_recall_one_tile_two_busy_cameras() -> None:
+    from safecity.monitor.eval import shared_wall_recall
+
+    # two cameras with events at the same time: one tile shows only one of them at a time
+    a = _report("a", [(10.0, 30.0)], [(10.0, 30.0)])
+    b = _report("b", [(10.0, 30.0)], [(10.0, 30.0)])
+    one = shared_wall_recall([a, b], max_tiles=1, hold_s=5.0)
+    two = shared_wall_recall([a, b], max_tiles=2, hold_s=5.0)
+    assert one is not None and two is not None
+    assert two == 1.0 and one < 1.0
+    # events at different times share one tile without loss
+    c = _report("c", [(40.0, 50.0)], [(40.0, 50.0)])
+    assert shared_wall_recall([a, c], max_tiles=1, hold_s=5.0) == 1.0
