@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import AsyncIterator
 from functools import lru_cache
 from pathlib import Path
@@ -287,3 +288,81 @@ async def _drain(ws: WebSocket) -> None:
             msg = await ws.receive()
             if msg["type"] == "websocket.disconnect":
                 return
+
+
+def _tile_frame(camera: str, jpg: bytes) -> bytes:
+    """Binary tile message: 2-byte big-endian length of the camera key, the key (UTF-8), the JPEG."""
+    key = camera.encode("utf-8")
+    return len(key).to_bytes(2, "big") + key + jpg
+
+
+def _subscribe_tiles(console: Console, ws: WebSocket, session: Session, wanted: list[str]) -> list[str]:
+    """The cameras of ``wanted`` the user may watch live; each one allowed or refused is audited."""
+    allowed = console.users.cameras_of(session.user)
+    live = set(console.services.monitor.cameras()) if console.services.monitor is not None else set()
+    ok = []
+    for key in dict.fromkeys(wanted):
+        permitted = (allowed is None or key in allowed) and key in live
+        console.audit.record(
+            "view_camera",
+            username=session.user.username,
+            allowed=permitted,
+            target_type="camera",
+            target_id=key,
+            remote_addr=client_addr(ws),
+            detail="live tiles (websocket)" if permitted else "403: outside the user's groups or not live",
+        )
+        if permitted:
+            ok.append(key)
+    return ok
+
+
+@router.websocket("/ws/tiles")
+async def tiles(ws: WebSocket) -> None:
+    """Live JPEG tiles over one WebSocket (browsers allow only ~6 parallel MJPEG streams per host).
+
+    The client sends ``{"cameras": [keys], "fps": 3}`` (again to change the set); the server answers
+    ``{"type": "subscribed", "cameras": [...], "denied": [...]}`` and then sends binary messages
+    (see :func:`_tile_frame`) with each new privacy-masked frame, at most ``fps`` per camera.
+    """
+    console: Console = ws.app.state.console
+    session = await _ws_session(console, ws)
+    await ws.accept()
+    if session is None:
+        await run_in_threadpool(audit_refusal, console, ws, username=None, status=401, reason="no session")
+        await ws.close(code=4401, reason="not logged in")
+        return
+    cache = console.jpegs
+    cameras: list[str] = []
+    period_s = 1.0 / 3
+    last: dict[str, bytes] = {}
+    checked_at = time.monotonic()
+    try:
+        while True:
+            if time.monotonic() - checked_at > _RECHECK_SESSION_S:
+                checked_at = time.monotonic()
+                if await _ws_session(console, ws) is None:
+                    await ws.close(code=4401, reason="session expired")
+                    return
+            try:
+                msg = await asyncio.wait_for(ws.receive_json(), timeout=period_s)
+            except TimeoutError:
+                msg = None
+            if msg is not None:
+                wanted = [str(k) for k in msg.get("cameras", [])][:64] if isinstance(msg, dict) else []
+                fps = float(msg.get("fps", 3)) if isinstance(msg, dict) else 3.0
+                period_s = 1.0 / min(10.0, max(0.2, fps))
+                cameras = await run_in_threadpool(_subscribe_tiles, console, ws, session, wanted)
+                last = {k: v for k, v in last.items() if k in cameras}
+                denied = [k for k in wanted if k not in cameras]
+                await ws.send_json({"type": "subscribed", "cameras": cameras, "denied": denied})
+                continue
+            if cache is None:
+                continue
+            for key in cameras:
+                jpg = await asyncio.to_thread(cache.latest, key)
+                if jpg is not None and jpg is not last.get(key):
+                    last[key] = jpg
+                    await ws.send_bytes(_tile_frame(key, jpg))
+    except (WebSocketDisconnect, RuntimeError):
+        pass

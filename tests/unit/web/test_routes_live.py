@@ -122,3 +122,23 @@ def test_boundaries_are_guro_and_its_dongs(env: Env) -> None:
     assert gj["features"][0]["properties"]["name"] == "구로구"
     r = env.client.get("/api/map/boundaries", params={"district": "atlantis"}, headers=env.bearer("viewer"))
     assert r.status_code == 404 and "Guro-gu" in r.json()["detail"]
+
+
+def test_tiles_websocket_sends_masked_jpegs_of_allowed_cameras_and_audits(env: Env) -> None:
+    env.login("viewer")
+    with env.client.websocket_connect("/ws/tiles") as ws:
+        ws.send_json({"cameras": [WEST, EAST, "nope"], "fps": 10})
+        assert ws.receive_json() == {"type": "subscribed", "cameras": [WEST], "denied": [EAST, "nope"]}
+        data = ws.receive_bytes()
+    n = int.from_bytes(data[:2], "big")
+    assert data[2 : 2 + n].decode() == WEST
+    img = cv2.imdecode(np.frombuffer(data[2 + n :], np.uint8), cv2.IMREAD_COLOR)
+    assert img.shape == (180, 640, 3)
+    rows = {(e["target_id"], e["allowed"]) for e in env.audit(username="viewer", action="view_camera")}
+    assert rows == {(WEST, True), (EAST, False), ("nope", False)}
+
+
+def test_tiles_websocket_without_session_is_closed(env: Env) -> None:
+    with env.client.websocket_connect("/ws/tiles") as ws, pytest.raises(WebSocketDisconnect) as exc:
+        ws.receive_bytes()
+    assert exc.value.code == 4401

@@ -17,7 +17,7 @@ let lastWallAt = Date.now();
 function tileFor(t) {
   let tile = tiles.get(t.camera);
   if (tile) return tile;
-  const img = h("img", { src: `${t.mjpeg}?fps=3`, alt: `live ${t.camera}` });
+  const img = h("img", { alt: `live ${t.camera}` });
   const cam = h("div", { class: "cam" });
   const reason = h("div", { class: "reason" });
   const meta = h("div", { class: "meta" });
@@ -40,9 +40,10 @@ function renderWall(wall) {
   wallEl.style.setProperty("--cols", cols);
   const keep = new Set(list.map((t) => t.camera));
   for (const [cam, tile] of tiles) {
-    if (!keep.has(cam)) { tile.img.src = ""; tile.el.remove(); tiles.delete(cam); }
+    if (!keep.has(cam)) { dropImage(tile); tile.el.remove(); tiles.delete(cam); }
   }
   status.textContent = `${list.length} tile(s) · ${me.username} (${me.role})`;
+  subscribeTiles(list.map((t) => t.camera));
   if (!list.length) {
     wallEl.replaceChildren(h("div", { class: "wall-empty", id: "wall-empty" },
       wall.monitor === false ? "No monitoring runtime is connected to this console."
@@ -67,6 +68,43 @@ function renderWall(wall) {
     if (wallEl.children[i] !== tile.el) wallEl.insertBefore(tile.el, wallEl.children[i] || null);
   });
 }
+
+// Live pictures: one WebSocket carries every tile's JPEGs (browsers allow only ~6 parallel
+// MJPEG streams per host, fewer than a wall has tiles). Binary message: u16 key length, key, JPEG.
+let tileWs = null;
+let wanted = [];
+function dropImage(tile) {
+  if (tile.url) URL.revokeObjectURL(tile.url);
+  tile.url = null;
+}
+function subscribeTiles(cameras) {
+  const same = cameras.length === wanted.length && cameras.every((c, i) => c === wanted[i]);
+  wanted = cameras;
+  if (tileWs && tileWs.readyState === WebSocket.OPEN && !same) {
+    tileWs.send(JSON.stringify({ cameras: wanted, fps: 3 }));
+  }
+}
+function openTiles() {
+  const proto = location.protocol === "https:" ? "wss" : "ws";
+  tileWs = new WebSocket(`${proto}://${location.host}/ws/tiles`);
+  tileWs.binaryType = "arraybuffer";
+  tileWs.onopen = () => tileWs.send(JSON.stringify({ cameras: wanted, fps: 3 }));
+  tileWs.onmessage = (e) => {
+    if (typeof e.data === "string") return; // {"type": "subscribed", ...}
+    const view = new DataView(e.data);
+    const n = view.getUint16(0);
+    const camera = new TextDecoder().decode(new Uint8Array(e.data, 2, n));
+    const tile = tiles.get(camera);
+    if (!tile) return;
+    const url = URL.createObjectURL(new Blob([new Uint8Array(e.data, 2 + n)], { type: "image/jpeg" }));
+    const old = tile.url;
+    tile.url = url;
+    tile.img.src = url;
+    if (old) setTimeout(() => URL.revokeObjectURL(old), 1000);
+  };
+  tileWs.onclose = (e) => { if (e.code !== 4401) setTimeout(openTiles, 2000); };
+}
+openTiles();
 
 function addFeed(msg) {
   const ev = msg.event;
