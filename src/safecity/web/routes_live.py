@@ -263,14 +263,17 @@ async def live(ws: WebSocket) -> None:
         await ws.send_json({"type": "hello", "user": session.user.username, "role": session.user.role})
         await ws.send_json({"type": "wall", "wall": initial})
         receiver = asyncio.create_task(_drain(ws))
+        checked_at = time.monotonic()
         while not receiver.done():
-            try:
-                msg = await asyncio.wait_for(sub.queue.get(), timeout=_RECHECK_SESSION_S)
-            except TimeoutError:
+            if time.monotonic() - checked_at > _RECHECK_SESSION_S:
+                checked_at = time.monotonic()
                 if await _ws_session(console, ws) is None:
                     await ws.close(code=4401, reason="session expired")
                     break
-                continue
+            try:
+                msg = await asyncio.wait_for(sub.queue.get(), timeout=1.0)
+            except TimeoutError:
+                continue  # look at the receiver (disconnect) and the session again
             await ws.send_text(json.dumps(msg, default=str))
         receiver.cancel()
         with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):

@@ -142,3 +142,17 @@ def test_tiles_websocket_without_session_is_closed(env: Env) -> None:
     with env.client.websocket_connect("/ws/tiles") as ws, pytest.raises(WebSocketDisconnect) as exc:
         ws.receive_bytes()
     assert exc.value.code == 4401
+
+
+def test_live_websocket_closes_when_the_session_expires(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    import safecity.web.routes_live as routes_live
+
+    monkeypatch.setattr(routes_live, "_RECHECK_SESSION_S", 0.0)  # check on every turn
+    env.login("operator")
+    with env.client.websocket_connect("/ws/live") as ws:
+        assert ws.receive_json()["type"] == "hello"
+        assert ws.receive_json()["type"] == "wall"
+        env.clock.t += 8 * 3600 + 1
+        with pytest.raises(WebSocketDisconnect) as exc:
+            ws.receive_json()
+    assert exc.value.code == 4401
