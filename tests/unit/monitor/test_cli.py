@@ -111,3 +111,19 @@ def test_replay_corrupt_file_is_a_clear_error(tmp_path: Path, capsys: pytest.Cap
     cfg.write_text(GOOD.replace(str(CLIP), str(bad)))
     assert main(["replay", str(bad), "--config", str(cfg)]) == 1
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_eval_gt_mot_json(shared_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    seq = shared_dir / "data" / "video" / "mot17-mini-dev" / "MOT17-05-FRCNN"
+    cfg = REPO / "tests" / "data" / "labels" / "mot17.cameras.yaml"
+    argv = [
+        "eval", "--clip", str(seq / "img1_h264.mp4"), "--config", str(cfg), "--camera", "mot17-05-frcnn",
+        "--gt-mot", str(seq / "gt" / "gt.txt"), "--detect-fps", "full", "--json",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    doc = json.loads(capsys.readouterr().out)
+    clip = doc["clips"][0]
+    assert clip["counters"]["frames"] == 6  # every frame of the 6-frame excerpt
+    det = clip["detector"]
+    assert det["tp"] + det["fn"] > 0 and 0.0 <= det["recall"] <= 1.0 and det["min_visibility"] == 0.25
+    assert clip["tracking"]["frames"] == 6 and clip["tracking"]["gt_ids"] > 0
