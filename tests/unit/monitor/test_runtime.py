@@ -106,7 +106,7 @@ def runtime_parts(tmp_path: Path) -> Iterator[tuple[MonitorRuntime, ListSink, Bl
         detector_factory=f"{__name__}:make_blob_detector", restart_backoff_s=(0.5, 1.0), tile_fps=5.0
     )
     rt = MonitorRuntime(
-        _config(tmp_path, good, bad), sinks=[sink, blocked], workers=2, loop=True, options=opts
+        _config(tmp_path, good, bad), sinks=[sink, blocked], workers=2, loop=True, realtime=True, options=opts
     )
     rt.start()
     yield rt, sink, blocked
