@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-__all__ = [  # noqa: RUF022 - plain sorted(), as tests/unit/test_exported_members.py checks
+__all__ = [
     "FieldError",
     "KOREA_LATLON_BOUNDS",
     "SEOUL_DISTRICTS",

@@ -24,7 +24,7 @@ from safecity.registry.model import CameraRecord
 from safecity.registry.stdcsv import ImportIssue, ParsedCsv, ParsedRow, decode_bytes, parse_rows
 from safecity.store.schema import cameras, import_issues, import_runs, sites
 
-__all__ = [  # noqa: RUF022 - plain sorted(), as tests/unit/test_exported_members.py checks
+__all__ = [
     "AGE_BINS",
     "DistrictStats",
     "ImportReport",

@@ -35,7 +35,7 @@ from safecity.registry.fields import (
 )
 from safecity.registry.model import CameraRecord
 
-__all__ = [  # noqa: RUF022 - plain sorted(), as tests/unit/test_exported_members.py checks
+__all__ = [
     "COLUMNS",
     "ImportIssue",
     "ParsedCsv",
