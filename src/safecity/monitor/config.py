@@ -53,7 +53,9 @@ __all__ = [
     "COCO_CLASSES",
     "CameraConfig",
     "CameraHealthRuleConfig",
+    "CascadeStageConfig",
     "CrowdingRuleConfig",
+    "DETECTOR_KINDS",
     "DetectorConfig",
     "FallRuleConfig",
     "IntrusionRuleConfig",
@@ -375,6 +377,83 @@ class MotionConfig(BaseModel):
     )
 
 
+DETECTOR_KINDS: dict[str, str] = {
+    "nanodet": "nanodet",
+    "ssd": "ssd",
+    "onnx-yolo": "yolo",
+    "cascade": "cascade",
+}
+"""Config ``type`` -> ``safecity.monitor.detect.load_detector`` kind (the one place they are mapped)."""
+
+
+def _yolo_needs_model(type_: str, model: Path | None) -> None:
+    if type_ == "onnx-yolo" and model is None:
+        raise PydanticCustomError(
+            "model_required", "type onnx-yolo has no bundled model: set `model` to your ONNX export"
+        )
+
+
+class CascadeStageConfig(BaseModel):
+    """One stage of a `cascade` detector (threads and classes come from the detector)."""
+
+    model_config = _FROZEN
+
+    type: Literal["nanodet", "ssd", "onnx-yolo"] = Field(description="Model family of this stage.")
+    model: Path | None = Field(default=None, description="ONNX file; none = the bundled model of `type`.")
+    conf: float = Field(gt=0.0, lt=1.0, description="Minimum detection confidence of this stage.")
+
+    @property
+    def kind(self) -> str:
+        """The ``load_detector`` kind of this stage's ``type``."""
+        return DETECTOR_KINDS[self.type]
+
+    @model_validator(mode="after")
+    def _model_given(self) -> CascadeStageConfig:
+        _yolo_needs_model(self.type, self.model)
+        return self
+
+
+class DetectorConfig(BaseModel):
+    """Object detector (top level: every camera's; a camera's own `detector` overrides it)."""
+
+    model_config = _FROZEN
+
+    type: Literal["nanodet", "ssd", "onnx-yolo", "cascade"] = Field(
+        default="nanodet",
+        description="Model family; `cascade` = `first_pass` everywhere, `confirm` re-checks its boxes.",
+    )
+    model: Path | None = Field(default=None, description="ONNX file; none = the bundled model of `type`.")
+    conf: float = Field(default=0.35, gt=0.0, lt=1.0, description="Minimum detection confidence.")
+    nms_iou: float = Field(default=0.6, gt=0.0, lt=1.0, description="IoU above which boxes are merged.")
+    threads: int = Field(default=1, ge=1, le=64, description="onnxruntime intra-op threads.")
+    classes: list[ClassName] = Field(
+        default_factory=lambda: list(DEFAULT_DETECT_CLASSES), min_length=1, description="Classes kept."
+    )
+    pose: bool = Field(default=False, description="Run the bundled MoveNet on people to confirm falls.")
+    first_pass: CascadeStageConfig = Field(
+        default_factory=lambda: CascadeStageConfig(type="ssd", conf=0.4),
+        description="`cascade` only: the cheap detector run on every motion region.",
+    )
+    confirm: CascadeStageConfig = Field(
+        default_factory=lambda: CascadeStageConfig(type="nanodet", conf=0.35),
+        description="`cascade` only: the detector that confirms the first pass.",
+    )
+    confirm_when: Literal["any", "in_zones"] = Field(
+        default="any",
+        description="`cascade` only: confirm every first-pass box, or only boxes inside a zone.",
+    )
+
+    @property
+    def kind(self) -> str:
+        """The ``load_detector`` kind of ``type`` (``onnx-yolo`` -> ``yolo``)."""
+        return DETECTOR_KINDS[self.type]
+
+    @model_validator(mode="after")
+    def _yolo_needs_model(self) -> DetectorConfig:
+        _yolo_needs_model(self.type, self.model)
+        return self
+
+
 class CameraConfig(BaseModel):
     """One camera: where its video comes from, its zones/lines and the rules watching it."""
 
@@ -401,6 +480,10 @@ class CameraConfig(BaseModel):
         default_factory=list, description="Polygons ignored by the motion gate (trees, clocks, screens)."
     )
     motion: MotionConfig | None = Field(default=None, description="Overrides the top-level motion defaults.")
+    detector: DetectorConfig | None = Field(
+        default=None,
+        description="This camera's detector (same keys as `detector`); none = the top-level one.",
+    )
     group: str | None = Field(default=None, max_length=64, description="Camera group (site, route).")
     importance: float = Field(default=1.0, ge=0.0, le=10.0, description="Camera weight on the wall score.")
     lat: float | None = Field(default=None, ge=33.0, le=39.0, description="WGS84 latitude (Korea).")
@@ -420,30 +503,6 @@ class CameraConfig(BaseModel):
         problems = [*verify_names_unique(self), *verify_rule_targets(self)]
         if problems:
             raise ValidationError.from_exception_data("CameraConfig", problems)
-        return self
-
-
-class DetectorConfig(BaseModel):
-    """Object detector shared by all cameras of a worker."""
-
-    model_config = _FROZEN
-
-    type: Literal["nanodet", "ssd", "onnx-yolo"] = Field(default="nanodet", description="Model family.")
-    model: Path | None = Field(default=None, description="ONNX file; none = the bundled model of `type`.")
-    conf: float = Field(default=0.35, gt=0.0, lt=1.0, description="Minimum detection confidence.")
-    nms_iou: float = Field(default=0.6, gt=0.0, lt=1.0, description="IoU above which boxes are merged.")
-    threads: int = Field(default=1, ge=1, le=64, description="onnxruntime intra-op threads.")
-    classes: list[ClassName] = Field(
-        default_factory=lambda: list(DEFAULT_DETECT_CLASSES), min_length=1, description="Classes kept."
-    )
-    pose: bool = Field(default=False, description="Run the bundled MoveNet on people to confirm falls.")
-
-    @model_validator(mode="after")
-    def _yolo_needs_model(self) -> DetectorConfig:
-        if self.type == "onnx-yolo" and self.model is None:
-            raise PydanticCustomError(
-                "model_required", "type onnx-yolo has no bundled model: set `model` to your ONNX export"
-            )
         return self
 
 
@@ -554,6 +613,10 @@ class MonitorConfig(BaseModel):
         if problems:
             raise ValidationError.from_exception_data("MonitorConfig", problems)
         return self
+
+    def detector_for(self, camera: CameraConfig) -> DetectorConfig:
+        """The detector config of ``camera``: its own ``detector``, else the top-level one."""
+        return camera.detector if camera.detector is not None else self.detector
 
     def camera(self, camera_id: str) -> CameraConfig:
         """The camera with this id (KeyError if none)."""
@@ -678,15 +741,27 @@ def load_monitor_config(path: str | Path) -> MonitorConfig:
         ) from exc.__cause__
 
 
+def _resolve_detector(det: DetectorConfig, base: Path) -> DetectorConfig:
+    """``det`` with its model paths (its own and its cascade stages') made relative to ``base``."""
+    update: dict[str, Any] = {}
+    if det.model is not None and not det.model.is_absolute():
+        update["model"] = base / det.model
+    for key in ("first_pass", "confirm"):
+        stage: CascadeStageConfig = getattr(det, key)
+        if stage.model is not None and not stage.model.is_absolute():
+            update[key] = stage.model_copy(update={"model": base / stage.model})
+    return det.model_copy(update=update) if update else det
+
+
 def _resolve_paths(cfg: MonitorConfig, base: Path) -> MonitorConfig:
-    """Make relative camera sources and the detector model path relative to ``base``."""
+    """Make relative camera sources and detector model paths relative to ``base``."""
     cams = []
     for cam in cfg.cameras:
         src = cam.source
+        update: dict[str, Any] = {}
         if not cam.live and "://" not in src and not Path(src).is_absolute():
-            cam = cam.model_copy(update={"source": str(base / src)})
-        cams.append(cam)
-    det = cfg.detector
-    if det.model is not None and not det.model.is_absolute():
-        det = det.model_copy(update={"model": base / det.model})
-    return cfg.model_copy(update={"cameras": cams, "detector": det})
+            update["source"] = str(base / src)
+        if cam.detector is not None:
+            update["detector"] = _resolve_detector(cam.detector, base)
+        cams.append(cam.model_copy(update=update) if update else cam)
+    return cfg.model_copy(update={"cameras": cams, "detector": _resolve_detector(cfg.detector, base)})

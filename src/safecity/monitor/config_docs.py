@@ -26,7 +26,7 @@ END = "<!-- END GENERATED REFERENCE -->"
 
 SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("top level (`MonitorConfig`)", c.MonitorConfig),
-    ("`cameras[]` (`CameraConfig`)", c.CameraConfig),
+    ("`cameras[]` (`CameraConfig`; its `detector` has the keys of `detector`)", c.CameraConfig),
     ("`cameras[].zones[]` (`ZoneConfig`)", c.ZoneConfig),
     ("`cameras[].lines[]` (`LineConfig`)", c.LineConfig),
     ("rule `type: intrusion`", c.IntrusionRuleConfig),
@@ -37,6 +37,7 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("rule `type: abandoned_object`", c.AbandonedObjectRuleConfig),
     ("rule `type: camera_health`", c.CameraHealthRuleConfig),
     ("`detector` (`DetectorConfig`)", c.DetectorConfig),
+    ("`detector.first_pass` / `detector.confirm` (`CascadeStageConfig`)", c.CascadeStageConfig),
     ("`tracker` (`TrackerConfig`)", c.TrackerConfig),
     ("`motion` (`MotionConfig`)", c.MotionConfig),
     ("`selection` (`SelectionConfig`)", c.SelectionConfig),
@@ -91,6 +92,9 @@ def _default(info: FieldInfo) -> str:
     if info.default_factory is not None:
         value = info.default_factory()  # type: ignore[call-arg]
         if isinstance(value, BaseModel):
+            fields = type(value).model_fields.values()
+            if any(f.is_required() for f in fields):  # no section defaults: show the value itself
+                return f"`{json.dumps(value.model_dump(mode='json', exclude_none=True))}`"
             return "(section defaults)"
     else:
         value = info.default

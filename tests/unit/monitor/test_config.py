@@ -9,6 +9,7 @@ import pytest
 
 from safecity.errors import ConfigError
 from safecity.monitor.config import (
+    DETECTOR_KINDS,
     CameraHealthRuleConfig,
     IntrusionRuleConfig,
     MonitorConfig,
@@ -130,6 +131,9 @@ def test_every_problem_is_listed(tmp_path: Path) -> None:
     [
         ("timezone", "Mars/Base", "unknown time zone"),  # not an IANA zone
         ("detector", {"type": "onnx-yolo"}, "no bundled model"),  # YOLO needs a user model
+        # a cascade stage of type onnx-yolo needs a model too
+        ("detector", {"type": "cascade", "confirm": {"type": "onnx-yolo", "conf": 0.3}}, "no bundled model"),
+        ("detector", {"type": "cascade", "confirm_when": "always"}, "'any' or 'in_zones'"),  # unknown mode
         ("selection", {"max_tiles": 0}, "greater than or equal to 1"),  # no wall at all
         ("selection", {"severity_weights": {7: 1.0}}, "severity keys must be 1..5"),  # unknown severity
         ("tracker", {"low_thresh": 0.6, "high_thresh": 0.4}, "low_thresh"),  # stages swapped
@@ -181,3 +185,38 @@ def test_cross_field_problems_are_listed_next_to_field_errors(tmp_path: Path) ->
     assert f"{path}:6: cameras.0.zones.0.polygon.2.0" in msg
     assert f"{path}:13: cameras.0.rules.0.zone: zone 'gaet' does not exist" in msg
     assert f"{path}:16: cameras.1.id: duplicate camera id 'cam1'" in msg
+
+
+# (config detector type, load_detector kind)
+KIND_CASES = [
+    ("nanodet", "nanodet"),  # same name
+    ("ssd", "ssd"),  # same name
+    ("onnx-yolo", "yolo"),  # the one name that differs
+    ("cascade", "cascade"),  # first pass + confirmation
+]
+
+
+@pytest.mark.parametrize(("type_", "kind"), KIND_CASES)
+def test_detector_type_maps_to_the_load_detector_kind(type_: str, kind: str) -> None:
+    det = {"type": type_, "model": "m.onnx"} if type_ == "onnx-yolo" else {"type": type_}
+    cfg = MonitorConfig.model_validate({"cameras": [{"id": "c", "source": "x.mp4"}], "detector": det})
+    assert cfg.detector.kind == kind == DETECTOR_KINDS[type_]
+
+
+def test_camera_detector_overrides_the_top_level_one(tmp_path: Path) -> None:
+    text = GOOD + (
+        "  - id: hall\n    source: hall.mp4\n"
+        "    detector: {type: ssd, conf: 0.3, model: models/hall.onnx}\n"
+        "detector:\n  type: cascade\n  confirm_when: in_zones\n"
+        "  confirm: {type: onnx-yolo, model: y.onnx, conf: 0.5}\n"
+    )
+    cfg = load_monitor_config(_write(tmp_path, text))
+    cam1, hall = cfg.camera("cam1"), cfg.camera("hall")
+    assert cam1.detector is None and cfg.detector_for(cam1) is cfg.detector  # unset: the global one
+    own = cfg.detector_for(hall)
+    assert (own.kind, own.conf) == ("ssd", 0.3)
+    assert own.model == tmp_path / "models" / "hall.onnx"  # relative to the config file
+    # cascade stages: defaults for the first pass, the given confirmation with its path resolved
+    assert (cfg.detector.first_pass.kind, cfg.detector.first_pass.conf) == ("ssd", 0.4)
+    assert (cfg.detector.confirm.kind, cfg.detector.confirm.model) == ("yolo", tmp_path / "y.onnx")
+    assert cfg.detector.confirm_when == "in_zones"
