@@ -1,15 +1,18 @@
-"""Composition root: builds the store, event store, media recorder, alert sinks and monitoring runtime.
+"""Composition root: builds the store, event store, alert sinks and monitoring runtime.
 
 Everything the console (or any other front end) needs is built here from :class:`Settings` and an
 optional monitoring config, and handed over as one :class:`Services` value; nothing else in
 safecity wires components together. Heavy modules are imported inside :func:`build_services`.
+
+Snapshots and clips are written by the runtime's worker processes (each owns a
+:class:`~safecity.media.MediaRecorder` under ``media_root``, fed with the frames it analyses); the event
+store records the same deterministic paths (:func:`safecity.media.media_paths`).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +24,6 @@ from safecity.settings import Settings
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from safecity.media import MediaRecorder
     from safecity.monitor.types import EventSink, MonitorService
     from safecity.store.events import EventStore
 
@@ -50,76 +52,6 @@ class LiveCamera:
     lon: float | None = None
 
 
-class TileFeeder:
-    """Feeds the media recorder with the runtime's live tiles so events get snapshots and clips.
-
-    The runtime keeps decoded frames in its worker processes; the parent only sees its downscaled
-    tiles. This thread asks for every camera's newest tile every ``period_s`` and hands new ones to
-    :meth:`MediaRecorder.add_frame` stamped with the wall clock (the runtime's event clock in
-    replay/live mode), in its own thread, so neither the runtime nor the web server waits for it.
-    """
-
-    def __init__(
-        self,
-        monitor: MonitorService,
-        media: MediaRecorder,
-        *,
-        period_s: float = 0.5,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self._monitor = monitor
-        self._media = media
-        self._period_s = period_s
-        self._clock = clock
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._last: dict[str, object] = {}
-        self.frames_fed = 0
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="safecity-tile-feeder", daemon=True)
-            self._thread.start()
-
-    def feed_once(self) -> int:
-        """Hand every camera's tile to the recorder if it is new; returns how many were new."""
-        import cv2
-        import numpy as np
-
-        latest_jpeg = getattr(self._monitor, "latest_jpeg", None)
-        fed = 0
-        for cam in self._monitor.cameras():
-            if callable(latest_jpeg):
-                raw = latest_jpeg(cam)
-                if raw is None or raw is self._last.get(cam):
-                    continue
-                self._last[cam] = raw
-                bgr = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_COLOR)
-            else:
-                bgr = self._monitor.latest_frame(cam)
-                if bgr is None or bgr is self._last.get(cam):
-                    continue
-                self._last[cam] = bgr
-            if bgr is not None:
-                self._media.add_frame(cam, self._clock(), np.asarray(bgr, np.uint8))
-                fed += 1
-        self.frames_fed += fed
-        return fed
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._period_s):
-            try:
-                self.feed_once()
-            except Exception:  # keep feeding after one bad tile
-                log.exception("tile feeder failed")
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(2.0)
-            self._thread = None
-
-
 @dataclass
 class Services:
     """The running parts of one safecity process.
@@ -128,8 +60,7 @@ class Services:
         settings: deployment settings it was built from.
         engine: migrated store engine.
         events: the event store (an EventSink plus query/acknowledge helpers).
-        media: snapshot/clip recorder, or None when there is no monitoring runtime.
-        media_root: where snapshots and clips live.
+        media_root: where snapshots and clips live (the runtime's workers write them).
         sinks: alert sinks built from the settings (MQTT, webhooks).
         monitor: the monitoring runtime, or None (console only: no live tiles).
         privacy_masks: camera key -> polygons (image fractions) blacked out in every live frame.
@@ -141,25 +72,19 @@ class Services:
     engine: Engine
     events: EventStore
     media_root: Path
-    media: MediaRecorder | None = None
     sinks: list[EventSink] = field(default_factory=list)
     monitor: MonitorService | None = None
     privacy_masks: Mapping[str, Sequence[Polygon]] = field(default_factory=dict)
     live_cameras: Mapping[str, LiveCamera] = field(default_factory=dict)
     retention: tuple[float, int] | None = None
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
-    _feeder: TileFeeder | None = field(default=None, repr=False)
     _sweeper: threading.Event | None = field(default=None, repr=False)
 
     def start(self) -> None:
-        """Start the monitoring runtime (if any) and the tile feeder of the media recorder."""
+        """Start the monitoring runtime (if any) and the hourly media retention."""
         start = getattr(self.monitor, "start", None)
         if callable(start):
             start()
-        if self.monitor is not None and self.media is not None and self._feeder is None:
-            self._feeder = TileFeeder(self.monitor, self.media)
-            self._feeder.start()
-            self._closers.append(self._feeder.stop)
         if self.retention is not None and self._sweeper is None:
             self._sweeper = threading.Event()
             stop = self._sweeper
@@ -294,24 +219,17 @@ def build_services(
             if callable(closer):
                 services._closers.append(closer)
         if config is not None:
-            from safecity.media import MediaRecorder
-            from safecity.monitor.runtime import MonitorRuntime
+            from safecity.monitor.runtime import MonitorRuntime, RuntimeOptions
 
             services.privacy_masks = masks_from_config(config)
             services.live_cameras = live_cameras_from_config(config)
-            services.media = MediaRecorder(
-                media_root,
-                masks=services.privacy_masks,
-                pre_s=config.outputs.clip_pre_s,
-                post_s=config.outputs.clip_post_s,
-            )
-            services._closers.append(services.media.close)
             runtime = MonitorRuntime(
                 config,
-                sinks=[events, services.media, *services.sinks],
+                sinks=[events, *services.sinks],
                 workers=workers,
                 loop=replay,
                 realtime=replay,
+                options=RuntimeOptions(media_root=media_root),
             )
             services.monitor = runtime
             services._closers.append(runtime.stop)

@@ -16,6 +16,14 @@ blocks only itself; a camera that raises is restarted with back-off and reported
 ``camera_offline``. Only small picklable values cross the process boundary: events, health states,
 counters, and a downscaled JPEG (~2 fps) of cameras that are on the wall or were asked for.
 
+Each worker builds one detector per distinct detector config of its cameras (a camera's own
+``detector`` or the top-level one) and shares it among the cameras that use it. With
+``RuntimeOptions.media_root`` each worker also owns the :class:`~safecity.media.MediaRecorder` of its
+cameras: it is fed the frames the worker analyses and the events of its cameras, so snapshots are
+the frame the event started on and clips run at the camera's ``detect_fps``; the paths are
+deterministic (``safecity.media.media_paths``), so the parent's event store records them without
+any frame crossing the process boundary.
+
 Event times: live cameras give Unix time. File cameras give seconds from the file start; the
 runtime adds the Unix time of the camera's first frame, so every event the runtime publishes is
 in Unix seconds (with ``realtime=True`` this is the wall clock).
@@ -33,6 +41,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -52,6 +61,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 U8 = npt.NDArray[np.uint8]
+
+_MEDIA_FPS_HEADROOM = 1.25  # recorder rate / detect_fps: frames a little early are still kept
+_MEDIA_FLUSH_S = 3.0  # a stopping worker waits this long for its pending clips
 
 HEALTH_OF_TYPE: dict[str, HealthState] = {
     "camera_offline": "offline",
@@ -77,12 +89,35 @@ def health_from_events(live: Collection[Event]) -> HealthState:
     return "online"
 
 
-def build_detector(cfg: Any) -> Any:
-    """The :class:`~safecity.monitor.detect.Detector` of a ``DetectorConfig`` (ModelError if unusable)."""
-    from safecity.monitor.detect import load_detector
+def _stage(stage: Any) -> dict[str, Any]:
+    """A cascade stage as ``load_detector`` arguments: ``kind``, ``model_path``, ``conf``."""
+    return {"kind": stage.kind, "model_path": stage.model, "conf": stage.conf}
 
-    kind = "yolo" if cfg.type == "onnx-yolo" else cfg.type
-    return load_detector(kind, cfg.model, conf=cfg.conf, threads=cfg.threads, classes=list(cfg.classes))
+
+def build_detector(cfg: Any) -> Any:
+    """The :class:`~safecity.monitor.detect.Detector` of a ``DetectorConfig``.
+
+    The config ``type`` is mapped to the ``load_detector`` kind by ``DetectorConfig.kind`` (the one
+    place: ``onnx-yolo`` -> ``yolo``). A ``cascade`` gets ``first_pass`` and ``confirm`` as dicts of
+    ``load_detector`` arguments (``kind``, ``model_path``, ``conf``) and ``confirm_when``.
+
+    Raises:
+        ModelError: a model file is missing or does not fit its kind.
+        ConfigError: ``type: cascade`` but ``safecity.monitor.detect`` has no ``CascadeDetector``.
+    """
+    from safecity.monitor import detect
+
+    kw: dict[str, Any] = {"conf": cfg.conf, "threads": cfg.threads, "classes": list(cfg.classes)}
+    if cfg.kind == "cascade":
+        if not hasattr(detect, "CascadeDetector"):
+            raise ConfigError(
+                "detector type cascade needs safecity.monitor.detect.CascadeDetector, which this "
+                "installation lacks; use type nanodet or ssd (or update safecity)"
+            )
+        kw.update(
+            first_pass=_stage(cfg.first_pass), confirm=_stage(cfg.confirm), confirm_when=cfg.confirm_when
+        )
+    return detect.load_detector(cfg.kind, cfg.model, **kw)
 
 
 def _load_detector(cfg: Any, factory: str | None) -> Any:
@@ -112,6 +147,10 @@ class RuntimeOptions:
         select_every_s: selector period.
         detector_factory: ``"module:function"`` called with the ``DetectorConfig`` in each worker
             instead of :func:`build_detector` (tests, custom models).
+        media_root: when set, each worker keeps a :class:`~safecity.media.MediaRecorder` there and
+            writes the snapshot and clip of every event of its cameras from the frames it analyses
+            (privacy masks from the camera config, pre/post seconds from ``outputs``, clip rate =
+            the camera's ``detect_fps``); None = no media.
     """
 
     loop: bool = False
@@ -121,6 +160,7 @@ class RuntimeOptions:
     restart_backoff_s: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 30.0)
     select_every_s: float = 1.0
     detector_factory: str | None = None
+    media_root: Path | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -161,27 +201,70 @@ class _Worker:
         self.ctl_q = ctl_q
         self.stop = stop
         self.want_tiles: frozenset[str] = frozenset()
-        self.detector: Any = None
+        self.detectors: dict[str, Any] = {}  # camera id -> detector (one instance per distinct config)
         self.pose: Any = None
+        self.media: dict[str, Any] = {}  # camera id -> MediaRecorder (one per distinct detect_fps)
         self.states = {c.id: _CameraState() for c in self.cameras}
         self.sources: dict[str, Any] = {}
         self.tiles_dropped = 0
 
+    def _load_detectors(self) -> list[Any]:
+        """One detector per distinct detector config of this worker's cameras, shared by the cameras
+        that use it (onnxruntime's ``InferenceSession.run`` may be called from several threads, and
+        the detectors keep no per-call state). Returns the cameras that can run; the others are
+        reported as failed."""
+        by_key: dict[str, Any] = {}
+        failed: dict[str, str] = {}
+        runnable = []
+        for cam in self.cameras:
+            dcfg = self.cfg.detector_for(cam)
+            key = dcfg.model_dump_json()
+            if key not in by_key and key not in failed:
+                try:
+                    by_key[key] = _load_detector(dcfg, self.opts.detector_factory)
+                except SafecityError as exc:
+                    failed[key] = str(exc)
+            if key in failed:
+                self._fail(cam.id, f"detector cannot be loaded: {failed[key]}")
+                continue
+            self.detectors[cam.id] = by_key[key]
+            runnable.append(cam)
+        return runnable
+
+    def _make_media(self) -> None:
+        """One :class:`~safecity.media.MediaRecorder` per distinct ``detect_fps`` of the cameras."""
+        if self.opts.media_root is None:
+            return
+        from safecity.media import MediaRecorder
+
+        out = self.cfg.outputs
+        by_fps: dict[float, Any] = {}
+        for cam in self.cameras:
+            if cam.detect_fps not in by_fps:
+                masks = {c.id: [list(p) for p in c.privacy_masks] for c in self.cameras if c.privacy_masks}
+                # frames come at detect_fps with timestamp jitter: a little headroom keeps every one
+                by_fps[cam.detect_fps] = MediaRecorder(
+                    self.opts.media_root, masks=masks, pre_s=out.clip_pre_s, post_s=out.clip_post_s,
+                    fps=cam.detect_fps * _MEDIA_FPS_HEADROOM,
+                )  # fmt: skip
+            self.media[cam.id] = by_fps[cam.detect_fps]
+
     def run(self) -> None:
         try:
-            self.detector = _load_detector(self.cfg.detector, self.opts.detector_factory)
-            if self.cfg.detector.pose and self.opts.detector_factory is None:
+            cameras = self._load_detectors()
+            if self.opts.detector_factory is None and any(self.cfg.detector_for(c).pose for c in cameras):
                 from safecity.monitor.detect import PoseEstimator
 
                 self.pose = PoseEstimator(threads=self.cfg.detector.threads)
-        except SafecityError as exc:
+            self._make_media()
+        except SafecityError as exc:  # pose model or media settings unusable
             for cam in self.cameras:
-                self._fail(cam.id, f"detector cannot be loaded: {exc}")
+                self._fail(cam.id, f"worker cannot start: {exc}")
             self.stop.wait()
             return
         threads = [
             threading.Thread(target=self._camera_loop, args=(cam,), name=f"cam-{cam.id}", daemon=True)
-            for cam in self.cameras
+            for cam in cameras
         ]
         for t in threads:
             t.start()
@@ -201,6 +284,8 @@ class _Worker:
         deadline = time.monotonic() + 2.0  # let camera threads leave onnxruntime before exiting
         for t in threads:
             t.join(max(0.0, deadline - time.monotonic()))
+        for rec in {id(r): r for r in self.media.values()}.values():
+            rec.close(timeout_s=_MEDIA_FLUSH_S)  # pending clips are written with the frames they have
 
     def _poll_control(self) -> None:
         try:
@@ -256,7 +341,7 @@ class _Worker:
                 )  # fmt: skip
                 self.sources[cam.id] = src
                 motion = cam.motion or self.cfg.motion
-                pipe = CameraPipeline(cam, self.detector, pose=self.pose, motion=motion,
+                pipe = CameraPipeline(cam, self.detectors[cam.id], pose=self.pose, motion=motion,
                                       tracker=self.cfg.tracker, tz=self.cfg.timezone)  # fmt: skip
                 self._run_source(cam, src, pipe)
                 if not self.stop.is_set():
@@ -276,6 +361,7 @@ class _Worker:
     def _run_source(self, cam: Any, src: Any, pipe: Any) -> None:
         st = self.states[cam.id]
         live = bool(cam.live)
+        media = self.media.get(cam.id)
         last_counters = 0.0
         first = True
         for item in src:
@@ -288,8 +374,12 @@ class _Worker:
             if not live and st.offset_s is None:
                 st.offset_s = time.time() - res.t_s
             now = time.time()
+            if media is not None and hasattr(item, "gray"):
+                self._feed_media(media, cam.id, item, res, 0.0 if live else (st.offset_s or 0.0))
             for kind, ev in res.events:
                 ev = self._to_unix(ev, st.offset_s if not live else None)
+                if media is not None:
+                    media.publish(kind, ev)
                 if ev.type in HEALTH_OF_TYPE:
                     if kind == "end":
                         st.live_health.pop(ev.uid, None)
@@ -302,6 +392,14 @@ class _Worker:
             if now - last_counters >= 1.0:
                 last_counters = now
                 self._send("counters", cam.id, pipe.counters.as_dict(), self.tiles_dropped)
+
+    @staticmethod
+    def _feed_media(media: Any, cam: str, item: Any, res: Any, offset: float) -> None:
+        """Hand the frame to the recorder when it keeps it, or when an event starts on it (its
+        snapshot is this very frame); times are the events' (Unix) clock."""
+        t = float(item.t_s) + offset
+        if any(k == "start" for k, _ in res.events) or media.wants_frame(cam, t):
+            media.add_frame(cam, t, item.bgr())
 
     @staticmethod
     def _to_unix(ev: Event, offset: float | None) -> Event:

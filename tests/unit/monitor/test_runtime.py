@@ -7,6 +7,7 @@ asserts a duration.
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,8 +18,16 @@ import cv2
 import numpy as np
 import pytest
 
+from safecity.errors import ConfigError, ModelError
 from safecity.monitor.config import MonitorConfig
-from safecity.monitor.runtime import MonitorRuntime, RuntimeOptions, health_from_events
+from safecity.monitor.runtime import (
+    MonitorRuntime,
+    RuntimeOptions,
+    _Worker,
+    build_detector,
+    health_from_events,
+    make_selector,
+)
 from safecity.monitor.types import Event, EventKind
 from tests.factories import make_event
 from tests.unit.monitor.test_pipeline import BlobDetector
@@ -204,3 +213,132 @@ def test_workers_exit_when_the_runtime_process_is_killed(tmp_path: Path) -> None
     parent.wait()
     parent.stdout.close()
     _wait(lambda: not any(_alive(p) for p in pids), "orphaned workers to exit")
+
+
+# --------------------------------------------------------------------------------------------
+# Wall selection with camera importance
+
+# (importance of camera a, importance of camera b, camera that gets the one tile)
+IMPORTANCE_CASES = [
+    (1.0, 3.0, "b"),  # b matters more
+    (3.0, 1.0, "a"),  # a matters more
+]
+
+
+@pytest.mark.parametrize(("imp_a", "imp_b", "winner"), IMPORTANCE_CASES)
+def test_make_selector_weighs_camera_importance(imp_a: float, imp_b: float, winner: str) -> None:
+    cfg = MonitorConfig.model_validate(
+        {
+            "cameras": [
+                {"id": "a", "source": "a.mp4", "importance": imp_a},
+                {"id": "b", "source": "b.mp4", "importance": imp_b},
+            ],
+            "selection": {"max_tiles": 1},
+        }
+    )
+    selector = make_selector(cfg.selection, cfg.cameras)
+    # the same event on both cameras: only the camera importance tells them apart
+    events = [make_event(uid=f"{c}-1", camera=c, start_s=100.0) for c in ("a", "b")]
+    wall = selector.select(events, {"a": "online", "b": "online"}, 101.0)
+    assert [t.camera for t in wall.tiles] == [winner]
+
+
+# --------------------------------------------------------------------------------------------
+# Detectors per worker: one instance per distinct config, shared by its cameras
+
+BUILT: list[str] = []
+
+
+def make_typed_detector(cfg: Any) -> BlobDetector:
+    """Detector factory that fails for ``onnx-yolo`` (an unusable model) and records what it built."""
+    if cfg.type == "onnx-yolo":
+        raise ModelError(f"cannot load {cfg.model}")
+    BUILT.append(f"{cfg.type}:{cfg.conf}")
+    return BlobDetector()
+
+
+def test_worker_shares_one_detector_per_distinct_config() -> None:
+    cams = [
+        {"id": "g1", "source": "a.mp4"},  # the top-level detector
+        {"id": "g2", "source": "a.mp4"},  # the top-level detector again: shared
+        {"id": "s1", "source": "a.mp4", "detector": {"type": "ssd", "conf": 0.3}},
+        {"id": "s2", "source": "a.mp4", "detector": {"type": "ssd", "conf": 0.3}},  # same override: shared
+        {"id": "s3", "source": "a.mp4", "detector": {"type": "ssd", "conf": 0.5}},  # other conf: its own
+        {"id": "y1", "source": "a.mp4", "detector": {"type": "onnx-yolo", "model": "m.onnx"}},  # fails
+    ]
+    cfg = MonitorConfig.model_validate({"cameras": cams})
+    out: queue.Queue[tuple[Any, ...]] = queue.Queue()
+    opts = RuntimeOptions(detector_factory=f"{__name__}:make_typed_detector")
+    worker = _Worker(cfg, cfg.cameras, opts, out, queue.Queue(), queue.Queue(), threading.Event())
+    BUILT.clear()
+    runnable = worker._load_detectors()
+    assert sorted(BUILT) == ["nanodet:0.35", "ssd:0.3", "ssd:0.5"]
+    assert [c.id for c in runnable] == ["g1", "g2", "s1", "s2", "s3"]
+    d = worker.detectors
+    assert d["g1"] is d["g2"] and d["s1"] is d["s2"]
+    assert len({id(d[c]) for c in ("g1", "s1", "s3")}) == 3
+    msgs = [out.get_nowait() for _ in range(out.qsize())]
+    assert ("health", "y1", "offline") in msgs
+    assert any(m[:2] == ("error", "y1") and "cannot load" in m[2] for m in msgs)
+
+
+def test_cascade_without_cascade_detector_is_a_clear_config_error() -> None:
+    from safecity.monitor import detect
+
+    cfg = MonitorConfig.model_validate(
+        {"cameras": [{"id": "c", "source": "x.mp4"}], "detector": {"type": "cascade"}}
+    )
+    assert not hasattr(detect, "CascadeDetector")
+    with pytest.raises(ConfigError, match=r"needs safecity\.monitor\.detect\.CascadeDetector"):
+        build_detector(cfg.detector)
+
+
+# --------------------------------------------------------------------------------------------
+# Snapshots and clips written by the workers from the frames they analyse
+
+INTEL = Path(__file__).resolve().parents[3] / "data" / "video" / "intel-sample-videos"
+
+
+def test_worker_media_snapshot_and_clip_at_the_analysed_rate(tmp_path: Path) -> None:
+    import av
+
+    from safecity.store.db import connect
+    from safecity.store.events import EventStore
+
+    root = tmp_path / "media"
+    # a 12 fps street clip analysed at 6 fps; people and cars are in the whole-frame zone at once
+    cam = {
+        "id": "street", "source": str(INTEL / "person-bicycle-car-detection.mp4"), "detect_fps": 6,
+        "zones": [{"name": "all", "polygon": [[0, 0], [1, 0], [1, 1], [0, 1]]}],
+        "rules": [{"type": "intrusion", "zone": "all", "classes": ["person", "car"], "min_s": 0.2}],
+        "privacy_masks": [[[0.0, 0.0], [0.2, 0.0], [0.2, 0.2], [0.0, 0.2]]],
+        "detector": {"type": "ssd", "conf": 0.3},
+    }  # fmt: skip
+    cfg = MonitorConfig.model_validate(
+        {"cameras": [cam], "tracker": {"high_thresh": 0.3, "new_track_thresh": 0.3},
+         "outputs": {"clip_pre_s": 1.0, "clip_post_s": 1.0}}
+    )  # fmt: skip
+    store = EventStore(
+        connect(f"sqlite:///{tmp_path / 'ev.db'}"), spool_dir=tmp_path / "spool", media_root=root
+    )
+    rt = MonitorRuntime(cfg, sinks=[store], workers=1, options=RuntimeOptions(media_root=root))
+    rt.start()
+    try:
+        _wait(lambda: any(root.glob("street/*.mp4")), "the first clip")
+    finally:
+        rt.stop()
+        store.flush()
+    clip = sorted(root.glob("street/*.mp4"))[0]
+    row = store.get_event(clip.stem)
+    store.close()
+    assert row is not None and row["type"] == "intrusion"
+    assert (row["snapshot_path"], row["clip_path"]) == (f"street/{clip.stem}.jpg", f"street/{clip.stem}.mp4")
+    snap = cv2.imread(str(root / row["snapshot_path"]))
+    assert snap is not None and snap.shape == (432, 768, 3)  # the analysed frame, full size
+    masked = snap[4:82, 4:150].max(axis=2)  # inside the mask (154 x 86 px)
+    assert (masked < 30).mean() > 0.95  # black (but for JPEG noise and an event box drawn over it)
+    with av.open(str(clip)) as container:
+        times = [float(f.time) for f in container.decode(video=0) if f.time is not None]
+    assert len(times) >= 8  # 1 s before and 1 s after the start at 6 fps
+    rate = (len(times) - 1) / (times[-1] - times[0])
+    assert rate == pytest.approx(6.0, rel=0.05)  # every analysed frame, none of the 2 fps tiles
