@@ -25,8 +25,8 @@ import pytest
 
 from safecity.errors import ConfigError
 from safecity.monitor.config import MonitorConfig, load_monitor_config
-from safecity.monitor.ray_runtime import RayMonitorRuntime, partition_cameras
-from safecity.monitor.runtime import MonitorRuntime
+from safecity.monitor.ray_runtime import CameraGroupActor, RayMonitorRuntime, partition_cameras
+from safecity.monitor.runtime import MonitorRuntime, RuntimeOptions
 from safecity.monitor.types import Event, EventKind
 
 pytestmark = pytest.mark.integration
@@ -198,6 +198,26 @@ def test_dead_actor_is_restarted_and_its_cameras_offline_meanwhile_then_stop(ray
     rt.stop()  # while the west camera is still playing
     assert not ray.is_initialized()
     rt.stop()  # twice is harmless
+
+
+def broken_detector_factory(_cfg: Any) -> Any:
+    """Detector factory that fails with a bug, not a SafecityError (``RuntimeOptions.detector_factory``)."""
+    raise RuntimeError("detector bug")
+
+
+def test_group_actor_reports_a_crashed_worker(config: MonitorConfig) -> None:
+    # the actor class itself, in this process: a worker that dies of a bug must not go silent
+    opts = RuntimeOptions(detector_factory=f"{__name__}:broken_detector_factory")
+    actor = CameraGroupActor(config, config.cameras[:2], opts)
+    got: list[tuple[Any, ...]] = []
+    deadline = time.monotonic() + WAIT_S
+    while sum(m[0] == "error" for m in got) < 2 and time.monotonic() < deadline:
+        got += actor.poll(0.2, 100, ())[1]
+    actor.shutdown(2.0)
+    errors = {m[1]: m[2] for m in got if m[0] == "error"}
+    assert set(errors) == {WEST, MISSING}
+    assert all("camera group worker failed: RuntimeError: detector bug" in e for e in errors.values())
+    assert {(m[1], m[2]) for m in got if m[0] == "health"} == {(WEST, "offline"), (MISSING, "offline")}
 
 
 # (cameras as (id, group), per actor, expected ids per actor)

@@ -121,8 +121,16 @@ class CameraGroupActor:
         self._stop = threading.Event()
         self._wish: tuple[str, ...] = ()
         self._worker = _Worker(config, cameras, opts, self._out, self._tiles, self._ctl, self._stop)
-        self._thread = threading.Thread(target=self._worker.run, name="safecity-group", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="safecity-group", daemon=True)
         self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._worker.run()
+        except Exception as exc:  # a bug or version skew between nodes: report it, do not go silent
+            log.exception("camera group worker failed")
+            for cam in self._worker.cameras:
+                self._worker._fail(cam.id, f"camera group worker failed: {type(exc).__name__}: {exc}")
 
     def poll(
         self, wait_s: float, max_messages: int, want_tiles: Sequence[str]
