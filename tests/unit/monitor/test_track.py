@@ -107,6 +107,8 @@ def test_time_going_back_is_an_error() -> None:
         {"low_thresh": 0.6, "high_thresh": 0.5},  # stages swapped
         {"lost_s": 0.0},  # tracks would die at once
         {"min_hits": 0},  # nothing to confirm
+        {"centre_dist": -1.0},  # a negative distance gate
+        {"max_area_ratio": 0.5},  # an area ratio below 1 matches nothing
     ],
 )
 def test_bad_parameters(kw: dict[str, float]) -> None:
@@ -200,3 +202,64 @@ def test_invalid_boxes_are_ignored(bad_box: tuple[float, float, float, float]) -
     t = ByteTracker(min_hits=1)
     out = t.update(make_detections([bad_box, box_at(100, 100)]), 0.0)
     assert out.track_id.tolist() == [1] and np.isfinite(out.xyxy_px).all()
+
+
+@pytest.mark.parametrize(
+    ("jump_x", "second_size", "conf", "centre_dist", "same_id"),
+    [
+        # 60 px jump of a 40x80 box: IoU 0 with the last box, centre 0.75 sizes away: kept
+        (60.0, (40.0, 80.0), 0.9, 1.0, True),
+        # the same jump with the centre stage off: the IoU stages cannot match it, a new id
+        (60.0, (40.0, 80.0), 0.9, 0.0, False),
+        # 200 px = 2.5 box sizes: too far for the centre stage
+        (200.0, (40.0, 80.0), 0.9, 1.0, False),
+        # box area 4.5 times smaller (a different, smaller object): not associated
+        (60.0, (20.0, 36.0), 0.9, 1.0, False),
+        # a low-confidence box may keep a confirmed track by centre distance too
+        (60.0, (40.0, 80.0), 0.2, 1.0, True),
+    ],
+)
+def test_centre_distance_stage(
+    jump_x: float, second_size: tuple[float, float], conf: float, centre_dist: float, same_id: bool
+) -> None:
+    t = ByteTracker(min_hits=1, high_thresh=0.5, new_track_thresh=0.5, centre_dist=centre_dist)
+    assert _ids(t, make_detections([box_at(100, 100, 40, 80)]), 0.0) == [1]
+    out = _ids(t, make_detections([box_at(100 + jump_x, 100, *second_size)], conf=conf), 0.2)
+    if same_id:
+        assert out == [1]
+    else:  # a new track (id 2) when the box may start one, else nothing
+        assert out == ([2] if conf >= 0.5 else [])
+
+
+@pytest.mark.parametrize(
+    ("person_dx", "car_dx"),
+    [
+        (150.0, -150.0),  # each box lands next to the other one's last place
+        (60.0, -60.0),  # both move towards each other, boxes side by side
+        (0.0, -120.0),  # the car drives onto the person's place
+    ],
+)
+def test_nearby_boxes_of_different_groups_never_swap(person_dx: float, car_dx: float) -> None:
+    t = ByteTracker(min_hits=1, centre_dist=2.0, max_area_ratio=10.0)
+    person, car = box_at(100, 100, 40, 80), box_at(250, 100, 60, 50)
+    first = t.update(make_detections([person, car], classes=["person", "car"]), 0.0)
+    group_of = {int(i): class_group(str(c)) for i, c in zip(first.track_id, first.class_name, strict=True)}
+    moved = [box_at(100 + person_dx, 100, 40, 80), box_at(250 + car_dx, 100, 60, 50)]
+    out = t.update(make_detections(moved, classes=["person", "car"]), 0.2)
+    for tid, name in zip(out.track_id.tolist(), out.class_name.tolist(), strict=True):
+        assert group_of.get(tid, class_group(name)) == class_group(name)
+
+
+@pytest.mark.parametrize(
+    ("cls", "gap_s", "same_id"),
+    [
+        ("car", 2.5, True),  # vehicles live twice lost_s (3 s) by default
+        ("person", 2.5, False),  # people keep lost_s = 1.5
+        ("car", 3.5, False),  # past the vehicle limit too
+    ],
+)
+def test_vehicle_tracks_live_longer(cls: str, gap_s: float, same_id: bool) -> None:
+    t = ByteTracker(min_hits=1, lost_s=1.5)
+    d = make_detections([box_at(100, 100, 60, 50)], classes=cls)
+    assert _ids(t, d, 0.0) == [1]
+    assert _ids(t, d, gap_s) == ([1] if same_id else [2])
