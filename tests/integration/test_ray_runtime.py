@@ -258,3 +258,25 @@ def test_missing_ray_names_the_scale_extra(config: MonitorConfig, monkeypatch: p
     rt = RayMonitorRuntime(config, num_cpus=2)
     with pytest.raises(ConfigError, match=r"pip install -e '\.\[scale\]'"):
         rt.start()
+
+
+def test_cli_monitor_backend_ray_runs_to_the_end(
+    config: MonitorConfig, ray_run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`safecity monitor --backend ray` runs the cameras in Ray actors and writes their events."""
+    import json
+
+    import yaml
+
+    from safecity.cli import main
+
+    ray_run.runtime.stop()  # one Ray at a time on this small machine
+    one = config.model_copy(update={"cameras": [c for c in config.cameras if c.id == WEST]})
+    cfg = tmp_path / "cams.yaml"
+    cfg.write_text(yaml.safe_dump(one.model_dump(mode="json"), allow_unicode=True))
+    out = tmp_path / "events.jsonl"
+    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+    argv = ["monitor", "--config", str(cfg), "--backend", "ray", "--no-store", "--events-jsonl", str(out)]
+    assert main([*argv, "--json"]) == 0
+    types = {json.loads(line)["type"] for line in out.read_text().splitlines()}
+    assert {"line_crossing", "intrusion"} <= types, types

@@ -80,6 +80,25 @@ def register(sub: Any) -> None:
     p.add_argument("--realtime", action="store_true", help="file cameras play at their frame rate")
     p.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl-C)")
     p.add_argument("--json", action="store_true", help="print final counters as JSON on stdout")
+    p.add_argument(
+        "--backend",
+        choices=("local", "ray"),
+        default="local",
+        help="run the cameras in local worker processes (default) or in Ray actors (needs the 'scale' extra)",
+    )
+    p.add_argument(
+        "--ray-address",
+        metavar="ADDRESS",
+        help="with --backend ray: 'auto' (the cluster of this node), HOST:6379 or ray://HOST:10001 "
+        "(default: start a local Ray)",
+    )
+    p.add_argument(
+        "--cameras-per-actor",
+        type=int,
+        default=8,
+        metavar="N",
+        help="with --backend ray: most cameras per Ray actor (default 8)",
+    )
     p.set_defaults(func=cmd_monitor)
 
     p = sub.add_parser("check-config", help="validate a monitoring config, its sources and detector model")
@@ -313,17 +332,34 @@ def cmd_monitor(args: argparse.Namespace) -> int:
             sinks.append(store)
     if not sinks:
         log.warning("no event output: pass --events-jsonl or enable outputs.store")
-    rt = MonitorRuntime(cfg, sinks=sinks, workers=args.workers, loop=args.loop, realtime=args.realtime)
+    if args.backend != "ray" and args.ray_address is not None:
+        raise InputError("--ray-address needs --backend ray; add it or drop --ray-address")
+    if args.cameras_per_actor < 1:
+        raise InputError(f"--cameras-per-actor must be at least 1, got {args.cameras_per_actor}")
+    rt: Any
+    if args.backend == "ray":
+        from safecity.monitor.ray_runtime import RayMonitorRuntime
+
+        rt = RayMonitorRuntime(
+            cfg,
+            sinks=sinks,
+            address=args.ray_address,
+            cameras_per_actor=args.cameras_per_actor,
+            loop=args.loop,
+            realtime=args.realtime,
+        )
+    else:
+        rt = MonitorRuntime(cfg, sinks=sinks, workers=args.workers, loop=args.loop, realtime=args.realtime)
     stop = {"flag": False}
 
     def on_signal(_sig: int, _frame: Any) -> None:
         stop["flag"] = True
 
     old = signal.signal(signal.SIGTERM, on_signal)
-    rt.start()
     t0 = time.monotonic()
     next_status = t0 + 5.0
     try:
+        rt.start()
         while not stop["flag"]:
             time.sleep(0.2)
             now = time.monotonic()

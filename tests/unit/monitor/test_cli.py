@@ -11,6 +11,7 @@ from safecity.cli import main
 
 REPO = Path(__file__).resolve().parents[3]
 CLIP = REPO / "data" / "video" / "intel-sample-videos" / "car-detection.mp4"
+DEMO = REPO / "configs" / "demo-cameras.yaml"
 
 GOOD = f"""
 cameras:
@@ -88,6 +89,13 @@ USAGE_CASES = [
     (["replay", str(CLIP), "--config", "/nonexistent.yaml"], 1, "does not exist"),  # missing config
     (["eval", "--clip", str(CLIP)], 1, "eval needs"),  # incomplete eval arguments
     (["replay", str(CLIP), "--config", "x.yaml", "--detect-fps", "-3"], 2, "must be > 0"),  # bad rate
+    (
+        ["monitor", "--config", str(DEMO), "--ray-address", "auto"],
+        1,
+        "needs --backend ray",
+    ),  # flag w/o backend
+    (["monitor", "--config", str(DEMO), "--backend", "ray", "--cameras-per-actor", "0"], 1, "at least 1"),
+    (["monitor", "--config", str(DEMO), "--backend", "spark"], 2, "invalid choice"),  # unknown backend
 ]
 
 
