@@ -377,6 +377,25 @@ class MotionConfig(BaseModel):
     )
 
 
+class TrackerConfig(BaseModel):
+    """ByteTrack-style association settings (see ``safecity.monitor.track.ByteTracker``)."""
+
+    model_config = _FROZEN
+
+    high_thresh: float = Field(default=0.45, gt=0.0, lt=1.0, description="First-stage confidence.")
+    low_thresh: float = Field(default=0.1, gt=0.0, lt=1.0, description="Second-stage (low) confidence.")
+    new_track_thresh: float = Field(default=0.5, gt=0.0, lt=1.0, description="Confidence to start a track.")
+    match_iou: float = Field(default=0.3, gt=0.0, lt=1.0, description="Minimum IoU to associate.")
+    lost_s: float = Field(default=1.5, gt=0.0, le=60.0, description="Unmatched this long = track ends.")
+    min_hits: int = Field(default=2, ge=1, le=30, description="Matches before a track is reported.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TrackerConfig:
+        if self.low_thresh > self.high_thresh:
+            raise PydanticCustomError("bad_thresholds", "low_thresh must not exceed high_thresh")
+        return self
+
+
 DETECTOR_KINDS: dict[str, str] = {
     "nanodet": "nanodet",
     "ssd": "ssd",
@@ -484,6 +503,9 @@ class CameraConfig(BaseModel):
         default=None,
         description="This camera's detector (same keys as `detector`); none = the top-level one.",
     )
+    tracker: TrackerConfig | None = Field(
+        default=None, description="This camera's tracker (same keys as `tracker`); none = the top-level one."
+    )
     group: str | None = Field(default=None, max_length=64, description="Camera group (site, route).")
     importance: float = Field(default=1.0, ge=0.0, le=10.0, description="Camera weight on the wall score.")
     lat: float | None = Field(default=None, ge=33.0, le=39.0, description="WGS84 latitude (Korea).")
@@ -503,25 +525,6 @@ class CameraConfig(BaseModel):
         problems = [*verify_names_unique(self), *verify_rule_targets(self)]
         if problems:
             raise ValidationError.from_exception_data("CameraConfig", problems)
-        return self
-
-
-class TrackerConfig(BaseModel):
-    """ByteTrack-style association settings (see ``safecity.monitor.track.ByteTracker``)."""
-
-    model_config = _FROZEN
-
-    high_thresh: float = Field(default=0.45, gt=0.0, lt=1.0, description="First-stage confidence.")
-    low_thresh: float = Field(default=0.1, gt=0.0, lt=1.0, description="Second-stage (low) confidence.")
-    new_track_thresh: float = Field(default=0.5, gt=0.0, lt=1.0, description="Confidence to start a track.")
-    match_iou: float = Field(default=0.3, gt=0.0, lt=1.0, description="Minimum IoU to associate.")
-    lost_s: float = Field(default=1.5, gt=0.0, le=60.0, description="Unmatched this long = track ends.")
-    min_hits: int = Field(default=2, ge=1, le=30, description="Matches before a track is reported.")
-
-    @model_validator(mode="after")
-    def _ordered(self) -> TrackerConfig:
-        if self.low_thresh > self.high_thresh:
-            raise PydanticCustomError("bad_thresholds", "low_thresh must not exceed high_thresh")
         return self
 
 
@@ -617,6 +620,10 @@ class MonitorConfig(BaseModel):
     def detector_for(self, camera: CameraConfig) -> DetectorConfig:
         """The detector config of ``camera``: its own ``detector``, else the top-level one."""
         return camera.detector if camera.detector is not None else self.detector
+
+    def tracker_for(self, camera: CameraConfig) -> TrackerConfig:
+        """The tracker config of ``camera``: its own ``tracker``, else the top-level one."""
+        return camera.tracker if camera.tracker is not None else self.tracker
 
     def camera(self, camera_id: str) -> CameraConfig:
         """The camera with this id (KeyError if none)."""

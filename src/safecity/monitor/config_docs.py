@@ -26,7 +26,10 @@ END = "<!-- END GENERATED REFERENCE -->"
 
 SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("top level (`MonitorConfig`)", c.MonitorConfig),
-    ("`cameras[]` (`CameraConfig`; its `detector` has the keys of `detector`)", c.CameraConfig),
+    (
+        "`cameras[]` (`CameraConfig`; its `detector` / `tracker` take the keys of the top-level ones)",
+        c.CameraConfig,
+    ),
     ("`cameras[].zones[]` (`ZoneConfig`)", c.ZoneConfig),
     ("`cameras[].lines[]` (`LineConfig`)", c.LineConfig),
     ("rule `type: intrusion`", c.IntrusionRuleConfig),

@@ -36,6 +36,7 @@ __all__ = ["CameraPipeline", "PipelineCounters", "ReplayResult", "StepResult", "
 log = logging.getLogger(__name__)
 F32 = npt.NDArray[np.float32]
 _FULL_FRAME = np.array([[0.0, 0.0, 1.0, 1.0]], np.float32)
+_NO_BOXES = np.zeros((0, 4), np.float32)
 _TRACK_PAD = 0.25  # track regions are grown by this share of their size on each side
 HEALTH_EVERY_S = 0.5  # picture health checks (frozen, covered, ...) run at most this often
 
@@ -109,7 +110,8 @@ class CameraPipeline:
 
     Args:
         camera: the camera's :class:`~safecity.monitor.config.CameraConfig`.
-        detector: any :class:`~safecity.monitor.detect.Detector` (shared by the cameras of a worker).
+        detector: any :class:`~safecity.monitor.detect.Detector` (in the runtime: shared by the
+            cameras of a worker that have the same detector config).
         pose: optional :class:`~safecity.monitor.detect.PoseEstimator` for the fall rule.
         motion: :class:`~safecity.monitor.config.MotionConfig` (default: the camera's, else defaults).
         tracker: :class:`~safecity.monitor.config.TrackerConfig` (default: defaults).
@@ -157,6 +159,8 @@ class CameraPipeline:
         )
         self.rules = build_rules(camera, tz=tz)
         self.min_crop_px = min_crop_px
+        # zone polygons for a cascade with confirm_when="in_zones" (other detectors ignore them)
+        self._zones_frac = [np.asarray(z.polygon, np.float32) for z in camera.zones]
         self.counters = PipelineCounters()
         self._scanned_calibration = False
         self._last_tracks = Tracks.empty(0.0)
@@ -195,14 +199,16 @@ class CameraPipeline:
             c.motion_frames += 1
         scan_all = motion.calibrating and not self._scanned_calibration
         self._scanned_calibration = motion.calibrating
-        track_regions = _track_regions(self._last_tracks, w, h) if self.tracker.active else None
+        track_regions = _track_regions(self._last_tracks, w, h) if self.tracker.active else _NO_BOXES
         detections: Detections | None = None
         if scan_all:
-            regions = _FULL_FRAME
-        elif track_regions is not None and len(track_regions):
-            regions = np.concatenate([regions, track_regions]) if len(regions) else track_regions
-        if len(regions):
-            detections = detect_regions(self.detector, frame.bgr(), regions, min_crop_px=self.min_crop_px)
+            regions, track_regions = _FULL_FRAME, _NO_BOXES
+        if len(regions) or len(track_regions):
+            # track regions go apart: a tiered detector (the cascade) always confirms tracked objects
+            detections = detect_regions(
+                self.detector, frame.bgr(), regions, min_crop_px=self.min_crop_px,
+                track_boxes_frac=track_regions, zones_frac=self._zones_frac,
+            )  # fmt: skip
             c.detector_calls += 1
             c.detections += len(detections)
             tracks = self.tracker.update(detections, t_s)
@@ -283,7 +289,7 @@ def replay_clip(
         camera,
         detector,
         motion=camera.motion or (config.motion if config is not None else None),
-        tracker=config.tracker if config is not None else None,
+        tracker=camera.tracker or (config.tracker if config is not None else None),
         tz=config.timezone if config is not None else "Asia/Seoul",
     )
     selector = make_selector(config.selection, [camera]) if config is not None else None

@@ -203,16 +203,18 @@ def test_detector_type_maps_to_the_load_detector_kind(type_: str, kind: str) -> 
     assert cfg.detector.kind == kind == DETECTOR_KINDS[type_]
 
 
-def test_camera_detector_overrides_the_top_level_one(tmp_path: Path) -> None:
+def test_camera_detector_and_tracker_override_the_top_level_ones(tmp_path: Path) -> None:
     text = GOOD + (
         "  - id: hall\n    source: hall.mp4\n"
         "    detector: {type: ssd, conf: 0.3, model: models/hall.onnx}\n"
+        "    tracker: {high_thresh: 0.15, low_thresh: 0.05, new_track_thresh: 0.15}\n"
         "detector:\n  type: cascade\n  confirm_when: in_zones\n"
         "  confirm: {type: onnx-yolo, model: y.onnx, conf: 0.5}\n"
     )
     cfg = load_monitor_config(_write(tmp_path, text))
     cam1, hall = cfg.camera("cam1"), cfg.camera("hall")
     assert cam1.detector is None and cfg.detector_for(cam1) is cfg.detector  # unset: the global one
+    assert cfg.tracker_for(cam1) is cfg.tracker and cfg.tracker_for(hall).high_thresh == 0.15
     own = cfg.detector_for(hall)
     assert (own.kind, own.conf) == ("ssd", 0.3)
     assert own.model == tmp_path / "models" / "hall.onnx"  # relative to the config file

@@ -158,3 +158,49 @@ def test_finish_ends_live_events() -> None:
         pipe.step(_frame((10 + k) / 5, 11 + k, block_x=200))
     ended = pipe.finish(4.0)
     assert [kind for kind, e in ended if e.type == "intrusion"] == ["end"]
+
+
+class HintedBlobDetector(BlobDetector):
+    """A tiered detector (like the cascade): records the confirmation hints the pipeline gives."""
+
+    wants_confirm_hints = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hints: list[list[bool]] = []
+        self.allowed: list[list[bool] | None] = []
+
+    def detect_batch(
+        self,
+        images_bgr: Sequence[U8],
+        confirm_hints: Sequence[bool] = (),
+        confirm_allowed: Sequence[bool] | None = None,
+    ) -> list[Detections]:
+        self.hints.append(list(confirm_hints))
+        self.allowed.append(None if confirm_allowed is None else list(confirm_allowed))
+        return super().detect_batch(images_bgr)
+
+
+# (zone polygon, whether a crop around the walker at x = 20..80 touches it)
+ZONE_CASES = [
+    ([[0.5, 0.0], [1.0, 0.0], [1.0, 1.0], [0.5, 1.0]], False),  # right half: the walker is far left
+    ([[0.0, 0.0], [0.5, 0.0], [0.5, 1.0], [0.0, 1.0]], True),  # left half: around the walker
+]
+
+
+@pytest.mark.parametrize(("polygon", "touches"), ZONE_CASES)
+def test_tiered_detector_gets_track_hints_and_zones(polygon: list[list[float]], touches: bool) -> None:
+    cam = _camera(zones=[{"name": "gate", "polygon": polygon}])
+    det = HintedBlobDetector()
+    pipe = CameraPipeline(cam, det, tracker=_tracker_cfg(), min_crop_px=40)
+    for i in range(10):
+        pipe.step(_frame(i / 5, i + 1))
+    det.hints.clear()
+    det.allowed.clear()
+    tracked = []
+    for k in range(8):  # a slow walker on the left: a track after min_hits, then its crop is hinted
+        res = pipe.step(_frame((10 + k) / 5, 11 + k, block_x=20 + 8 * k))
+        tracked.append(len(res.tracks) > 0)
+    assert det.hints and not any(det.hints[0])  # first sighting: no track yet, nothing to confirm
+    assert tracked[-1] and any(det.hints[-1])  # once tracked, the crop holding it is always confirmed
+    assert all(a is not None and any(a) is touches for a in det.allowed)  # zones reach the detector
