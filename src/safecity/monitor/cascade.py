@@ -5,9 +5,10 @@ per crop here) at a low threshold on every picture. A picture goes on to the con
 (default NanoDet-m, ~40-60 ms) only when
 
 * the first pass found one of the wanted classes below ``accept`` (unsure: NanoDet decides), or
-* the caller hints that a live track lies in it (``confirm_hints``, from
-  :func:`~safecity.monitor.detect.detect_regions`), so an object the first pass misses in one
-  frame is still seen.
+* a live track lies in it that the first pass did not find again (no first-pass box centre inside
+  the track's box; ``track_boxes`` from :func:`~safecity.monitor.detect.detect_regions`), so an
+  object the cheap pass loses is still seen, while one it keeps seeing costs nothing more; or
+* the caller forces it (``confirm_hints``).
 
 Pictures where the first pass found nothing (motion from leaves, shadows, light) or only
 confident boxes (``>= accept``) cost the first pass alone. When both ran, their boxes are merged
@@ -88,6 +89,7 @@ class CascadeDetector:
         images_bgr: Sequence[U8],
         confirm_hints: Sequence[bool] | None = None,
         confirm_allowed: Sequence[bool] | None = None,
+        track_boxes: Sequence[npt.NDArray[np.float32]] | None = None,
     ) -> list[Detections]:
         """Detections in pixels of each picture.
 
@@ -96,15 +98,22 @@ class CascadeDetector:
             confirm_hints: ``True`` forces confirmation of that picture (a live track is in it).
             confirm_allowed: with ``confirm_when="in_zones"``: ``False`` = the picture touches no
                 zone, keep the first pass alone (unless hinted). Ignored with ``"any"``.
+            track_boxes: per picture, (k, 4) pixel boxes of live tracks in it: a track without a
+                first-pass box centre inside forces confirmation.
         """
         n = len(images_bgr)
         hints = list(confirm_hints) if confirm_hints is not None else [False] * n
         allowed = list(confirm_allowed) if confirm_allowed is not None else [True] * n
-        if len(hints) != n or len(allowed) != n:
-            raise ValueError(f"{len(hints)} confirm hints / {len(allowed)} allowed flags for {n} pictures")
+        tracks = list(track_boxes) if track_boxes is not None else [np.zeros((0, 4), np.float32)] * n
+        if len(hints) != n or len(allowed) != n or len(tracks) != n:
+            raise ValueError(
+                f"{len(hints)} confirm hints / {len(allowed)} allowed flags / {len(tracks)} track box "
+                f"sets for {n} pictures"
+            )
         if self.confirm_when == "any":
             allowed = [True] * n
         first = self.first_pass.detect_batch(images_bgr)
+        hints = [h or _lost_track(t, d) for h, t, d in zip(hints, tracks, first, strict=True)]
         todo = [
             i
             for i, d in enumerate(first)
@@ -117,6 +126,18 @@ class CascadeDetector:
         for i, second in zip(todo, confirmed, strict=True):
             out[i] = _merge(first[i], second, self.nms_iou)
         return out
+
+
+def _lost_track(tracks: npt.NDArray[np.float32], found: Detections) -> bool:
+    """True when some track box holds no centre of a first-pass box."""
+    if len(tracks) == 0:
+        return False
+    if len(found) == 0:
+        return True
+    c = (found.xyxy_px[:, :2] + found.xyxy_px[:, 2:]) / 2
+    inside = (c[None, :, :] >= tracks[:, None, :2]) & (c[None, :, :] <= tracks[:, None, 2:])
+    refound = np.any(np.all(inside, axis=2), axis=1)
+    return not bool(np.all(refound))
 
 
 def _merge(a: Detections, b: Detections, iou: float) -> Detections:

@@ -691,8 +691,8 @@ def detect_regions(
         min_crop_px: smallest crop side; default the detector's larger input side.
         nms_iou: IoU for the cross-crop NMS.
         track_boxes_frac: (m, 4) boxes of live tracks, searched like ``boxes_frac``; a tiered
-            detector (one with ``wants_confirm_hints``, e.g. the cascade) always confirms the
-            crops that hold one, so a tracked object the cheap pass misses is not lost.
+            detector (one with ``wants_confirm_hints``, e.g. the cascade) confirms the crops that
+            hold one its cheap pass did not find again, so a tracked object is not lost.
         zones_frac: zone polygons ((k, 2) fractions); a tiered detector with
             ``confirm_when="in_zones"`` confirms only crops that touch a zone's bounding box.
     """
@@ -703,8 +703,12 @@ def detect_regions(
     crops = crop_regions(regions, (w, h), min_side_px=min_side)
     images = [bgr[y1:y2, x1:x2] for x1, y1, x2, y2 in crops]
     if getattr(detector, "wants_confirm_hints", False):
-        centres = (tracked[:, :2] + tracked[:, 2:]) / 2 * np.array([w, h], np.float32)
-        hints = [bool(((centres >= c[:2]) & (centres <= c[2:])).all(axis=1).any()) for c in crops]
+        tpx = tracked.reshape(-1, 4) * np.array([w, h, w, h], np.float32)
+        mid = (tpx[:, :2] + tpx[:, 2:]) / 2
+        per_crop_tracks = [  # the tracks whose centre is in each crop, in crop pixels
+            (tpx[((mid >= c[:2]) & (mid <= c[2:])).all(axis=1)] - np.tile(c[:2], 2)).astype(np.float32)
+            for c in crops
+        ]
         allowed = None
         if zones_frac:
             zb = np.array([[*z.min(axis=0), *z.max(axis=0)] for z in zones_frac], np.float32)
@@ -713,7 +717,7 @@ def detect_regions(
                 bool(((zb[:, 0] < c[2]) & (zb[:, 2] > c[0]) & (zb[:, 1] < c[3]) & (zb[:, 3] > c[1])).any())
                 for c in crops
             ]
-        per_crop = detector.detect_batch(images, confirm_hints=hints, confirm_allowed=allowed)  # type: ignore[call-arg]
+        per_crop = detector.detect_batch(images, confirm_allowed=allowed, track_boxes=per_crop_tracks)  # type: ignore[call-arg]
     else:
         per_crop = detector.detect_batch(images)
     if len(per_crop) == 1 and crops.shape[0] == 1 and crops[0, 0] == 0 and crops[0, 1] == 0:
