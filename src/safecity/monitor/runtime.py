@@ -103,21 +103,15 @@ def build_detector(cfg: Any) -> Any:
 
     Raises:
         ModelError: a model file is missing or does not fit its kind.
-        ConfigError: ``type: cascade`` but ``safecity.monitor.detect`` has no ``CascadeDetector``.
     """
-    from safecity.monitor import detect
+    from safecity.monitor.detect import load_detector
 
     kw: dict[str, Any] = {"conf": cfg.conf, "threads": cfg.threads, "classes": list(cfg.classes)}
     if cfg.kind == "cascade":
-        if not hasattr(detect, "CascadeDetector"):
-            raise ConfigError(
-                "detector type cascade needs safecity.monitor.detect.CascadeDetector, which this "
-                "installation lacks; use type nanodet or ssd (or update safecity)"
-            )
         kw.update(
             first_pass=_stage(cfg.first_pass), confirm=_stage(cfg.confirm), confirm_when=cfg.confirm_when
         )
-    return detect.load_detector(cfg.kind, cfg.model, **kw)
+    return load_detector(cfg.kind, cfg.model, **kw)
 
 
 def _load_detector(cfg: Any, factory: str | None) -> Any:
@@ -342,7 +336,7 @@ class _Worker:
                 self.sources[cam.id] = src
                 motion = cam.motion or self.cfg.motion
                 pipe = CameraPipeline(cam, self.detectors[cam.id], pose=self.pose, motion=motion,
-                                      tracker=self.cfg.tracker, tz=self.cfg.timezone)  # fmt: skip
+                                      tracker=self.cfg.tracker_for(cam), tz=self.cfg.timezone)  # fmt: skip
                 self._run_source(cam, src, pipe)
                 if not self.stop.is_set():
                     self._send("ended", cam.id, "source ended")

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 import pytest
 
-from safecity.errors import ConfigError, ModelError
+from safecity.errors import ModelError
 from safecity.monitor.config import MonitorConfig
 from safecity.monitor.runtime import (
     MonitorRuntime,
@@ -282,15 +282,26 @@ def test_worker_shares_one_detector_per_distinct_config() -> None:
     assert any(m[:2] == ("error", "y1") and "cannot load" in m[2] for m in msgs)
 
 
-def test_cascade_without_cascade_detector_is_a_clear_config_error() -> None:
-    from safecity.monitor import detect
+# (config detector, the built cascade's passes and mode)
+CASCADE_CASES = [
+    ({"type": "cascade"}, ("ssd", 0.4, "nanodet", 0.35, "any")),  # the defaults
+    (  # both stages and the mode given
+        {"type": "cascade", "confirm_when": "in_zones", "first_pass": {"type": "nanodet", "conf": 0.2},
+         "confirm": {"type": "ssd", "conf": 0.5}},
+        ("nanodet", 0.2, "ssd", 0.5, "in_zones"),
+    ),
+]  # fmt: skip
 
-    cfg = MonitorConfig.model_validate(
-        {"cameras": [{"id": "c", "source": "x.mp4"}], "detector": {"type": "cascade"}}
-    )
-    assert not hasattr(detect, "CascadeDetector")
-    with pytest.raises(ConfigError, match=r"needs safecity\.monitor\.detect\.CascadeDetector"):
-        build_detector(cfg.detector)
+
+@pytest.mark.parametrize(("det", "want"), CASCADE_CASES)
+def test_build_detector_makes_the_configured_cascade(det: dict[str, Any], want: tuple[Any, ...]) -> None:
+    from safecity.monitor.detect import CascadeDetector
+
+    cfg = MonitorConfig.model_validate({"cameras": [{"id": "c", "source": "x.mp4"}], "detector": det})
+    built = build_detector(cfg.detector)  # the bundled SSD and NanoDet models
+    assert isinstance(built, CascadeDetector)
+    fp, cf = built.first_pass, built.confirm
+    assert (fp.name, fp.conf, cf.name, cf.conf, built.confirm_when) == want  # type: ignore[attr-defined]
 
 
 # --------------------------------------------------------------------------------------------
