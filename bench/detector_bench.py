@@ -2,8 +2,9 @@
 
 Writes ``detector.json`` into ``--out``:
 
-* ``detectors``: per model (NanoDet-m 416, SSD MobileNetV2 uint8, MoveNet MultiPose) and per
-  onnxruntime thread count (1, 2): median / p90 milliseconds of one full call (pre-processing,
+* ``detectors``: per model (NanoDet-m 416, SSD MobileNetV2 uint8, MoveNet MultiPose, the SSD ->
+  NanoDet ``CascadeDetector`` on a frame where it confirms and on an empty frame where it does
+  not) and per onnxruntime thread count (1, 2): median / p90 milliseconds of one full call (pre-processing,
   inference, decoding, NMS) on a real 768x432 frame, over ``--repeats`` calls after ``--warmup``.
 * ``decode``: frames per second (best of 3) and CPU ms per frame decoding each bundled Intel
   clip with PyAV, Y plane only vs Y plane + BGR conversion of every frame.
@@ -26,11 +27,12 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from safecity.monitor.detect import NanoDetDetector, PoseEstimator, SsdMobileNetDetector
+from safecity.monitor.detect import CascadeDetector, NanoDetDetector, PoseEstimator, SsdMobileNetDetector
 from safecity.monitor.motion import MotionGate
 from safecity.monitor.sources import DecodedFrame, FileSource
 from safecity.paths import video_dir
@@ -68,16 +70,20 @@ def _frame(clip: Path, t_s: float) -> np.ndarray:
 def bench_detectors(repeats: int, warmup: int) -> dict[str, dict[str, dict[str, float]]]:
     bgr = _frame(video_dir() / "intel-sample-videos" / "person-bicycle-car-detection.mp4", 27.8)
     h, w = bgr.shape[:2]
+    empty = np.full_like(bgr, 120)
     person = np.array([[0.45 * w, 0.3 * h, 0.55 * w, 0.7 * h]], np.float32)
     out: dict[str, dict[str, dict[str, float]]] = {}
     for threads in (1, 2):
         nano = NanoDetDetector(threads=threads)
         ssd = SsdMobileNetDetector(threads=threads)
         pose = PoseEstimator(threads=threads)
+        sure = CascadeDetector(SsdMobileNetDetector(conf=0.3, threads=threads), nano, accept=1.0)
         cases: dict[str, Callable[[], object]] = {
-            "nanodet-m-416": lambda d=nano: d.detect_batch([bgr]),
-            "ssd-mobilenet-v2-uint8-300": lambda d=ssd: d.detect_batch([bgr]),
-            "movenet-multipose-256 (1 person)": lambda p=pose: p.estimate(bgr, person),
+            "nanodet-m-416": partial(nano.detect_batch, [bgr]),
+            "ssd-mobilenet-v2-uint8-300": partial(ssd.detect_batch, [bgr]),
+            "movenet-multipose-256 (1 person)": partial(pose.estimate, bgr, person),
+            "cascade ssd->nanodet (confirmed)": partial(sure.detect_batch, [bgr]),
+            "cascade ssd->nanodet (empty frame, first pass only)": partial(sure.detect_batch, [empty]),
         }
         for name, fn in cases.items():
             print(f"detector {name}, {threads} thread(s)", file=sys.stderr, flush=True)

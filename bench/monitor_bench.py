@@ -2,9 +2,15 @@
 
 Writes ``monitor.json`` into ``--out``:
 
-* ``substreams``: CPU cost of one 640x360 @ 10 fps substream, decode only (PyAV, Y plane) vs the
-  full engine (decode + motion gate + detector on motion regions + tracker + rules), each clip run
-  alone in this process on one core (``time.process_time``), NanoDet with one thread. Clips:
+* ``headline``: the mix at the issue's default analysis rate (5 fps per camera, all 10 fps
+  decoded) and at 10 fps, for each detector: substreams per core, engine / decode-only, and CPU
+  ms per analysed busy frame.
+* ``substreams`` (NanoDet, every frame analysed), ``substreams_detect_5fps`` (NanoDet, 5 fps),
+  ``substreams_cascade`` / ``substreams_cascade_detect_5fps`` (``CascadeDetector``: SSD uint8 first
+  pass at 0.3, NanoDet confirmation), ``substreams_cascade_02*`` (first pass at 0.2): CPU cost of
+  one 640x360 @ 10 fps substream, decode only (PyAV, Y plane) vs the full engine (decode + motion
+  gate + detector on motion regions + tracker + rules), each clip run alone in this process on one
+  core (``time.process_time``), one onnxruntime thread. Clips:
   *quiet* = a still frame of a real clip plus light temporal noise (``noise=alls=4:allf=t``),
   *busy* = the Intel clips scaled to 640x360 @ 10 fps. The mix is 90 % quiet, 10 % busy (a city at
   most hours): substreams per core = 1 / (CPU seconds per second of video, mix-weighted).
@@ -19,6 +25,7 @@ of 640x360 @ 10 fps per core; zero detector calls on a camera without motion.
 Usage::
 
     .venv/bin/python bench/monitor_bench.py --out bench/results [--seconds 30] [--latency-s 60]
+        [--detectors nanodet,cascade]
 
 Clips are made with ffmpeg into ``--out/monitor_clips`` (kept for reruns). The machine is shared
 with other work: CPU times are less noisy than wall times, but still noisy.
@@ -70,6 +77,24 @@ ENC = [
     "yuv420p",
 ]
 DETECT = {"type": "nanodet", "conf": 0.25, "threads": 1}
+DETECTORS: dict[str, dict[str, Any]] = {
+    "nanodet": DETECT,
+    "cascade": {
+        "type": "cascade",
+        "conf": 0.25,
+        "threads": 1,
+        "first_pass": {"type": "ssd", "conf": 0.3},
+        "confirm": {"type": "nanodet", "conf": 0.25},
+    },
+    # a lower first-pass threshold: more crops confirmed, the recall of NanoDet on the labelled clips
+    "cascade-0.2": {
+        "type": "cascade",
+        "conf": 0.25,
+        "threads": 1,
+        "first_pass": {"type": "ssd", "conf": 0.2},
+        "confirm": {"type": "nanodet", "conf": 0.25},
+    },
+}
 TRACKER = {"high_thresh": 0.3, "new_track_thresh": 0.3, "lost_s": 2.0}
 
 
@@ -175,35 +200,52 @@ def engine(path: Path, name: str, detector: Any, detect_fps: float | None) -> di
             "motion_frames": c.motion_frames, "events_started": events}  # fmt: skip
 
 
-def substreams(clips: dict[str, Path], detect_fps: float | None, quiet_share: float) -> dict[str, Any]:
+def substreams(
+    clips: dict[str, Path],
+    detect_fps: float | None,
+    quiet_share: float,
+    detector_cfg: dict[str, Any] = DETECT,
+    decoded: dict[str, dict[str, float]] | None = None,
+) -> dict[str, Any]:
+    """One detector at one analysis rate; ``decoded`` reuses decode-only rows of the same rate."""
     detector = build_detector(MonitorConfig.model_validate({"cameras": [{"id": "x", "source": "x"}],
-                                                            "detector": DETECT}).detector)  # fmt: skip
+                                                            "detector": detector_cfg}).detector)  # fmt: skip
     rows: dict[str, Any] = {}
     for name, path in clips.items():
-        log(f"decode-only {name}")
-        d = decode_only(path, detect_fps)
-        log(f"engine      {name}")
+        if decoded is not None and name in decoded:
+            d = {k: v for k, v in decoded[name].items() if k != "substreams_per_core"}
+            d["cpu_per_video_s"] = d["cpu_s"] / d["video_s"]
+        else:
+            log(f"decode-only {name}")
+            d = decode_only(path, detect_fps)
+        log(f"engine      {name} ({detector_cfg['type']}, {detect_fps or 'all'} fps)")
         e = engine(path, name, detector, detect_fps)
         rows[name] = {"decode_only": d, "engine": e}
 
     def mix(kind: str) -> float:
         q = statistics.mean(rows[n][kind]["cpu_per_video_s"] for n, *_ in QUIET)
         b = statistics.mean(rows[n][kind]["cpu_per_video_s"] for n, *_ in BUSY)
-        return quiet_share * q + (1 - quiet_share) * b
+        return float(quiet_share * q + (1 - quiet_share) * b)
 
     def quiet_only(kind: str) -> float:
-        return statistics.mean(rows[n][kind]["cpu_per_video_s"] for n, *_ in QUIET)
+        return float(statistics.mean(rows[n][kind]["cpu_per_video_s"] for n, *_ in QUIET))
 
     dec_mix, eng_mix = mix("decode_only"), mix("engine")
     dec_q, eng_q = quiet_only("decode_only"), quiet_only("engine")
     eng_q_steady = statistics.mean(rows[n]["engine"]["steady_cpu_per_video_s"] for n, *_ in QUIET)
+    busy_ms = {
+        n: round(1000 * rows[n]["engine"]["cpu_s"] / max(rows[n]["engine"]["frames"], 1), 1) for n, _ in BUSY
+    }
     for r in rows.values():
         for k in ("decode_only", "engine"):
             r[k]["substreams_per_core"] = round(1.0 / r[k].pop("cpu_per_video_s"), 1)
         r["engine"]["steady_substreams_per_core"] = round(1.0 / r["engine"].pop("steady_cpu_per_video_s"), 1)
     return {
+        "detector": detector_cfg,
         "detect_fps": detect_fps or "every frame (10 fps)",
         "quiet_share": quiet_share,
+        # whole engine CPU (decode included) per analysed frame of the busy clips
+        "busy_cpu_ms_per_analysed_frame": busy_ms,
         "clips": rows,
         "mix": {
             "decode_only_substreams_per_core": round(1 / dec_mix, 1),
@@ -262,6 +304,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--busy-seconds", type=float, default=40.0, help="busy clips are cut to this length")
     ap.add_argument("--latency-s", type=float, default=60.0, help="how long the runtime latency run lasts")
     ap.add_argument("--skip-latency", action="store_true", help="only the substream benchmark")
+    ap.add_argument(
+        "--detectors",
+        default="nanodet,cascade,cascade-0.2",
+        help=f"comma-separated, from {sorted(DETECTORS)}",
+    )
     a = ap.parse_args(argv)
     a.out.mkdir(parents=True, exist_ok=True)
     clips = make_clips(a.out / "monitor_clips", a.seconds, a.busy_seconds)
@@ -271,16 +318,33 @@ def main(argv: list[str] | None = None) -> int:
             "python": platform.python_version(),
             "platform": platform.platform(),
         },
-        "substreams": substreams(clips, None, 0.9),
-        "substreams_detect_5fps": substreams(clips, 5.0, 0.9),
     }
+    names = [n.strip() for n in a.detectors.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(DETECTORS))
+    if unknown:
+        ap.error(f"unknown detectors {unknown}; choose from {sorted(DETECTORS)}")
+    decoded: dict[float | None, dict[str, dict[str, float]]] = {}
+    headline: dict[str, Any] = {}
+    for det_name in names:
+        suffix = "" if det_name == "nanodet" else f"_{det_name.replace('-', '_').replace('.', '')}"
+        for fps, key in ((5.0, f"substreams{suffix}_detect_5fps"), (None, f"substreams{suffix}")):
+            res = substreams(clips, fps, 0.9, DETECTORS[det_name], decoded.get(fps))
+            decoded.setdefault(fps, {n: r["decode_only"] for n, r in res["clips"].items()})
+            result[key] = res
+            headline[f"{det_name}_{'5fps' if fps else '10fps'}"] = {
+                **res["mix"],
+                "busy_cpu_ms_per_analysed_frame": res["busy_cpu_ms_per_analysed_frame"],
+                "quiet_detector_calls_after_first_frame": res["quiet_detector_calls_after_first_frame"],
+            }
+    result["headline"] = headline
     if not a.skip_latency:
         log("runtime latency run")
         result["latency"] = latency(clips, a.latency_s)
     (a.out / "monitor.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
-    m = result["substreams"]["mix"]
-    log(f"mix (90 % quiet), every frame: decode-only {m['decode_only_substreams_per_core']} / engine "
-        f"{m['engine_substreams_per_core']} substreams per core (ratio {m['engine_vs_decode']})")  # fmt: skip
+    for key, m in headline.items():
+        log(f"mix (90 % quiet), {key}: decode-only {m['decode_only_substreams_per_core']} / engine "
+            f"{m['engine_substreams_per_core']} substreams per core (ratio {m['engine_vs_decode']}), "
+            f"busy ms/analysed frame {m['busy_cpu_ms_per_analysed_frame']}")  # fmt: skip
     if "latency" in result:
         log(f"onset-to-wall latency: {result['latency']}")
     return 0
