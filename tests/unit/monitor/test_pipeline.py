@@ -161,22 +161,22 @@ def test_finish_ends_live_events() -> None:
 
 
 class HintedBlobDetector(BlobDetector):
-    """A tiered detector (like the cascade): records the confirmation hints the pipeline gives."""
+    """A tiered detector (like the cascade): records the track boxes and zone flags it is given."""
 
     wants_confirm_hints = True
 
     def __init__(self) -> None:
         super().__init__()
-        self.hints: list[list[bool]] = []
+        self.track_boxes: list[int] = []  # per call: track boxes over all crops
         self.allowed: list[list[bool] | None] = []
 
     def detect_batch(
         self,
         images_bgr: Sequence[U8],
-        confirm_hints: Sequence[bool] = (),
         confirm_allowed: Sequence[bool] | None = None,
+        track_boxes: Sequence[npt.NDArray[np.float32]] = (),
     ) -> list[Detections]:
-        self.hints.append(list(confirm_hints))
+        self.track_boxes.append(sum(len(t) for t in track_boxes))
         self.allowed.append(None if confirm_allowed is None else list(confirm_allowed))
         return super().detect_batch(images_bgr)
 
@@ -195,12 +195,12 @@ def test_tiered_detector_gets_track_hints_and_zones(polygon: list[list[float]], 
     pipe = CameraPipeline(cam, det, tracker=_tracker_cfg(), min_crop_px=40)
     for i in range(10):
         pipe.step(_frame(i / 5, i + 1))
-    det.hints.clear()
+    det.track_boxes.clear()
     det.allowed.clear()
     tracked = []
-    for k in range(8):  # a slow walker on the left: a track after min_hits, then its crop is hinted
+    for k in range(8):  # a slow walker on the left: a track after min_hits, then its box is handed on
         res = pipe.step(_frame((10 + k) / 5, 11 + k, block_x=20 + 8 * k))
         tracked.append(len(res.tracks) > 0)
-    assert det.hints and not any(det.hints[0])  # first sighting: no track yet, nothing to confirm
-    assert tracked[-1] and any(det.hints[-1])  # once tracked, the crop holding it is always confirmed
+    assert det.track_boxes and det.track_boxes[0] == 0  # first sighting: no track yet
+    assert tracked[-1] and det.track_boxes[-1] == 1  # once tracked, its box goes with its crop
     assert all(a is not None and any(a) is touches for a in det.allowed)  # zones reach the detector
