@@ -183,7 +183,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     cfg = load_monitor_config(args.config)
     cam = _pick_camera(cfg, args.camera, args.video)
     fps = cam.detect_fps if args.detect_fps == "camera" else args.detect_fps
-    detector = build_detector(cfg.detector)
+    detector = build_detector(cfg.detector_for(cam))
     out = JsonlEventWriter(args.events_jsonl or sys.stdout, only_final=not args.all_messages)
     if args.events_jsonl is not None and args.events_jsonl.exists():
         args.events_jsonl.write_text("", encoding="utf-8")
@@ -298,24 +298,31 @@ class Annotator:
 # monitor
 
 
-def _store_sink(cfg: Any, url: str | None) -> Any:
-    try:
-        from safecity.store.events import EventStore
-    except ImportError:
-        log.warning("safecity.store.events is not available; events are not written to the database")
-        return None
+def _media_root(cfg: Any, config_path: Path) -> Path:
+    """Where snapshots and clips go: ``outputs.media_dir`` (relative to the config) or <home>/media."""
+    from safecity.settings import Settings
+
+    media_dir = cfg.outputs.media_dir
+    if media_dir is None:
+        return Settings().home / "media"
+    p = Path(media_dir)
+    return p if p.is_absolute() else config_path.parent / p
+
+
+def _store_sink(cfg: Any, url: str | None, media_root: Path) -> Any:
     from safecity.settings import Settings
     from safecity.store.db import connect
+    from safecity.store.events import EventStore
 
     settings = Settings()
     engine = connect(url or settings.db_url)
-    return EventStore(engine, spool_dir=settings.home / "spool" / "events")
+    return EventStore(engine, spool_dir=settings.home / "spool" / "events", media_root=media_root)
 
 
 def cmd_monitor(args: argparse.Namespace) -> int:
     from safecity.monitor.config import load_monitor_config
     from safecity.monitor.jsonl import JsonlEventWriter
-    from safecity.monitor.runtime import MonitorRuntime
+    from safecity.monitor.runtime import MonitorRuntime, RuntimeOptions
 
     cfg = load_monitor_config(args.config)
     if args.workers < 1:
@@ -326,16 +333,19 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     if jsonl is not None:
         sinks.append(jsonl)
     store = None
+    media_root: Path | None = None
     if cfg.outputs.store and not args.no_store:
-        store = _store_sink(cfg, args.database_url)
-        if store is not None:
-            sinks.append(store)
+        media_root = _media_root(cfg, args.config)
+        store = _store_sink(cfg, args.database_url, media_root)
+        sinks.append(store)
     if not sinks:
         log.warning("no event output: pass --events-jsonl or enable outputs.store")
     if args.backend != "ray" and args.ray_address is not None:
         raise InputError("--ray-address needs --backend ray; add it or drop --ray-address")
     if args.cameras_per_actor < 1:
         raise InputError(f"--cameras-per-actor must be at least 1, got {args.cameras_per_actor}")
+    # snapshots and clips are written by the workers next to the store that points at them
+    options = RuntimeOptions(media_root=media_root)
     rt: Any
     if args.backend == "ray":
         from safecity.monitor.ray_runtime import RayMonitorRuntime
@@ -347,9 +357,12 @@ def cmd_monitor(args: argparse.Namespace) -> int:
             cameras_per_actor=args.cameras_per_actor,
             loop=args.loop,
             realtime=args.realtime,
+            options=options,
         )
     else:
-        rt = MonitorRuntime(cfg, sinks=sinks, workers=args.workers, loop=args.loop, realtime=args.realtime)
+        rt = MonitorRuntime(
+            cfg, sinks=sinks, workers=args.workers, loop=args.loop, realtime=args.realtime, options=options
+        )
     stop = {"flag": False}
 
     def on_signal(_sig: int, _frame: Any) -> None:

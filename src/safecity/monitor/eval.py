@@ -560,7 +560,7 @@ def evaluate_clip(
 
     cfg = load_monitor_config(config_path)
     cam = _camera(cfg, camera_id)
-    det = detector if detector is not None else build_detector(cfg.detector)
+    det = detector if detector is not None else build_detector(cfg.detector_for(cam))
     fps = cam.detect_fps if detect_fps == "camera" else detect_fps
     assert not isinstance(fps, str)
     run = replay_clip(cam, clip, det, detect_fps=fps, config=cfg)
