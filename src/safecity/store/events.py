@@ -59,9 +59,9 @@ from safecity.store.spool import Spool, SpoolBusyError, open_spool, orphan_folde
 __all__ = [
     "ESCALATION_TARGETS",
     "EVENT_STATES",
-    "RELATIVE_BELOW_S",
     "EventLike",
     "EventStore",
+    "RELATIVE_BELOW_S",
     "event_to_record",
 ]
 
