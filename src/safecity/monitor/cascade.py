@@ -117,7 +117,8 @@ class CascadeDetector:
         todo = [
             i
             for i, d in enumerate(first)
-            if hints[i] or (allowed[i] and bool((d.confidence < self.accept).any()))
+            if hints[i]
+            or (allowed[i] and bool(((d.confidence < self.accept) & ~_on_track(tracks[i], d)).any()))
         ]
         self.calls += len(images_bgr)
         self.confirm_calls += len(todo)
@@ -126,6 +127,16 @@ class CascadeDetector:
         for i, second in zip(todo, confirmed, strict=True):
             out[i] = _merge(first[i], second, self.nms_iou)
         return out
+
+
+def _on_track(tracks: npt.NDArray[np.float32], found: Detections) -> npt.NDArray[np.bool_]:
+    """Per first-pass box: its centre lies in a live track's box (a weak box there only extends
+    the track, as ByteTrack's low stage does, and needs no confirmation)."""
+    if len(tracks) == 0 or len(found) == 0:
+        return np.zeros(len(found), bool)
+    c = (found.xyxy_px[:, :2] + found.xyxy_px[:, 2:]) / 2
+    inside = (c[:, None, :] >= tracks[None, :, :2]) & (c[:, None, :] <= tracks[None, :, 2:])
+    return np.asarray(np.any(np.all(inside, axis=2), axis=1), bool)
 
 
 def _lost_track(tracks: npt.NDArray[np.float32], found: Detections) -> bool:

@@ -199,3 +199,28 @@ def test_confirm_only_crops_in_zones(
     out = detect_regions(cascade, frame, motion, zones_frac=[np.array(zone, np.float32)])
     assert cascade.calls == 2 and cascade.confirm_calls == confirmed
     assert (out.class_name == "car").sum() >= 2  # the first pass alone still reports both cars
+
+
+@pytest.mark.parametrize(
+    ("track", "confirmed"),
+    [
+        (None, 1),  # no track: the unsure car box needs NanoDet
+        ("on_car", 0),  # a live track on the car: the weak box only extends it, no confirmation
+        ("elsewhere", 1),  # a track elsewhere: the unsure car box is off it (and the track is lost)
+    ],
+)
+def test_unsure_boxes_on_live_tracks_need_no_confirmation(
+    ssd: SsdMobileNetDetector, nanodet: NanoDetDetector, track: str | None, confirmed: int
+) -> None:
+    img = _car()
+    cascade = CascadeDetector(ssd, nanodet, accept=1.0)  # every first-pass box counts as unsure
+    first = ssd.detect_batch([img])[0]
+    cars = first[first.class_name == "car"].xyxy_px
+    assert len(cars) >= 1
+    boxes = {
+        None: np.zeros((0, 4), np.float32),
+        "on_car": cars[:1] + np.array([-10, -10, 10, 10], np.float32),
+        "elsewhere": np.array([[0, 0, 5, 5]], np.float32),  # a corner where SSD finds nothing
+    }[track]
+    cascade.detect_batch([img], track_boxes=[boxes])
+    assert cascade.confirm_calls == confirmed
