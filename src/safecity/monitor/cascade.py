@@ -4,7 +4,9 @@
 per crop here) at a low threshold on every picture. A picture goes on to the confirmation model
 (default NanoDet-m, ~40-60 ms) only when
 
-* the first pass found one of the wanted classes below ``accept`` (unsure: NanoDet decides), or
+* the first pass found one of the wanted classes below ``accept`` and not on a live track
+  (unsure and new: NanoDet decides; a weak box on a tracked object only extends its track, as
+  ByteTrack's low-confidence stage does), or
 * a live track lies in it that the first pass did not find again (no first-pass box centre inside
   the track's box; ``track_boxes`` from :func:`~safecity.monitor.detect.detect_regions`), so an
   object the cheap pass loses is still seen, while one it keeps seeing costs nothing more; or
@@ -17,7 +19,7 @@ sees is kept.
 
 With ``confirm_when="in_zones"`` a picture is confirmed only if the caller marks it as touching
 a zone (``confirm_allowed``; :func:`~safecity.monitor.detect.detect_regions` does so from
-``zones_frac``); a tracked picture is always confirmed. Without zone information every picture may
+``zones_frac``); a lost track still forces confirmation. Without zone information every picture may
 be confirmed, as with ``"any"``.
 
 Configured as ``detector: {type: cascade, first_pass: {type, model, conf}, confirm: {...},
