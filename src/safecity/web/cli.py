@@ -241,7 +241,10 @@ def _import_registry(engine: Engine) -> None:
         return
     path = seoul_data_dir() / "cctv" / "guro_cctv_points_2018.csv"
     report = import_file(engine, path)
-    _progress(f"registry: imported {path.name}: {report}")
+    _progress(
+        f"registry: imported {path.name}: {report.rows_ok} of {report.rows_total} rows, "
+        f"{report.cameras_in_file} cameras at {report.sites_in_file} sites, {report.rows_bad} bad rows"
+    )
 
 
 def _demo_plans(engine: Engine, url: str, home: Path) -> None:
