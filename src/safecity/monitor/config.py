@@ -382,9 +382,14 @@ class TrackerConfig(BaseModel):
 
     model_config = _FROZEN
 
-    high_thresh: float = Field(default=0.45, gt=0.0, lt=1.0, description="First-stage confidence.")
+    high_thresh: float = Field(
+        default=0.3,
+        gt=0.0,
+        lt=1.0,
+        description="First-stage confidence (NanoDet scores true objects 0.3-0.5).",
+    )
     low_thresh: float = Field(default=0.1, gt=0.0, lt=1.0, description="Second-stage (low) confidence.")
-    new_track_thresh: float = Field(default=0.5, gt=0.0, lt=1.0, description="Confidence to start a track.")
+    new_track_thresh: float = Field(default=0.3, gt=0.0, lt=1.0, description="Confidence to start a track.")
     match_iou: float = Field(default=0.3, gt=0.0, lt=1.0, description="Minimum IoU to associate.")
     lost_s: float = Field(default=1.5, gt=0.0, le=60.0, description="Unmatched this long = track ends.")
     min_hits: int = Field(default=2, ge=1, le=30, description="Matches before a track is reported.")
