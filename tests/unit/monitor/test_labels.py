@@ -9,6 +9,7 @@ import pytest
 from safecity.errors import ConfigError
 from safecity.monitor.config import load_monitor_config
 from safecity.monitor.labels import find_label_files, load_labels
+from safecity.monitor.runtime import HEALTH_OF_TYPE
 
 LABELS = Path(__file__).resolve().parents[2] / "data" / "labels"
 
@@ -22,6 +23,11 @@ def test_bundled_label_files_load(path: Path) -> None:
     zones = {z.name for z in cam.zones}
     lines = {ln.name for ln in cam.lines}
     for ev in lab.doc.events:
+        if ev.type in HEALTH_OF_TYPE:
+            # health events are the camera's, with no zone; its camera_health rule is on
+            assert ev.zone is None and ev.line is None
+            assert all(r.enabled for r in cam.rules if r.type == "camera_health")
+            continue
         # every labelled event names a zone/line the config defines, and a rule of its type exists
         assert (ev.line in lines) if ev.type == "line_crossing" else (ev.zone in zones)
         assert ev.type in {r.type for r in cam.rules}
