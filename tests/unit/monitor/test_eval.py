@@ -22,7 +22,7 @@ from safecity.monitor.eval import (
     wall_recall,
 )
 from safecity.monitor.jsonl import MotRow, read_mot
-from safecity.monitor.types import WallLayout, WallTile
+from safecity.monitor.types import EventType, WallLayout, WallTile
 from tests.factories import box_at, make_detections, make_event, make_tracks
 
 TRUE_AT = 100.0
@@ -71,6 +71,24 @@ DIRECTION_CASES = [
 def test_match_events_direction(true_dir: str | None, pred_dir: str, matched: bool) -> None:
     truth = [make_event(uid="t", type="line_crossing", zone="door", start_s=5.0, direction=true_dir)]
     pred = [make_event(uid="p", type="line_crossing", zone="door", start_s=5.2, direction=pred_dir)]
+    assert bool(match_events(pred, truth).pairs) is matched
+
+
+# (true type, true zone, predicted type, predicted zone, matched?): camera-health labels carry no zone
+ZONELESS_CASES = [
+    ("camera_frozen", None, "camera_frozen", None, True),  # health event: no zone on either side
+    ("camera_covered", None, "camera_frozen", None, False),  # another health type never matches
+    ("crowding", None, "crowding", "square", True),  # a truth without zone accepts any zone
+    ("crowding", "square", "crowding", None, False),  # a truth with a zone needs the same zone
+]
+
+
+@pytest.mark.parametrize(("t_type", "t_zone", "p_type", "p_zone", "matched"), ZONELESS_CASES)
+def test_match_events_zoneless_truth(
+    t_type: EventType, t_zone: str | None, p_type: EventType, p_zone: str | None, matched: bool
+) -> None:
+    truth = [make_event(uid="t", type=t_type, zone=t_zone, start_s=8.0)]
+    pred = [make_event(uid="p", type=p_type, zone=p_zone, start_s=8.5)]
     assert bool(match_events(pred, truth).pairs) is matched
 
 
