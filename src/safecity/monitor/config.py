@@ -333,7 +333,12 @@ class CameraHealthRuleConfig(_RuleBase):
         default=0.3, ge=0.0, le=50.0, description="Mean abs difference (0..255) below which frames are equal."
     )
     covered_s: float = Field(default=10.0, gt=0.0, le=3600.0, description="Dark or uniform this long.")
-    dark_mean: float = Field(default=12.0, ge=0.0, le=255.0, description="Mean brightness below = dark.")
+    dark_mean: float = Field(
+        default=24.0,
+        ge=0.0,
+        le=255.0,
+        description="Mean luma below = dark (video luma is usually limited range: black is 16, not 0).",
+    )
     uniform_std: float = Field(
         default=4.0, ge=0.0, le=128.0, description="Std of brightness below = covered."
     )

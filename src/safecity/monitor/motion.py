@@ -71,6 +71,9 @@ class MotionGate:
             timestamps burnt into the picture).
         persist_s: after this many seconds of continuous motion the moving pixels are averaged
             into the background too (a parked car stops being motion).
+        max_calibration_s: a calibration ends after this many seconds even if the picture never
+            settles (a busy street or a crowd always has more than a few moving blobs; without
+            this limit such a camera would stay blind exactly while the crowd is there).
 
     Example:
         >>> gate = MotionGate()
@@ -93,6 +96,7 @@ class MotionGate:
         lightning_threshold: float = 0.8,
         masks_frac: Sequence[Sequence[tuple[float, float]]] = (),
         persist_s: float = 2.0,
+        max_calibration_s: float = 2.0,
     ) -> None:
         if frame_height < 8:
             raise ConfigError(f"frame_height must be at least 8 rows, got {frame_height}")
@@ -111,7 +115,11 @@ class MotionGate:
         self.frame_alpha = frame_alpha
         self.lightning_threshold = lightning_threshold
         self.masks_frac = tuple(tuple((float(x), float(y)) for x, y in poly) for poly in masks_frac)
+        if max_calibration_s <= 0:
+            raise ConfigError(f"max_calibration_s must be > 0 seconds, got {max_calibration_s}")
         self.persist_s = persist_s
+        self.max_calibration_s = max_calibration_s
+        self._calibration_since: float | None = None
         self._avg: F32 | None = None
         self._keep: U8 | None = None  # 1 where motion counts, 0 under masks (resized size)
         self._calibrating = True
@@ -123,6 +131,7 @@ class MotionGate:
         self._avg = None
         self._keep = None
         self._calibrating = True
+        self._calibration_since = None
         self._motion_since = None
 
     def _prepare(self, gray: U8) -> U8:
@@ -161,6 +170,7 @@ class MotionGate:
         if self._avg is None:
             self._avg = blurred.astype(np.float32)
             self._calibrating = True
+            self._calibration_since = t_s
             return MotionResult(_no_boxes(), 0.0, True)
         diff = cv2.absdiff(blurred, cv2.convertScaleAbs(self._avg))
         changed = np.asarray(cv2.threshold(diff, self.threshold, 255, cv2.THRESH_BINARY)[1], np.uint8)
@@ -173,12 +183,15 @@ class MotionGate:
             # Lightning / IR switch / PTZ move: the whole picture changed, start over from it.
             self._avg = blurred.astype(np.float32)
             self._calibrating = True
+            self._calibration_since = t_s
             self._motion_since = None
             return MotionResult(_no_boxes(), ratio, True)
         boxes = self._boxes(changed)
         if self._calibrating:
             cv2.accumulateWeighted(blurred, self._avg, _CALIBRATION_ALPHA)
-            if ratio < _CALIBRATED_MAX_RATIO and len(boxes) <= _CALIBRATED_MAX_BOXES:
+            since = t_s if self._calibration_since is None else self._calibration_since
+            settled = ratio < _CALIBRATED_MAX_RATIO and len(boxes) <= _CALIBRATED_MAX_BOXES
+            if settled or not 0.0 <= t_s - since < self.max_calibration_s:  # (or time went back)
                 self._calibrating = False
             return MotionResult(_no_boxes(), ratio, True)
         if boxes:

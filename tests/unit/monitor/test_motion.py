@@ -188,3 +188,31 @@ def test_real_clip_motion_when_a_person_walks_in() -> None:
     # The person is in the middle of the view (measured: x 0.47-0.70 of the width).
     centres = [(b[0] + b[2]) / 2 for r in person for b in r.boxes_frac]
     assert 0.4 < float(np.median(centres)) < 0.75
+
+
+def _crowd(base: np.ndarray, step: int, rng: np.random.Generator) -> np.ndarray:
+    """Twelve bright 'people' walking across the picture: always more than Frigate's 4 blobs."""
+    out = base.copy()
+    for k in range(12):
+        x = (40 + 45 * k + 6 * step) % (base.shape[1] - 20)
+        y = 40 + (k % 4) * 70
+        out[y : y + 30, x : x + 12] = 220
+    return _noisy(out, rng)
+
+
+def test_crowd_ends_calibration_after_max_calibration_s() -> None:
+    # A busy street never settles to <= 4 blobs; the gate must still start reporting motion
+    # (otherwise a camera facing a crowd is blind exactly while the crowd is there).
+    rng = np.random.default_rng(7)
+    base = np.full((360, 640), 90, np.uint8)
+    gate = MotionGate(max_calibration_s=2.0)
+    results = [(0.2 * i, gate.update(_crowd(base, i, rng), 0.2 * i)) for i in range(25)]
+    calibrating_until = max(t for t, r in results if r.calibrating)
+    assert 1.8 <= calibrating_until <= 2.2, calibrating_until  # counted in seconds, not frames
+    after = [r for t, r in results if t > 2.2]
+    assert after and all(r.has_motion and len(r.boxes_frac) >= 5 for r in after)
+
+
+def test_max_calibration_s_must_be_positive() -> None:
+    with pytest.raises(ConfigError, match="max_calibration_s"):
+        MotionGate(max_calibration_s=0)
