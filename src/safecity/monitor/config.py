@@ -44,7 +44,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from safecity.errors import ConfigError
 from safecity.monitor.schedule import Schedule, ScheduleWindow, local_time, parse_schedule
-from safecity.monitor.types import EVENT_TYPES, EventType, HealthState
+from safecity.monitor.types import COCO_CLASSES, EVENT_TYPES, EventType, HealthState
 from safecity.yamlconf import format_validation_error, load_model, parse_yaml_text
 
 __all__ = [
@@ -80,19 +80,6 @@ __all__ = [
     "verify_rule_targets",
 ]
 
-COCO_CLASSES: tuple[str, ...] = (
-    "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat",
-    "traffic light", "fire hydrant", "stop sign", "parking meter", "bench", "bird", "cat", "dog",
-    "horse", "sheep", "cow", "elephant", "bear", "zebra", "giraffe", "backpack", "umbrella",
-    "handbag", "tie", "suitcase", "frisbee", "skis", "snowboard", "sports ball", "kite",
-    "baseball bat", "baseball glove", "skateboard", "surfboard", "tennis racket", "bottle",
-    "wine glass", "cup", "fork", "knife", "spoon", "bowl", "banana", "apple", "sandwich", "orange",
-    "broccoli", "carrot", "hot dog", "pizza", "donut", "cake", "chair", "couch", "potted plant",
-    "bed", "dining table", "toilet", "tv", "laptop", "mouse", "remote", "keyboard", "cell phone",
-    "microwave", "oven", "toaster", "sink", "refrigerator", "book", "clock", "vase", "scissors",
-    "teddy bear", "hair drier", "toothbrush",
-)  # fmt: skip
-"""The 80 COCO class names the bundled detectors report."""
 
 BAG_CLASSES: tuple[str, ...] = ("backpack", "handbag", "suitcase")
 DEFAULT_DETECT_CLASSES: tuple[str, ...] = (

@@ -39,7 +39,7 @@ import onnxruntime as ort
 
 from safecity.errors import ModelError
 from safecity.monitor.cascade import CascadeDetector, ConfirmWhen, load_cascade
-from safecity.monitor.types import Detections
+from safecity.monitor.types import COCO_CLASSES, Detections
 from safecity.paths import bundled_models_dir
 
 __all__ = [
@@ -75,18 +75,7 @@ DEFAULT_CLASSES: tuple[str, ...] = (
     "handbag",
     "suitcase",
 )
-COCO80: tuple[str, ...] = (
-    "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat",
-    "traffic light", "fire hydrant", "stop sign", "parking meter", "bench", "bird", "cat", "dog",
-    "horse", "sheep", "cow", "elephant", "bear", "zebra", "giraffe", "backpack", "umbrella",
-    "handbag", "tie", "suitcase", "frisbee", "skis", "snowboard", "sports ball", "kite",
-    "baseball bat", "baseball glove", "skateboard", "surfboard", "tennis racket", "bottle",
-    "wine glass", "cup", "fork", "knife", "spoon", "bowl", "banana", "apple", "sandwich", "orange",
-    "broccoli", "carrot", "hot dog", "pizza", "donut", "cake", "chair", "couch", "potted plant",
-    "bed", "dining table", "toilet", "tv", "laptop", "mouse", "remote", "keyboard", "cell phone",
-    "microwave", "oven", "toaster", "sink", "refrigerator", "book", "clock", "vase", "scissors",
-    "teddy bear", "hair drier", "toothbrush",
-)  # fmt: skip
+COCO80: tuple[str, ...] = COCO_CLASSES  # the 80 COCO names, index = NanoDet class id
 _BUNDLED = {
     "nanodet": ("nanodet-m-416-coco", "nanodet-m-416-coco.onnx"),
     "ssd": ("ssd-mobilenet-v2-coco-quant", "ssd_mobilenet_v2_coco_quant_postprocess.onnx"),
