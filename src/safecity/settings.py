@@ -56,6 +56,6 @@ class Settings(BaseSettings):
                 f"({self.secret_key!r}); set it to a long random string, e.g. "
                 "`export SAFECITY_SECRET_KEY=$(python3 -c "
                 "'import secrets;print(secrets.token_urlsafe(32))')`, "
-                "or run with --demo for a local demonstration"
+                "or use `safecity demo` (or SAFECITY_DEMO=1) for a local demonstration"
             )
         return self.secret_key
