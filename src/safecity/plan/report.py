@@ -1,6 +1,6 @@
 """Plan outputs: GeoJSON, CSV, summary JSON and a self-contained HTML map (vendored Leaflet, no CDN).
 
-The HTML inlines Leaflet 1.9.4 (``plan/assets/leaflet``, BSD-2-Clause) and draws no tile layer, so the
+The HTML inlines Leaflet 1.9.4 (``safecity/vendor/leaflet``, BSD-2-Clause) and draws no tile layer, so the
 single file opens offline: area and dong outlines, demand cells coloured by priority, existing cameras,
 the planned sites by camera type, a legend and the cost table.
 """
@@ -21,10 +21,11 @@ from typing import Any
 
 from safecity.errors import InputError
 from safecity.plan.types import MapLayers, Plan
+from safecity.vendor import LEAFLET_DIR
 
 __all__ = ["PlanFiles", "plan_csv", "plan_geojson", "plan_html", "write_outputs"]
 
-ASSETS = Path(__file__).with_name("assets") / "leaflet"
+ASSETS = LEAFLET_DIR
 CSV_COLUMNS = ("rank", "kind", "lat", "lon", "camera_type", "n_cameras", "cost_krw", "priority", "ref")
 TYPE_COLOURS = {"fixed": "#1f77b4", "ptz": "#d62728"}
 

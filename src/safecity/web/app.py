@@ -33,6 +33,7 @@ from safecity.monitor.types import WallLayout
 from safecity.settings import Settings
 from safecity.store.audit import AuditLog
 from safecity.store.users import UserStore
+from safecity.vendor import LEAFLET_DIR
 from safecity.web.deps import Console
 from safecity.web.live import JpegCache, LiveHub, Subscriber, wall_json
 from safecity.web.throttle import LoginThrottle
@@ -161,6 +162,8 @@ def create_app(
 
     for module in (routes_auth, routes_live, routes_events, routes_admin):
         app.include_router(module.router)
+    # the one vendored Leaflet copy (shared with the planning reports), before the general /static mount
+    app.mount("/static/vendor/leaflet", StaticFiles(directory=LEAFLET_DIR), name="leaflet")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _add_pages(app)
     return app
