@@ -11,8 +11,8 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from safecity.errors import InputError
 from safecity.store.audit import AuditFilter
 from safecity.store.plans_read import get_plan, list_plans
-from safecity.store.users import CameraGroup, UserRecord
-from safecity.web.deps import AdminDep, ConsoleDep, SessionDep, client_addr
+from safecity.store.users import CameraGroup, Session, UserRecord
+from safecity.web.deps import AdminDep, Console, ConsoleDep, SessionDep, client_addr
 from safecity.web.schemas import GroupBody, UserCreateBody, UserPatchBody
 
 __all__ = ["router"]
@@ -32,6 +32,27 @@ def _user_json(u: UserRecord) -> dict[str, Any]:
 
 def _group_json(g: CameraGroup) -> dict[str, Any]:
     return {"name": g.name, "description": g.description, "cameras": list(g.cameras)}
+
+
+def _audit(
+    console: Console,
+    admin: Session,
+    request: Request,
+    action: str,
+    target_type: str,
+    target_id: str,
+    detail: str | None = None,
+) -> None:
+    """Audit one allowed admin action (who, what, on which user or group, from where)."""
+    console.audit.record(
+        action,
+        username=admin.user.username,
+        allowed=True,
+        target_type=target_type,
+        target_id=target_id,
+        remote_addr=client_addr(request),
+        detail=detail,
+    )
 
 
 def _bad_input(exc: InputError) -> HTTPException:
@@ -56,13 +77,13 @@ def create_user(
         user = console.users.set_user_groups(body.username, body.groups)
     except InputError as exc:
         raise _bad_input(exc) from exc
-    console.audit.record(
+    _audit(
+        console,
+        admin,
+        request,
         "user_create",
-        username=admin.user.username,
-        allowed=True,
-        target_type="user",
-        target_id=body.username,
-        remote_addr=client_addr(request),
+        "user",
+        body.username,
         detail=f"role {body.role}, groups {', '.join(body.groups) or '-'}",
     )
     return _user_json(user)
@@ -84,13 +105,13 @@ def patch_user(
     except InputError as exc:
         raise _bad_input(exc) from exc
     changed = sorted(k for k, v in body.model_dump().items() if v is not None)
-    console.audit.record(
+    _audit(
+        console,
+        admin,
+        request,
         "user_update",
-        username=admin.user.username,
-        allowed=True,
-        target_type="user",
-        target_id=username,
-        remote_addr=client_addr(request),
+        "user",
+        username,
         detail=f"changed {', '.join(changed) or 'nothing'}",
     )
     return _user_json(user)
@@ -104,14 +125,7 @@ def delete_user(username: str, request: Request, console: ConsoleDep, admin: Adm
     if console.users.get_user(username) is None:
         raise HTTPException(status_code=404, detail=f"no user named {username!r}")
     console.users.delete_user(username)
-    console.audit.record(
-        "user_delete",
-        username=admin.user.username,
-        allowed=True,
-        target_type="user",
-        target_id=username,
-        remote_addr=client_addr(request),
-    )
+    _audit(console, admin, request, "user_delete", "user", username)
     return {"deleted": True}
 
 
@@ -133,15 +147,7 @@ def put_group(
         group = console.users.upsert_group(name, body.cameras, body.description)
     except InputError as exc:
         raise _bad_input(exc) from exc
-    console.audit.record(
-        "group_update",
-        username=admin.user.username,
-        allowed=True,
-        target_type="group",
-        target_id=name,
-        remote_addr=client_addr(request),
-        detail=f"{len(group.cameras)} cameras",
-    )
+    _audit(console, admin, request, "group_update", "group", name, detail=f"{len(group.cameras)} cameras")
     return _group_json(group)
 
 
@@ -150,14 +156,7 @@ def delete_group(name: str, request: Request, console: ConsoleDep, admin: AdminD
     """Delete a camera group (its users lose access to its cameras)."""
     if not console.users.delete_group(name):
         raise HTTPException(status_code=404, detail=f"no camera group named {name!r}")
-    console.audit.record(
-        "group_delete",
-        username=admin.user.username,
-        allowed=True,
-        target_type="group",
-        target_id=name,
-        remote_addr=client_addr(request),
-    )
+    _audit(console, admin, request, "group_delete", "group", name)
     return {"deleted": True}
 
 
