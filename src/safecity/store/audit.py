@@ -4,6 +4,10 @@ Every view of a live stream, snapshot or clip, every login (ok or failed), every
 escalation and close, and every refused request (401/403) is one row with ``allowed`` saying
 whether it was permitted.
 
+Rows form a hash chain (:mod:`safecity.store.audit_chain`): :meth:`AuditLog.record` locks the
+``audit_head`` row, links the new row to the newest one and moves the head, all in one transaction,
+so concurrent writers (threads, processes, nodes on PostgreSQL) append one after another.
+
 Example:
     >>> from safecity.store.db import connect
     >>> log = AuditLog(connect("sqlite:///:memory:"), clock=lambda: 0.0)
@@ -19,9 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, Engine, func, insert, select
+from sqlalchemy import ColumnElement, Connection, Engine, func, insert, select, update
 
-from safecity.store.schema import audit_log
+from safecity.store.audit_chain import GENESIS, ChainReport, row_digest, verify_chain
+from safecity.store.schema import audit_head, audit_log
 from safecity.store.users import to_utc
 
 __all__ = ["AuditEntry", "AuditFilter", "AuditLog"]
@@ -73,21 +78,28 @@ class AuditLog:
         remote_addr: str | None = None,
         detail: str | None = None,
     ) -> int:
-        """Append one entry and return its id."""
+        """Append one entry to the chain and return its id."""
+        row = {
+            "at": datetime.fromtimestamp(self._clock(), UTC),
+            "username": username[:64] if username else username,
+            "action": action[:48],
+            "target_type": target_type[:32] if target_type else target_type,
+            "target_id": target_id[:128] if target_id else target_id,
+            "remote_addr": remote_addr[:64] if remote_addr else remote_addr,
+            "allowed": bool(allowed),
+            "detail": detail,
+        }
         with self._engine.begin() as c:
-            res = c.execute(
-                insert(audit_log).values(
-                    at=datetime.fromtimestamp(self._clock(), UTC),
-                    username=username[:64] if username else username,
-                    action=action[:48],
-                    target_type=target_type,
-                    target_id=target_id[:128] if target_id else target_id,
-                    remote_addr=remote_addr[:64] if remote_addr else remote_addr,
-                    allowed=allowed,
-                    detail=detail,
-                )
-            )
-        return int(res.inserted_primary_key[0]) if res.inserted_primary_key else 0
+            prev = _lock_head(c)
+            digest = row_digest(prev, row)
+            res = c.execute(insert(audit_log).values(**row, prev_hash=prev, row_hash=digest))
+            rid = int(res.inserted_primary_key[0]) if res.inserted_primary_key else 0
+            c.execute(update(audit_head).where(audit_head.c.id == 1).values(last_id=rid, last_hash=digest))
+        return rid
+
+    def verify(self) -> ChainReport:
+        """Check the hash chain (see :func:`safecity.store.audit_chain.verify_chain`)."""
+        return verify_chain(self._engine)
 
     def _where(self, f: AuditFilter) -> list[ColumnElement[bool]]:
         cond: list[ColumnElement[bool]] = []
@@ -137,3 +149,23 @@ class AuditLog:
         stmt = select(func.count()).select_from(audit_log).where(*self._where(f or AuditFilter()))
         with self._engine.connect() as c:
             return int(c.execute(stmt).scalar_one())
+
+
+def _lock_head(c: Connection) -> str:
+    """Take the chain's lock (an UPDATE of the head row comes first, so it is the transaction's first
+    write: the row lock on PostgreSQL, the database write lock on SQLite) and return the newest hash."""
+    done = c.execute(update(audit_head).where(audit_head.c.id == 1).values(rows=audit_head.c.rows + 1))
+    if done.rowcount == 0:  # head row missing (a database made without migration 0003's data step)
+        last = c.execute(
+            select(audit_log.c.id, audit_log.c.row_hash).order_by(audit_log.c.id.desc()).limit(1)
+        ).first()
+        n = int(c.execute(select(func.count()).select_from(audit_log)).scalar_one())
+        c.execute(
+            insert(audit_head).values(
+                id=1,
+                rows=n + 1,
+                last_id=last.id if last else None,
+                last_hash=(last.row_hash if last and last.row_hash else GENESIS),
+            )
+        )
+    return str(c.execute(select(audit_head.c.last_hash).where(audit_head.c.id == 1)).scalar_one())

@@ -1,4 +1,8 @@
-"""``safecity db upgrade|status``."""
+"""``safecity db upgrade|status`` and ``safecity audit verify``.
+
+``audit verify`` exits 0 when the audit hash chain is intact, 3 when it found a break (the first altered,
+inserted or deleted row is named), 1 when the database cannot be read.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +26,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     st.add_argument("--database-url")
     st.add_argument("--json", action="store_true", help="machine-readable output")
     st.set_defaults(func=_status)
+
+    a = sub.add_parser("audit", help="the audit log (tamper-evident hash chain)")
+    asub = a.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    ver = asub.add_parser(
+        "verify",
+        help="check the audit log's hash chain; exit 3 and name the first altered, inserted or deleted row",
+    )
+    ver.add_argument("--database-url")
+    ver.add_argument("--json", action="store_true", help="machine-readable output")
+    ver.set_defaults(func=_audit_verify)
 
 
 def _url(args: argparse.Namespace) -> str:
@@ -51,3 +65,32 @@ def _status(args: argparse.Namespace) -> int:
             + ("" if cur == head else "; run `safecity db upgrade`")
         )
     return 0
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    from safecity.store.audit_chain import verify_chain
+    from safecity.store.db import connect
+
+    engine = connect(_url(args))
+    report = verify_chain(engine)
+    brk = report.first_break
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "ok": report.ok,
+                    "rows_checked": report.rows,
+                    "head_hash": report.head_hash,
+                    "last_id": report.last_id,
+                    "break": None
+                    if brk is None
+                    else {"kind": brk.kind, "row_id": brk.row_id, "message": brk.message},
+                }
+            )
+        )
+    elif brk is None:
+        print(f"audit log intact: {report.rows} rows chained; head {report.head_hash}")
+    else:
+        print(f"audit log TAMPERED ({brk.kind}): {brk.message}")
+    engine.dispose()
+    return 0 if brk is None else 3

@@ -22,6 +22,7 @@ from sqlalchemy import (
 
 __all__ = [
     "acknowledgements",
+    "audit_head",
     "audit_log",
     "camera_group_members",
     "camera_groups",
@@ -30,8 +31,10 @@ __all__ = [
     "escalations",
     "event_updates",
     "events",
+    "evidence_exports",
     "import_issues",
     "import_runs",
+    "mask_lifts",
     "metadata",
     "plan_items",
     "plans",
@@ -269,6 +272,46 @@ audit_log = Table(
     Column("remote_addr", String(64)),
     Column("allowed", Boolean, nullable=False),
     Column("detail", Text),
+    Column("prev_hash", String(64), comment="row_hash of the row before (hash chain, migration 0003)"),
+    Column("row_hash", String(64), comment="sha256 of this row's canonical form and prev_hash"),
+)
+
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, comment="always 1: the lock row that serialises appends"),
+    Column("rows", Integer, nullable=False, comment="rows appended to the chain"),
+    Column("last_id", Integer, comment="id of the newest chained row"),
+    Column("last_hash", String(64), nullable=False),
+)
+
+evidence_exports = Table(
+    "evidence_exports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("export_id", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("camera_key", String(128), nullable=False, index=True),
+    Column("event_uid", String(64), comment="set for the export of one event"),
+    Column("start_at", DateTime(timezone=True), nullable=False),
+    Column("end_at", DateTime(timezone=True), nullable=False),
+    Column("path", Text, nullable=False, comment="package folder"),
+    Column("manifest_sha256", String(64), nullable=False),
+    Column("media", JSON, nullable=False, comment="media files (relative to the media root) it holds"),
+)
+
+mask_lifts = Table(
+    "mask_lifts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("camera_key", String(128), nullable=False, index=True),
+    Column("username", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("ended_at", DateTime(timezone=True), comment="set when ended before it expired"),
 )
 
 sessions = Table(
