@@ -32,9 +32,14 @@ from pathlib import Path
 
 import numpy as np
 
-from safecity.monitor.detect import CascadeDetector, NanoDetDetector, PoseEstimator, SsdMobileNetDetector
-from safecity.monitor.motion import MotionGate
-from safecity.monitor.sources import DecodedFrame, FileSource
+from safecity.monitor.sources.readers import DecodedFrame, FileSource
+from safecity.monitor.vision.detect import (
+    CascadeDetector,
+    NanoDetDetector,
+    PoseEstimator,
+    SsdMobileNetDetector,
+)
+from safecity.monitor.vision.motion import MotionGate
 from safecity.paths import video_dir
 
 CLIPS = ("car-detection.mp4", "one-by-one-person-detection.mp4", "person-bicycle-car-detection.mp4")

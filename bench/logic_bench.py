@@ -31,11 +31,11 @@ from pathlib import Path
 
 import numpy as np
 
-from safecity.monitor.config import load_monitor_config
-from safecity.monitor.rules import CameraHealthMonitor, build_rules
-from safecity.monitor.select import SelectionWeights, Selector
-from safecity.monitor.track import ByteTracker
+from safecity.monitor.config.model import load_monitor_config
+from safecity.monitor.rules.build import CameraHealthMonitor, build_rules
+from safecity.monitor.selection.wall import SelectionWeights, Selector
 from safecity.monitor.types import Detections, Event, HealthState
+from safecity.monitor.vision.track import ByteTracker
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -15,7 +15,7 @@ Writes ``monitor.json`` into ``--out``:
   *busy* = the Intel clips scaled to 640x360 @ 10 fps. The mix is 90 % quiet, 10 % busy (a city at
   most hours): substreams per core = 1 / (CPU seconds per second of video, mix-weighted).
   Detector calls on the quiet clips are counted (the first frame is always scanned once).
-* ``latency``: :class:`~safecity.monitor.runtime.MonitorRuntime` with real worker processes on
+* ``latency``: :class:`~safecity.monitor.runtime.local.MonitorRuntime` with real worker processes on
   real-time looping file cameras; time from a rule's ``start`` message leaving the worker to the
   selector putting that camera on the wall (``MonitorRuntime.latencies_s``).
 
@@ -44,10 +44,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from safecity.monitor.config import MonitorConfig
+from safecity.monitor.config.model import MonitorConfig
 from safecity.monitor.pipeline import CameraPipeline
-from safecity.monitor.runtime import MonitorRuntime, build_detector
-from safecity.monitor.sources import FileSource
+from safecity.monitor.runtime.local import MonitorRuntime, build_detector
+from safecity.monitor.sources.readers import FileSource
 from safecity.paths import video_dir
 
 INTEL = video_dir() / "intel-sample-videos"

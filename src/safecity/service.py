@@ -194,7 +194,7 @@ def build_services(
     media_root = settings.home / "media"
     retention_days = settings.media_retention_days
     if monitor_config_path is not None:
-        from safecity.monitor.config import load_monitor_config
+        from safecity.monitor.config.model import load_monitor_config
 
         config = load_monitor_config(monitor_config_path)
         outputs = config.outputs
@@ -219,7 +219,7 @@ def build_services(
             if callable(closer):
                 services._closers.append(closer)
         if config is not None:
-            from safecity.monitor.runtime import MonitorRuntime, RuntimeOptions
+            from safecity.monitor.runtime.local import MonitorRuntime, RuntimeOptions
 
             services.privacy_masks = masks_from_config(config)
             services.live_cameras = live_cameras_from_config(config)

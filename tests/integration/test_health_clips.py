@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from safecity.monitor.config import CameraHealthRuleConfig, load_monitor_config
-from safecity.monitor.eval import match_events
-from safecity.monitor.labels import find_label_files, load_labels
-from safecity.monitor.rules_health import CameraHealthMonitor
-from safecity.monitor.sources import DecodedFrame, FileSource
+from safecity.monitor.config.model import CameraHealthRuleConfig, load_monitor_config
+from safecity.monitor.evaluation.labels import find_label_files, load_labels
+from safecity.monitor.evaluation.suite import match_events
+from safecity.monitor.rules.health import CameraHealthMonitor
+from safecity.monitor.sources.readers import DecodedFrame, FileSource
 from safecity.monitor.types import Event
 
 LABELS = Path(__file__).resolve().parents[1] / "data" / "labels"

@@ -1,7 +1,8 @@
 """`safecity replay` on a real Intel clip with the real NanoDet, scored against the hand labels.
 
 The clip (person-bicycle-car, 38 s) and its labels/config are in tests/data/labels/. Its events are
-written as JSON lines and its tracks as MOTChallenge text, then scored with `safecity.monitor.eval`.
+written as JSON lines and its tracks as MOTChallenge text, then scored with
+`safecity.monitor.evaluation.suite`.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import av
 import pytest
 
 from safecity.cli import main
-from safecity.monitor.eval import score_events
-from safecity.monitor.jsonl import read_events_jsonl, read_mot
-from safecity.monitor.labels import load_labels
+from safecity.monitor.evaluation.jsonl import read_events_jsonl, read_mot
+from safecity.monitor.evaluation.labels import load_labels
+from safecity.monitor.evaluation.suite import score_events
 
 pytestmark = pytest.mark.integration
 

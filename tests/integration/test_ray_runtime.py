@@ -24,9 +24,9 @@ from typing import Any
 import pytest
 
 from safecity.errors import ConfigError
-from safecity.monitor.config import MonitorConfig, load_monitor_config
-from safecity.monitor.ray_runtime import CameraGroupActor, RayMonitorRuntime, partition_cameras
-from safecity.monitor.runtime import MonitorRuntime, RuntimeOptions
+from safecity.monitor.config.model import MonitorConfig, load_monitor_config
+from safecity.monitor.runtime.local import MonitorRuntime, RuntimeOptions
+from safecity.monitor.runtime.ray_transport import CameraGroupActor, RayMonitorRuntime, partition_cameras
 from safecity.monitor.types import Event, EventKind
 
 pytestmark = pytest.mark.integration

@@ -23,7 +23,7 @@ from typing import IO
 
 import pytest
 
-from safecity.monitor.sources import DecodedFrame, RtspSource, SourceGap
+from safecity.monitor.sources.readers import DecodedFrame, RtspSource, SourceGap
 
 pytestmark = pytest.mark.integration
 

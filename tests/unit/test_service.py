@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from safecity.errors import ConfigError
-from safecity.monitor.runtime import MonitorRuntime
+from safecity.monitor.runtime.local import MonitorRuntime
 from safecity.service import build_services, live_cameras_from_config, masks_from_config
 from safecity.settings import Settings
 
@@ -36,7 +36,7 @@ def test_bad_mqtt_url_is_a_config_error(tmp_path: Path, url: str) -> None:
 
 
 def test_camera_metadata_and_masks_from_monitor_config(tmp_path: Path) -> None:
-    from safecity.monitor.config import load_monitor_config
+    from safecity.monitor.config.model import load_monitor_config
 
     video = tmp_path / "v.mp4"
     video.write_bytes(b"")

@@ -173,10 +173,10 @@ def _duration(video: Path) -> float | None:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from safecity.monitor.config import load_monitor_config
-    from safecity.monitor.jsonl import JsonlEventWriter, MotWriter
+    from safecity.monitor.config.model import load_monitor_config
+    from safecity.monitor.evaluation.jsonl import JsonlEventWriter, MotWriter
     from safecity.monitor.pipeline import replay_clip
-    from safecity.monitor.runtime import build_detector
+    from safecity.monitor.runtime.local import build_detector
 
     if not args.video.is_file():
         raise InputError(f"video file {args.video} does not exist; pass the path of a video file")
@@ -320,9 +320,9 @@ def _store_sink(cfg: Any, url: str | None, media_root: Path) -> Any:
 
 
 def cmd_monitor(args: argparse.Namespace) -> int:
-    from safecity.monitor.config import load_monitor_config
-    from safecity.monitor.jsonl import JsonlEventWriter
-    from safecity.monitor.runtime import MonitorRuntime, RuntimeOptions
+    from safecity.monitor.config.model import load_monitor_config
+    from safecity.monitor.evaluation.jsonl import JsonlEventWriter
+    from safecity.monitor.runtime.local import MonitorRuntime, RuntimeOptions
 
     cfg = load_monitor_config(args.config)
     if args.workers < 1:
@@ -348,7 +348,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     options = RuntimeOptions(media_root=media_root)
     rt: Any
     if args.backend == "ray":
-        from safecity.monitor.ray_runtime import RayMonitorRuntime
+        from safecity.monitor.runtime.ray_transport import RayMonitorRuntime
 
         rt = RayMonitorRuntime(
             cfg,
@@ -415,7 +415,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 
 def check_config(path: Path, *, load_model: bool = True) -> list[dict[str, Any]]:
     """Every problem of a monitoring config as ``{"file", "line", "key", "message"}`` (empty = fine)."""
-    from safecity.monitor.config import load_monitor_config
+    from safecity.monitor.config.model import load_monitor_config
     from safecity.yamlconf import parse_yaml_text
 
     try:
@@ -453,7 +453,7 @@ def check_config(path: Path, *, load_model: bool = True) -> list[dict[str, Any]]
                 msg = f"class {cls!r} is not in detector.classes ({known}); add it or the rule never fires"
                 out.append(_problem(path, line(*parts), key, msg))
     if load_model:
-        from safecity.monitor.runtime import build_detector
+        from safecity.monitor.runtime.local import build_detector
 
         try:
             build_detector(cfg.detector)
@@ -504,8 +504,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from safecity.monitor.eval import evaluate_clip, evaluate_labels, format_report
-    from safecity.monitor.labels import find_label_files, load_labels
+    from safecity.monitor.evaluation.labels import find_label_files, load_labels
+    from safecity.monitor.evaluation.suite import evaluate_clip, evaluate_labels, format_report
 
     # --detect-fps: "camera" (default: the label file's or camera's rate), None ("full"), or a rate
     fps: Any = (
@@ -538,7 +538,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             )
         )
     if args.json:
-        from safecity.monitor.eval import pooled, shared_wall_recall
+        from safecity.monitor.evaluation.suite import pooled, shared_wall_recall
 
         event_clips = [r for r in reports if r.truth]
         doc = {

@@ -109,12 +109,12 @@ class CameraPipeline:
     """Motion-gated detection, tracking and rules of one camera.
 
     Args:
-        camera: the camera's :class:`~safecity.monitor.config.CameraConfig`.
-        detector: any :class:`~safecity.monitor.detect.Detector` (in the runtime: shared by the
+        camera: the camera's :class:`~safecity.monitor.config.model.CameraConfig`.
+        detector: any :class:`~safecity.monitor.vision.detect.Detector` (in the runtime: shared by the
             cameras of a worker that have the same detector config).
-        pose: optional :class:`~safecity.monitor.detect.PoseEstimator` for the fall rule.
-        motion: :class:`~safecity.monitor.config.MotionConfig` (default: the camera's, else defaults).
-        tracker: :class:`~safecity.monitor.config.TrackerConfig` (default: defaults).
+        pose: optional :class:`~safecity.monitor.vision.detect.PoseEstimator` for the fall rule.
+        motion: :class:`~safecity.monitor.config.model.MotionConfig` (default: the camera's, else defaults).
+        tracker: :class:`~safecity.monitor.config.model.TrackerConfig` (default: defaults).
         min_crop_px: smallest crop around a motion region (default: the detector's input size).
         tz: time zone of the camera's schedules (``MonitorConfig.timezone``).
     """
@@ -130,10 +130,10 @@ class CameraPipeline:
         min_crop_px: int | None = None,
         tz: str = "Asia/Seoul",
     ) -> None:
-        from safecity.monitor.config import MotionConfig, TrackerConfig
-        from safecity.monitor.motion import MotionGate
-        from safecity.monitor.rules import build_rules
-        from safecity.monitor.track import ByteTracker
+        from safecity.monitor.config.model import MotionConfig, TrackerConfig
+        from safecity.monitor.rules.build import build_rules
+        from safecity.monitor.vision.motion import MotionGate
+        from safecity.monitor.vision.track import ByteTracker
 
         self.camera = camera
         self.camera_id: str = camera.id
@@ -168,7 +168,7 @@ class CameraPipeline:
         self._rules_idle = False  # the rules last saw no tracks and hold no state or live event
 
     def step(self, item: Any) -> StepResult:
-        """Process one :class:`~safecity.monitor.sources.DecodedFrame` or ``SourceGap``."""
+        """Process one :class:`~safecity.monitor.sources.readers.DecodedFrame` or ``SourceGap``."""
         if not hasattr(item, "gray"):
             return self._gap(item)
         return self._frame(item)
@@ -182,7 +182,7 @@ class CameraPipeline:
         )
 
     def _frame(self, frame: Any) -> StepResult:
-        from safecity.monitor.detect import detect_regions
+        from safecity.monitor.vision.detect import detect_regions
 
         c = self.counters
         c.frames += 1
@@ -276,13 +276,14 @@ def replay_clip(
         detect_fps: frames per second analysed (None = every frame).
         config: the ``MonitorConfig`` (tracker, motion and selection settings), optional.
         sinks: receive every event message (start/update/end) in order.
-        mot_out: a :class:`~safecity.monitor.jsonl.MotWriter` for the tracks, optional.
+        mot_out: a :class:`~safecity.monitor.evaluation.jsonl.MotWriter` for the tracks, optional.
         on_frame: called with ``(decoded frame, step result, live events)`` for every frame
             (e.g. to write an annotated video).
         progress: called with the clip time of each frame.
     """
-    from safecity.monitor.runtime import HEALTH_OF_TYPE, health_from_events, make_selector
-    from safecity.monitor.sources import FileSource
+    from safecity.health import HEALTH_OF_TYPE, worst_health
+    from safecity.monitor.selection.wall import Selector
+    from safecity.monitor.sources.readers import FileSource
 
     src = FileSource(clip, camera=camera.id, detect_fps=detect_fps, max_height=camera.max_height)
     pipe = CameraPipeline(
@@ -292,7 +293,7 @@ def replay_clip(
         tracker=camera.tracker or (config.tracker if config is not None else None),
         tz=config.timezone if config is not None else "Asia/Seoul",
     )
-    selector = make_selector(config.selection, [camera]) if config is not None else None
+    selector = Selector.from_config(config.selection, [camera]) if config is not None else None
     final: dict[str, Event] = {}
     live: dict[str, Event] = {}
     tracks: dict[int, Any] = {}
@@ -324,7 +325,9 @@ def replay_clip(
                 if on_frame is not None:
                     on_frame(item, res, list(live.values()))
             if selector is not None and res.t_s >= next_select:
-                health = health_from_events([e for e in live.values() if e.type in HEALTH_OF_TYPE])
+                health = worst_health(
+                    HEALTH_OF_TYPE[e.type] for e in live.values() if e.type in HEALTH_OF_TYPE
+                )
                 recent = [e for e in final.values() if e.uid not in live]
                 layouts.append(selector.select([*live.values(), *recent], {camera.id: health}, res.t_s))
                 next_select = res.t_s + 1.0

@@ -13,6 +13,8 @@ from typing import Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from safecity.health import HealthState
+
 __all__ = [
     "COCO_CLASSES",
     "CameraScore",
@@ -71,7 +73,6 @@ COCO_CLASSES: tuple[str, ...] = (
 """The 80 COCO class names the bundled detectors report."""
 
 EventKind = Literal["start", "update", "end"]
-HealthState = Literal["online", "offline", "frozen", "covered", "blurred", "moved"]
 
 F32 = npt.NDArray[np.float32]
 I64 = npt.NDArray[np.int64]

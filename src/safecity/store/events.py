@@ -52,6 +52,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from safecity.errors import InputError, StoreError
+from safecity.health import HEALTH_OF_TYPE
 from safecity.media import media_paths
 from safecity.store.schema import acknowledgements, camera_health, escalations, event_updates, events
 from safecity.store.spool import Spool, SpoolBusyError, open_spool, orphan_folders
@@ -69,13 +70,6 @@ log = logging.getLogger(__name__)
 
 EVENT_STATES: tuple[str, ...] = ("new", "acknowledged", "escalated", "closed")
 ESCALATION_TARGETS: tuple[str, ...] = ("112", "119", "district")
-_HEALTH_BY_TYPE = {
-    "camera_offline": "offline",
-    "camera_frozen": "frozen",
-    "camera_covered": "covered",
-    "camera_blurred": "blurred",
-    "camera_moved": "moved",
-}
 _KINDS = ("start", "update", "end")
 RELATIVE_BELOW_S = 1e9  # event times below this are seconds from a file's start, not Unix times
 _BATCH = 200  # messages per transaction at most
@@ -708,7 +702,7 @@ def _apply(conn: Connection, record: Mapping[str, Any], media_root: Path | None)
                 },
             },
         )
-    health = _HEALTH_BY_TYPE.get(ev["type"])
+    health = HEALTH_OF_TYPE.get(ev["type"])
     if health is not None:
         _update_health(conn, ev["camera"], kind, health, at, ev)
 

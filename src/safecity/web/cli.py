@@ -343,7 +343,7 @@ def _demo(args: argparse.Namespace) -> int:
             _progress(f"no monitoring config at {config_path}; console without live cameras")
             config_path = None
         else:
-            from safecity.monitor.config import load_monitor_config
+            from safecity.monitor.config.model import load_monitor_config
 
             live_keys = list(live_cameras_from_config(load_monitor_config(config_path)))
     banner = _demo_users_and_groups(engine, live_keys)

@@ -156,7 +156,7 @@ class JpegCache:
     """Newest privacy-masked JPEG per camera, re-encoded only when the runtime has a new picture.
 
     A runtime that already keeps JPEG tiles (``latest_jpeg(camera) -> bytes | None``, as
-    :class:`safecity.monitor.runtime.MonitorRuntime` does) is used as is for cameras without
+    :class:`safecity.monitor.runtime.local.MonitorRuntime` does) is used as is for cameras without
     privacy masks; masked cameras are decoded, masked and encoded once per new tile.
     """
 

@@ -13,9 +13,9 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from safecity.monitor.config import CameraConfig
+from safecity.monitor.config.model import CameraConfig
 from safecity.monitor.pipeline import CameraPipeline
-from safecity.monitor.sources import DecodedFrame, SourceGap
+from safecity.monitor.sources.readers import DecodedFrame, SourceGap
 from safecity.monitor.types import Detections
 
 W, H = 320, 180
@@ -66,7 +66,7 @@ def _frame(t_s: float, index: int, block_x: int | None = None) -> DecodedFrame:
 
 
 def _tracker_cfg() -> Any:
-    from safecity.monitor.config import TrackerConfig
+    from safecity.monitor.config.model import TrackerConfig
 
     return TrackerConfig(high_thresh=0.5, new_track_thresh=0.5, min_hits=2, lost_s=1.0)
 

@@ -1,0 +1,1 @@
+"""Running pipelines: camera workers, the hub (live events, health, wall, sinks) and its transports."""

@@ -1,0 +1,1 @@
+"""Wall selection: which cameras the operator sees, and why (``wall``; pure)."""
