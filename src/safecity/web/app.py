@@ -34,6 +34,7 @@ from safecity.settings import Settings
 from safecity.store.audit import AuditLog
 from safecity.store.users import UserStore
 from safecity.vendor import LEAFLET_DIR
+from safecity.web.anon import AnonymousTally
 from safecity.web.deps import Console
 from safecity.web.live import JpegCache, LiveHub, Subscriber, wall_json
 from safecity.web.throttle import LoginThrottle
@@ -90,6 +91,21 @@ async def _wall_loop(console: Console) -> None:
         await asyncio.sleep(WALL_POLL_S)
 
 
+async def _flush_loop(console: Console, interval_s: float) -> None:
+    """Write the anonymous-request summaries that are due (see :class:`AnonymousTally`)."""
+    tally = console.anonymous
+    if tally is None:
+        return
+    while True:
+        await asyncio.sleep(min(interval_s, 30.0))
+        try:
+            await asyncio.to_thread(tally.flush)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # keep counting even if one write failed (database busy)
+            log.exception("anonymous-request summary failed")
+
+
 def _push_wall(console: Console, layout: WallLayout, handled: frozenset[str]) -> None:
     """Send each WebSocket client its view of ``layout`` (built once per set of allowed cameras)."""
     live = console.hub.live_events()
@@ -126,28 +142,40 @@ def create_app(
     monitor = services.monitor
     if monitor is not None:
         monitor.add_sink(hub)
+    audit = AuditLog(services.engine, clock=clock)
     console = Console(
         settings=settings,
         services=services,
         users=UserStore(services.engine, clock=clock, hasher=hasher),
-        audit=AuditLog(services.engine, clock=clock),
+        audit=audit,
         hub=hub,
         throttle=LoginThrottle(clock=clock),
         jpegs=JpegCache(monitor, services.privacy_masks) if monitor is not None else None,
         clock=clock,
+        anonymous=AnonymousTally(
+            lambda **kw: audit.record("unauthenticated", **kw),
+            interval_s=settings.unauth_audit_interval_s,
+            clock=clock,
+        ),
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         hub.bind(asyncio.get_running_loop())
-        task = asyncio.create_task(_wall_loop(console))
+        tasks = [
+            asyncio.create_task(_wall_loop(console)),
+            asyncio.create_task(_flush_loop(console, settings.unauth_audit_interval_s)),
+        ]
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             hub.bind(None)
+            if console.anonymous is not None:
+                await asyncio.to_thread(console.anonymous.flush, force=True)
 
     app = FastAPI(
         title="safecity console API",

@@ -23,7 +23,7 @@ from safecity.settings import Settings
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-__all__ = ["register"]
+__all__ = ["register", "server_config"]
 
 DEMO_CONFIG = Path("configs/demo-cameras.yaml")
 DEMO_GROUPS = ("guro-east", "guro-west")
@@ -184,6 +184,20 @@ def _users_delete(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------- serve
+def server_config(app: Any, host: str, port: int) -> Any:
+    """The uvicorn configuration of ``safecity serve`` (a ``uvicorn.Config``).
+
+    ``proxy_headers`` is off: uvicorn would otherwise believe ``X-Forwarded-For`` from 127.0.0.1
+    (its default ``forwarded_allow_ips``), so any local client could forge its address. The app
+    decides itself, from ``SAFECITY_TRUSTED_PROXIES`` (:func:`safecity.web.deps.client_addr`).
+    """
+    import uvicorn
+
+    return uvicorn.Config(
+        app, host=host, port=port, log_level="warning", ws="websockets-sansio", proxy_headers=False
+    )
+
+
 def _run_server(settings: Settings, services: Any, host: str, port: int, banner: list[str]) -> int:
     import uvicorn
 
@@ -192,8 +206,7 @@ def _run_server(settings: Settings, services: Any, host: str, port: int, banner:
     try:
         app = create_app(settings, services)
         services.start()
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", ws="websockets-sansio")
-        server = uvicorn.Server(config)
+        server = uvicorn.Server(server_config(app, host, port))
         url = f"http://{host}:{port}/"
         for line in [f"console at {url}", *banner, "press Ctrl-C to stop"]:
             print(line, flush=True)

@@ -7,16 +7,18 @@ before the error response goes out.
 
 from __future__ import annotations
 
+import ipaddress
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, HTTPException, Request, WebSocket
 
-from safecity.settings import Settings
+from safecity.settings import IpNetwork, Settings
 from safecity.store.audit import AuditLog
 from safecity.store.users import Role, Session, UserStore
+from safecity.web.anon import AnonymousTally
 from safecity.web.throttle import LoginThrottle
 
 if TYPE_CHECKING:
@@ -34,6 +36,7 @@ __all__ = [
     "audit_refusal",
     "client_addr",
     "console_of",
+    "forwarded_client",
     "require_camera",
     "session_from_token",
     "token_from",
@@ -55,6 +58,7 @@ class Console:
     throttle: LoginThrottle
     jpegs: JpegCache | None = None
     clock: Callable[[], float] = time.time
+    anonymous: AnonymousTally | None = None
 
     @property
     def events(self) -> EventStore:
@@ -70,8 +74,56 @@ async def console_of(request: Request) -> Console:
 ConsoleDep = Annotated[Console, Depends(console_of)]
 
 
+def _is_trusted(addr: str, trusted: Sequence[IpNetwork]) -> bool:
+    try:
+        ip = ipaddress.ip_address(addr)
+    except ValueError:
+        return False
+    return any(ip in net for net in trusted)
+
+
+def forwarded_client(peer: str | None, forwarded_for: str | None, trusted: Sequence[IpNetwork]) -> str | None:
+    """The client address of a request that arrived from ``peer`` with ``X-Forwarded-For``.
+
+    Only when ``peer`` is a trusted proxy is the header believed, and then it is read from the right
+    (the entries our own proxies appended) skipping trusted proxies: the first untrusted entry is the
+    client. Anything a client wrote itself sits further left and is never reached. A malformed entry
+    stops the walk at the last proxy. With no trusted proxies the peer is the client.
+
+    >>> import ipaddress
+    >>> lb = [ipaddress.ip_network("10.0.0.0/8")]
+    >>> forwarded_client("10.0.0.5", "6.6.6.6, 203.0.113.7", lb)
+    '203.0.113.7'
+    >>> forwarded_client("198.51.100.1", "1.2.3.4", lb)
+    '198.51.100.1'
+    >>> forwarded_client("127.0.0.1", "1.2.3.4", [])
+    '127.0.0.1'
+    """
+    if peer is None or not trusted or not forwarded_for or not _is_trusted(peer, trusted):
+        return peer
+    client = peer
+    for part in reversed(forwarded_for.split(",")):
+        entry = part.strip()
+        try:
+            ipaddress.ip_address(entry)
+        except ValueError:
+            return client
+        client = entry
+        if not _is_trusted(entry, trusted):
+            return entry
+    return client
+
+
 def client_addr(conn: Request | WebSocket) -> str | None:
-    return conn.client.host if conn.client else None
+    """The client's address: the TCP peer, or ``X-Forwarded-For`` behind a trusted proxy
+    (``SAFECITY_TRUSTED_PROXIES``; off by default)."""
+    peer = conn.client.host if conn.client else None
+    console: Console | None = getattr(conn.app.state, "console", None)
+    if console is None:
+        return peer
+    return forwarded_client(
+        peer, conn.headers.get("x-forwarded-for"), console.settings.trusted_proxy_networks
+    )
 
 
 def token_from(conn: Request | WebSocket) -> str | None:
@@ -94,7 +146,14 @@ def audit_refusal(
     status: int,
     reason: str,
 ) -> None:
-    """One audit row for a refused request (401 or 403)."""
+    """One audit row for a refused request (401 or 403).
+
+    Anonymous 401s go through the console's :class:`~safecity.web.anon.AnonymousTally`: counted,
+    and audited once per address per interval plus a summary row.
+    """
+    if status == 401 and username is None and console.anonymous is not None:
+        console.anonymous.refused(client_addr(conn), conn.url.path, reason)
+        return
     console.audit.record(
         "denied" if status == 403 else "unauthenticated",
         username=username,

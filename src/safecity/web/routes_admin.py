@@ -223,6 +223,7 @@ def stats(console: ConsoleDep, _: AdminDep) -> dict[str, Any]:
     runtime_stats = getattr(monitor, "stats", None)
     return {
         "ws_clients": console.hub.n_subscribers,
+        "unauthenticated_total": console.anonymous.total if console.anonymous is not None else 0,
         "wall_latency_s": {"n": len(lat), "p50": _quantile(lat, 0.5), "p95": _quantile(lat, 0.95)},
         "runtime": runtime_stats() if callable(runtime_stats) else None,
     }

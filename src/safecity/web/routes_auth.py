@@ -30,28 +30,31 @@ def session_json(session: Session) -> dict[str, Any]:
 def login(creds: LoginBody, request: Request, response: Response, console: ConsoleDep) -> dict[str, Any]:
     """Check the password; on success set the ``safecity_session`` cookie and return the token too.
 
-    After 5 failed logins for a user name (20 from one address) within 5 minutes, further
-    attempts get 429 with ``Retry-After`` until the oldest failure is 5 minutes old.
+    At most 5 password checks for a user name (20 from one address) run within 5 minutes unless
+    they succeed: the check of the limit and the count of the attempt are one atomic step taken
+    before the password is verified, so concurrent guesses cannot slip past it. Further attempts get
+    429 with ``Retry-After`` until the oldest counted failure is 5 minutes old. The address is the
+    TCP peer unless it is a trusted proxy (``SAFECITY_TRUSTED_PROXIES``).
     """
     addr = client_addr(request)
-    wait = console.throttle.retry_after_s(creds.username, addr)
-    if wait is not None:
+    attempt = console.throttle.begin(creds.username, addr)
+    if attempt.retry_after_s is not None:
+        wait = math.ceil(attempt.retry_after_s)
         console.audit.record(
             "login", username=creds.username, allowed=False, remote_addr=addr, detail="429: too many failures"
         )
         raise HTTPException(
             status_code=429,
-            detail=f"too many failed logins; try again in {math.ceil(wait)} s",
-            headers={"Retry-After": str(math.ceil(wait))},
+            detail=f"too many failed logins; try again in {wait} s",
+            headers={"Retry-After": str(wait)},
         )
     user = console.users.authenticate(creds.username, creds.password)
     if user is None:
-        console.throttle.fail(creds.username, addr)
         console.audit.record(
             "login", username=creds.username, allowed=False, remote_addr=addr, detail="wrong user or password"
         )
         raise HTTPException(status_code=401, detail="wrong user name or password, or the account is disabled")
-    console.throttle.succeed(user.username)
+    console.throttle.succeeded(attempt)
     ttl = console.settings.session_ttl_s
     token, session = console.users.create_session(user, ttl, addr)
     console.audit.record("login", username=user.username, allowed=True, remote_addr=addr)

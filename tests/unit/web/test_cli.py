@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from safecity.cli import main
+from tests.unit.web.conftest import Env
 
 
 @pytest.fixture
@@ -97,3 +98,46 @@ def test_demo_setup_imports_registry_and_creates_users_and_groups(
     assert main(argv) == 0  # a second run keeps the data and issues new passwords
     assert "Guro camera records already imported" in capsys.readouterr().err
     assert users.authenticate("viewer", passwords["viewer"]) is None
+
+
+def test_served_console_ignores_a_forged_x_forwarded_for(env: Env) -> None:
+    """Through the real uvicorn of ``safecity serve``: a local client's X-Forwarded-For is not its address.
+
+    uvicorn's own proxy-header handling (on by default, trusting 127.0.0.1) used to rewrite the
+    client address, which sidestepped the address lock and put the forged address in the audit.
+    """
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    from safecity.web.app import create_app
+    from safecity.web.cli import server_config
+
+    app = create_app(env.services.settings, env.services)
+    server = uvicorn.Server(server_config(app, "127.0.0.1", 0))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(500):
+            if server.started:
+                break
+            time.sleep(0.01)
+        assert server.started, "uvicorn did not start"
+        port = server.servers[0].sockets[0].getsockname()[1]
+        url = f"http://127.0.0.1:{port}/api/auth/login"
+        codes = [
+            httpx.post(
+                url,
+                json={"username": f"nobody{i}", "password": "guess-guess"},
+                headers={"X-Forwarded-For": f"198.51.100.{i}"},
+            ).status_code
+            for i in range(21)
+        ]
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    assert codes[:20] == [401] * 20 and codes[20] == 429  # one address, however many forged ones
+    addrs = {row["remote_addr"] for row in env.audit(action="login", allowed="false", limit=50)}
+    assert addrs == {"127.0.0.1"}

@@ -136,3 +136,92 @@ def test_repeated_failures_lock_the_user_name_for_a_while(env: Env) -> None:
     )
     env.clock.t += 301  # the failures age out
     env.login("operator")
+
+
+def test_concurrent_guesses_check_at_most_the_limit(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """30 guesses at once (one of them right): at most 5 passwords are verified, the rest get 429.
+
+    Before the fix the limit was checked before and the failure counted after the (slow) password
+    check, so every concurrent guess passed the check and was verified.
+    """
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    users = env.client.app.state.console.users  # type: ignore[attr-defined]
+    real = users.authenticate
+    checked: list[str] = []
+    lock = threading.Lock()
+
+    def slow_authenticate(name: str, password: str) -> object:
+        with lock:
+            checked.append(password)
+        time.sleep(0.05)  # a real Argon2 check takes about this long; it is the race window
+        return real(name, password)
+
+    monkeypatch.setattr(users, "authenticate", slow_authenticate)
+    guesses = [f"guess-{i:02d}" for i in range(30)]
+    guesses[25] = PASSWORDS["operator"]
+    start = threading.Barrier(30)
+
+    def attempt(pw: str) -> int:
+        start.wait()
+        return env.client.post("/api/auth/login", json={"username": "operator", "password": pw}).status_code
+
+    with ThreadPoolExecutor(30) as pool:
+        codes = list(pool.map(attempt, guesses))
+    assert len(checked) <= 5, f"{len(checked)} passwords verified for a limit of 5"
+    assert codes.count(429) >= 25 and codes.count(401) + codes.count(200) == len(checked)
+
+
+def test_forged_x_forwarded_for_is_ignored_without_trusted_proxies(env: Env) -> None:
+    """Off by default: a client's X-Forwarded-For neither dodges the address lock nor reaches the audit."""
+    console = env.client.app.state.console  # type: ignore[attr-defined]
+    assert console.settings.trusted_proxies == []
+    for i in range(20):  # 20 different user names, each guess from a "different" forged address
+        r = env.client.post(
+            "/api/auth/login",
+            json={"username": f"nobody{i}", "password": "guess-guess"},
+            headers={"X-Forwarded-For": f"198.51.100.{i}"},
+        )
+        assert r.status_code == 401
+    r = env.client.post(
+        "/api/auth/login",
+        json={"username": "viewer", "password": PASSWORDS["viewer"]},
+        headers={"X-Forwarded-For": "198.51.100.99"},
+    )
+    assert r.status_code == 429  # the real address (10.1.2.3) is locked after 20 failures
+    env.clock.t += 301
+    rows = env.audit(action="login", allowed="false", limit=50)
+    assert rows and {row["remote_addr"] for row in rows} == {"10.1.2.3"}
+
+
+def test_trusted_proxy_forwarded_address_is_the_client(env: Env) -> None:
+    from safecity.settings import Settings
+
+    console = env.client.app.state.console  # type: ignore[attr-defined]
+    console.settings = Settings(
+        home=console.settings.home, secret_key="k" * 40, trusted_proxies="10.1.2.0/24"
+    )
+    r = env.client.post(
+        "/api/auth/login",
+        json={"username": "viewer", "password": PASSWORDS["viewer"]},
+        headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.7"},  # 6.6.6.6 was written by the client itself
+    )
+    assert r.status_code == 200
+    assert env.audit(action="login", username="viewer")[0]["remote_addr"] == "203.0.113.7"
+
+
+def test_anonymous_requests_are_counted_not_audited_one_by_one(env: Env) -> None:
+    for _ in range(50):
+        assert env.client.get("/api/wall").status_code == 401
+    assert len(env.audit(action="unauthenticated")) == 1
+    env.client.cookies.clear()  # env.audit logged the admin in on this client
+    env.clock.t += 61  # the interval is over: the next refusal writes the summary of the last one
+    assert env.client.get("/api/events").status_code == 401
+    rows = env.audit(action="unauthenticated")
+    assert len(rows) == 3
+    summary = next(r for r in rows if r["target_type"] == "summary")
+    assert str(summary["detail"]).startswith("401 x 49 more") and "/api/wall x49" in str(summary["detail"])
+    stats = env.client.get("/api/stats", headers=env.bearer("admin")).json()
+    assert stats["unauthenticated_total"] == 51
