@@ -8,8 +8,8 @@
   ``pre_s`` before to ``post_s`` after the start; written once a frame ``post_s`` after the start has
   arrived, so time comes from frame timestamps). Encoding runs on a background thread; files appear
   atomically (written to a temporary name, then renamed).
-- :func:`enforce_retention` deletes the oldest snapshots/clips until both the age and the size limit
-  hold.
+- :func:`enforce_retention` deletes the oldest snapshots/clips until the age limit, each camera's size
+  cap and the total size cap hold, never touching the files it is told to keep (open events, exports).
 
 OpenCV and PyAV are imported when first needed, so the path helpers stay light for the store.
 """
@@ -20,10 +20,11 @@ import contextlib
 import logging
 import os
 import re
+import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MEDIA_SUFFIXES",
+    "MediaExistsError",
     "MediaRecorder",
     "apply_privacy_masks",
     "draw_box",
@@ -57,6 +59,10 @@ Polygon = Sequence[tuple[float, float]]
 MEDIA_SUFFIXES = (".jpg", ".mp4")
 _MAX_PENDING = 100  # pending clips / waiting snapshots per camera
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+class MediaExistsError(InputError):
+    """A snapshot or clip would replace an existing file (media files are written once)."""
 
 
 def safe_name(name: str) -> str:
@@ -157,15 +163,35 @@ def _downscale(bgr: U8, max_height: int) -> U8:
     return np.asarray(cv2.resize(bgr, (nw, nh), interpolation=cv2.INTER_AREA), dtype=np.uint8)
 
 
+def _part_name(path: Path) -> Path:
+    """A hidden temporary name next to ``path``, unique per writer (retention skips dot files)."""
+    return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
+
+
+def _publish(tmp: Path, path: Path) -> None:
+    """Give the finished ``tmp`` its final name atomically, refusing to replace an existing file."""
+    try:
+        os.link(tmp, path)  # fails if ``path`` exists, unlike rename
+    except FileExistsError as exc:
+        raise MediaExistsError(
+            f"media file {path} already exists; snapshots and clips are never overwritten "
+            "(an event uid must be unique: is a second recorder writing the same camera?)"
+        ) from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def _write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part")
+    if path.exists():  # cheap early refusal; _publish is the real guard
+        raise MediaExistsError(f"media file {path} already exists; snapshots and clips are never overwritten")
+    tmp = _part_name(path)
     tmp.write_bytes(data)
-    tmp.replace(path)
+    _publish(tmp, path)
 
 
 def write_jpeg(path: Path, bgr: U8, quality: int = 85) -> None:
-    """Encode ``bgr`` as JPEG and write it atomically."""
+    """Encode ``bgr`` as JPEG and write it atomically; raises MediaExistsError if ``path`` exists."""
     import cv2
 
     ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
@@ -180,6 +206,9 @@ def write_clip(
     """Encode ``(t_s, bgr)`` frames as an MP4 whose timestamps follow ``t_s`` (variable frame rate).
 
     Frames of another size than the first are resized to it; the file is written atomically.
+
+    Raises:
+        MediaExistsError: ``path`` already exists (media files are never overwritten).
     """
     import av
     import cv2
@@ -189,29 +218,35 @@ def write_clip(
     t0 = frames[0][0]
     h, w = frames[0][1].shape[:2]
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part")
+    if path.exists():
+        raise MediaExistsError(f"media file {path} already exists; snapshots and clips are never overwritten")
+    tmp = _part_name(path)
     tb = Fraction(1, 1000)
-    with av.open(str(tmp), mode="w", format="mp4") as container:
-        stream = container.add_stream(codec, rate=30)
-        assert isinstance(stream, av.VideoStream)
-        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-        stream.time_base = tb
-        stream.codec_context.time_base = tb
-        if codec == "libx264":
-            stream.options = {"preset": "veryfast", "crf": str(crf), "threads": "1"}
-        last_pts = -1
-        for t_s, img in frames:
-            if img.shape[:2] != (h, w):
-                img = np.asarray(cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA), dtype=np.uint8)
-            pts = max(round((t_s - t0) * 1000), last_pts + 1)
-            last_pts = pts
-            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="bgr24")
-            vf.pts, vf.time_base = pts, tb
-            for packet in stream.encode(vf):
+    try:
+        with av.open(str(tmp), mode="w", format="mp4") as container:
+            stream = container.add_stream(codec, rate=30)
+            assert isinstance(stream, av.VideoStream)
+            stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+            stream.time_base = tb
+            stream.codec_context.time_base = tb
+            if codec == "libx264":
+                stream.options = {"preset": "veryfast", "crf": str(crf), "threads": "1"}
+            last_pts = -1
+            for t_s, img in frames:
+                if img.shape[:2] != (h, w):
+                    img = np.asarray(cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA), dtype=np.uint8)
+                pts = max(round((t_s - t0) * 1000), last_pts + 1)
+                last_pts = pts
+                vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="bgr24")
+                vf.pts, vf.time_base = pts, tb
+                for packet in stream.encode(vf):
+                    container.mux(packet)
+            for packet in stream.encode(None):
                 container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-    tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _publish(tmp, path)
 
 
 @dataclass(slots=True)
@@ -413,44 +448,97 @@ class MediaRecorder:
                     log.info("media retention: deleted %d file(s) under %s", len(self.deleted), self.root)
 
 
-def enforce_retention(root: Path, max_days: float, max_bytes: int, *, now: float | None = None) -> list[Path]:
-    """Delete snapshots and clips under ``root`` older than ``max_days`` and then, oldest first, until
-    their total size is at most ``max_bytes``. Returns the deleted paths, oldest first.
+def enforce_retention(
+    root: Path,
+    max_days: float,
+    max_bytes: int,
+    *,
+    camera_max_bytes: Mapping[str, int] | None = None,
+    keep: Collection[str] = (),
+    now: float | None = None,
+) -> list[Path]:
+    """Delete snapshots and clips under ``root`` older than ``max_days``; then, oldest first, those of
+    each camera over its own cap in ``camera_max_bytes`` (camera id -> bytes); then, oldest first, until
+    the total size is at most ``max_bytes``. Returns the deleted paths, oldest first.
 
-    Only ``.jpg``/``.mp4`` files are considered; age comes from the modification time; ``now`` defaults
-    to the current Unix time. Camera folders left empty are removed.
+    Files named in ``keep`` (paths relative to ``root``, as the store records them: media of open events
+    and of evidence exports) are never deleted, even if a limit cannot be met without them. Only
+    ``.jpg``/``.mp4`` files are considered; age comes from the modification time; ``now`` defaults to
+    the current Unix time. Camera folders left empty are removed.
 
     Raises:
-        InputError: ``max_days`` or ``max_bytes`` is not positive.
+        InputError: ``max_days`` is not positive or a size cap is negative.
     """
-    if max_days <= 0 or max_bytes < 0:
-        raise InputError(f"max_days must be > 0 and max_bytes >= 0, got {max_days} and {max_bytes}")
+    caps = dict(camera_max_bytes or {})
+    if max_days <= 0 or max_bytes < 0 or any(v < 0 for v in caps.values()):
+        raise InputError(
+            f"max_days must be > 0 and the size caps >= 0, got {max_days}, {max_bytes} and per camera {caps}"
+        )
     if not root.is_dir():
         return []
     now = time.time() if now is None else now
-    files: list[tuple[float, str, int, Path]] = []
+    kept = {Path(k).as_posix() for k in keep}
+    files: list[tuple[float, str, int, Path, str]] = []  # mtime, path, size, path, camera folder
     for dirpath, _dirs, names in os.walk(root):
         for name in names:
             p = Path(dirpath) / name
             if p.suffix.lower() not in MEDIA_SUFFIXES or name.startswith("."):
                 continue
+            rel = p.relative_to(root)
+            if rel.as_posix() in kept:
+                continue
             try:
                 st = p.stat()
             except FileNotFoundError:
                 continue
-            files.append((st.st_mtime, str(p), st.st_size, p))
+            files.append((st.st_mtime, str(p), st.st_size, p, rel.parts[0] if len(rel.parts) > 1 else ""))
     files.sort()
-    total = sum(f[2] for f in files)
+    total = sum(f[2] for f in files) + _kept_size(root, kept)
+    per_cam: dict[str, int] = {}
+    for f in files:
+        per_cam[f[4]] = per_cam.get(f[4], 0) + f[2]
+    for rel_kept in kept:
+        folder = Path(rel_kept).parts[0] if len(Path(rel_kept).parts) > 1 else ""
+        per_cam[folder] = per_cam.get(folder, 0) + _size(root / rel_kept)
+    cap_of = {safe_name(cam): cap for cam, cap in caps.items()}
     cutoff = now - max_days * 86400.0
     deleted: list[Path] = []
-    for mtime, _, size, p in files:
-        if mtime < cutoff or total > max_bytes:
-            with contextlib.suppress(FileNotFoundError):
-                p.unlink()
-            total -= size
-            deleted.append(p)
+    gone: set[str] = set()
+
+    def delete(size: int, p: Path, folder: str) -> None:
+        nonlocal total
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
+        total -= size
+        per_cam[folder] -= size
+        deleted.append(p)
+        gone.add(str(p))
+
+    for mtime, _, size, p, folder in files:  # by age
+        if mtime < cutoff:
+            delete(size, p, folder)
+    for _mtime, key, size, p, folder in files:  # per camera cap
+        cap = cap_of.get(folder)
+        if cap is not None and key not in gone and per_cam[folder] > cap:
+            delete(size, p, folder)
+    for _mtime, key, size, p, folder in files:  # total cap
+        if key not in gone and total > max_bytes:
+            delete(size, p, folder)
+    order = {f[3]: i for i, f in enumerate(files)}
+    deleted.sort(key=order.__getitem__)
     for dirpath, _dirs, _names in sorted(os.walk(root), key=lambda x: -len(x[0])):
         d = Path(dirpath)
         if d != root and not any(d.iterdir()):
             d.rmdir()
     return deleted
+
+
+def _size(p: Path) -> int:
+    try:
+        return p.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _kept_size(root: Path, kept: Collection[str]) -> int:
+    return sum(_size(root / k) for k in kept)

@@ -66,6 +66,9 @@ class Services:
         privacy_masks: camera key -> polygons (image fractions) blacked out in every live frame.
         live_cameras: camera key -> name, group and position of each monitored camera.
         retention: (max days, max bytes) of snapshots and clips, enforced hourly while started.
+        camera_max_bytes: camera key -> size cap of that camera's snapshots and clips (``media_max_mb``).
+        liftable_masks: camera key -> privacy polygons that a permitted user may lift for a while (live
+            view only; recordings keep them masked).
     """
 
     settings: Settings
@@ -77,6 +80,8 @@ class Services:
     privacy_masks: Mapping[str, Sequence[Polygon]] = field(default_factory=dict)
     live_cameras: Mapping[str, LiveCamera] = field(default_factory=dict)
     retention: tuple[float, int] | None = None
+    camera_max_bytes: Mapping[str, int] = field(default_factory=dict)
+    liftable_masks: Mapping[str, Sequence[Polygon]] = field(default_factory=dict)
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
     _sweeper: threading.Event | None = field(default=None, repr=False)
 
@@ -96,17 +101,30 @@ class Services:
     def _sweep(
         self, stop: threading.Event, max_days: float, max_bytes: int, period_s: float = 3600.0
     ) -> None:
-        from safecity.media import enforce_retention
-
         while True:
             try:
-                removed = enforce_retention(self.media_root, max_days, max_bytes)
+                removed = self.sweep_media(max_days, max_bytes)
                 if removed:
                     log.info("retention: removed %d snapshot/clip files", len(removed))
             except Exception:  # retention must not take the console down
                 log.exception("media retention failed")
             if stop.wait(period_s):
                 return
+
+    def sweep_media(self, max_days: float, max_bytes: int, *, now: float | None = None) -> list[Path]:
+        """One retention pass: by age, each camera's cap, the total cap; media of open events and of
+        evidence exports is kept (:func:`safecity.store.retention.protected_media`)."""
+        from safecity.media import enforce_retention
+        from safecity.store.retention import protected_media
+
+        return enforce_retention(
+            self.media_root,
+            max_days,
+            max_bytes,
+            camera_max_bytes=self.camera_max_bytes,
+            keep=protected_media(self.engine),
+            now=now,
+        )
 
     def close(self) -> None:
         """Stop the runtime, close sinks and dispose of the engine (each step even if one fails)."""
@@ -118,12 +136,13 @@ class Services:
         self._closers.clear()
 
 
-def masks_from_config(config: Any) -> dict[str, list[list[tuple[float, float]]]]:
-    """Camera id -> privacy-mask polygons from a ``MonitorConfig`` (empty lists omitted)."""
+def masks_from_config(config: Any, key: str = "privacy_masks") -> dict[str, list[list[tuple[float, float]]]]:
+    """Camera id -> privacy-mask polygons (``key``: ``privacy_masks`` or ``liftable_privacy_masks``)
+    from a ``MonitorConfig`` (empty lists omitted)."""
     out: dict[str, list[list[tuple[float, float]]]] = {}
     for cam in getattr(config, "cameras", ()):
         polys = []
-        for mask in getattr(cam, "privacy_masks", ()) or ():
+        for mask in getattr(cam, key, ()) or ():
             points = getattr(mask, "polygon", mask)
             polys.append([(float(x), float(y)) for x, y in points])
         if polys:
@@ -222,6 +241,10 @@ def build_services(
             from safecity.monitor.runtime.local import MonitorRuntime, RuntimeOptions
 
             services.privacy_masks = masks_from_config(config)
+            services.liftable_masks = masks_from_config(config, "liftable_privacy_masks")
+            services.camera_max_bytes = {
+                str(c.id): int(c.media_max_mb * 1e6) for c in config.cameras if c.media_max_mb is not None
+            }
             services.live_cameras = live_cameras_from_config(config)
             runtime = MonitorRuntime(
                 config,

@@ -15,7 +15,16 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from safecity.errors import InputError
-from safecity.media import MediaRecorder, apply_privacy_masks, enforce_retention, media_paths, safe_name
+from safecity.media import (
+    MediaExistsError,
+    MediaRecorder,
+    apply_privacy_masks,
+    enforce_retention,
+    media_paths,
+    safe_name,
+    write_clip,
+    write_jpeg,
+)
 from safecity.monitor.types import Event
 
 # ------------------------------------------------------------------ privacy masks
@@ -256,3 +265,80 @@ def test_recorder_enforces_retention_after_writing_a_clip(tmp_path: Path) -> Non
 def test_recorder_retention_needs_both_limits(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="give both max_days"):
         MediaRecorder(tmp_path, max_days=30)
+
+
+# ------------------------------------------------------------------ never overwritten (issue 11, item 1)
+
+
+def test_write_jpeg_and_clip_refuse_to_overwrite(tmp_path: Path) -> None:
+    snap, clip = media_paths(tmp_path, "cam1", "ev-1")
+    write_jpeg(snap, _frame(0))
+    first = snap.read_bytes()
+    with pytest.raises(MediaExistsError, match="never overwritten"):
+        write_jpeg(snap, _frame(5))
+    assert snap.read_bytes() == first
+    write_clip(clip, [(0.0, _frame(0)), (0.25, _frame(0.25))], codec="mpeg4")
+    size = clip.stat().st_size
+    with pytest.raises(MediaExistsError):
+        write_clip(clip, [(0.0, _frame(3))], codec="mpeg4")
+    assert clip.stat().st_size == size
+    assert not [p for p in tmp_path.rglob(".*") if p.is_file()]  # no temporary file left behind
+
+
+def test_recorder_second_event_with_same_uid_keeps_the_first_files(tmp_path: Path) -> None:
+    rec = MediaRecorder(tmp_path, pre_s=0, post_s=0.2, fps=10, codec="mpeg4")
+    ev = Event(uid="dup", type="fall", camera="cam1", start_s=0.0, last_s=0.0)
+    rec.add_frame("cam1", 0.0, _frame(0))
+    rec.publish("start", ev)
+    for i in range(1, 4):
+        rec.add_frame("cam1", i * 0.1, _frame(i * 0.1))
+    rec.flush()
+    snap_before = rec.snapshot_path(ev).read_bytes()
+    again = Event(uid="dup", type="fall", camera="cam1", start_s=1.0, last_s=1.0)
+    rec.add_frame("cam1", 1.0, _frame(9))
+    rec.publish("start", again)
+    for i in range(1, 4):
+        rec.add_frame("cam1", 1.0 + i * 0.1, _frame(9))
+    rec.close()
+    assert rec.snapshot_path(ev).read_bytes() == snap_before
+
+
+# ------------------------------------------------------------------ retention per camera, kept files
+
+
+def _media(root: Path, rel: str, age_d: float, size: int) -> Path:
+    p = root / rel
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_bytes(b"x" * size)
+    os.utime(p, (NOW - age_d * DAY, NOW - age_d * DAY))
+    return p
+
+
+def test_retention_per_camera_cap_deletes_only_that_cameras_oldest(tmp_path: Path) -> None:
+    for i in range(5):
+        _media(tmp_path, f"busy/e{i}.mp4", 10 - i, 1000)  # 5000 bytes, e0 oldest
+    _media(tmp_path, "quiet/q0.mp4", 20, 1000)  # older than all, but its camera is under its cap
+    gone = enforce_retention(tmp_path, 30, 10**9, camera_max_bytes={"busy": 2500}, now=NOW)
+    assert [p.relative_to(tmp_path).as_posix() for p in gone] == ["busy/e0.mp4", "busy/e1.mp4", "busy/e2.mp4"]
+    assert (tmp_path / "quiet/q0.mp4").exists()
+
+
+def test_retention_never_deletes_kept_media(tmp_path: Path) -> None:
+    _media(tmp_path, "cam1/open.mp4", 90, 1000)  # an open event's clip, far too old
+    _media(tmp_path, "cam1/exported.jpg", 5, 1000)  # part of an evidence export
+    _media(tmp_path, "cam1/other.mp4", 4, 1000)
+    gone = enforce_retention(
+        tmp_path,
+        30,
+        0,
+        camera_max_bytes={"cam1": 0},
+        keep={"cam1/open.mp4", "cam1/exported.jpg"},
+        now=NOW,
+    )
+    assert [p.name for p in gone] == ["other.mp4"]
+    assert (tmp_path / "cam1/open.mp4").exists() and (tmp_path / "cam1/exported.jpg").exists()
+
+
+def test_retention_per_camera_cap_rejects_negative(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="size caps"):
+        enforce_retention(tmp_path, 30, 10, camera_max_bytes={"cam1": -1})

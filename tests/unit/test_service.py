@@ -77,3 +77,75 @@ def test_outputs_of_the_monitor_config_shape_media_and_retention(tmp_path: Path)
         assert services.monitor is not None and services.monitor.cameras() == ["gate"]
     finally:
         services.close()
+
+
+def test_sweep_keeps_open_events_and_exports_and_caps_each_camera(tmp_path: Path) -> None:
+    """Retention by size per camera (issue 11, item 7): the camera's cap from ``media_max_mb``; media of
+    an open event or of an evidence export is never deleted, a closed event's is."""
+    import os
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from safecity.store.schema import events, evidence_exports
+
+    (tmp_path / "v.mp4").write_bytes(b"")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(
+        "outputs: {media_dir: media}\ncameras:\n"
+        "  - id: busy\n    source: v.mp4\n    media_max_mb: 0.003\n"
+        "    liftable_privacy_masks: [[[0, 0], [0.5, 0], [0.5, 0.5]]]\n"
+        "  - id: quiet\n    source: v.mp4\n",
+        encoding="utf-8",
+    )
+    services = build_services(Settings(home=tmp_path / "home"), cfg)
+    try:
+        assert services.camera_max_bytes == {"busy": 3000}
+        assert services.liftable_masks == {"busy": [[(0.0, 0.0), (0.5, 0.0), (0.5, 0.5)]]}
+        now = 1_800_000_000.0
+        root = services.media_root
+        for i, name in enumerate(["open", "closed", "exported", "recent", "newest"]):
+            p = root / "busy" / f"{name}.mp4"
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(b"x" * 1000)
+            os.utime(p, (now - 3600 * (10 - i), now - 3600 * (10 - i)))
+        q = root / "quiet" / "old.mp4"
+        q.parent.mkdir()
+        q.write_bytes(b"x" * 5000)
+        os.utime(q, (now - 86400, now - 86400))
+        t = datetime.fromtimestamp(now, UTC)
+        with services.engine.begin() as c:
+            for uid, state in (("open", "new"), ("closed", "closed")):
+                c.execute(
+                    insert(events).values(
+                        uid=uid,
+                        camera_key="busy",
+                        type="intrusion",
+                        severity=2,
+                        start_at=t,
+                        state=state,
+                        clip_path=f"busy/{uid}.mp4",
+                        updated_at=t,
+                    )
+                )
+            c.execute(
+                insert(evidence_exports).values(
+                    export_id="x1",
+                    created_at=t,
+                    username="kim",
+                    reason="police request",
+                    camera_key="busy",
+                    start_at=t,
+                    end_at=t,
+                    path="p",
+                    manifest_sha256="0" * 64,
+                    media=["busy/exported.mp4"],
+                )
+            )
+        gone = services.sweep_media(30, 10**9, now=now)
+        # busy holds 5000 bytes, cap 3000: the two oldest deletable ones go; open and exported stay
+        assert sorted(p.name for p in gone) == ["closed.mp4", "recent.mp4"]
+        assert {p.name for p in (root / "busy").iterdir()} == {"open.mp4", "exported.mp4", "newest.mp4"}
+        assert q.exists()  # another camera, no cap of its own
+    finally:
+        services.close()

@@ -492,6 +492,18 @@ class CameraConfig(BaseModel):
     privacy_masks: list[PolygonFrac] = Field(
         default_factory=list, description="Polygons blurred out of snapshots, clips and the wall."
     )
+    liftable_privacy_masks: list[PolygonFrac] = Field(
+        default_factory=list,
+        description="Masked like privacy_masks, but a user with the lift_privacy_mask permission may lift "
+        "them on the live view for a limited time with a reason (audited; recordings stay masked).",
+    )
+    media_max_mb: float | None = Field(
+        default=None,
+        gt=0.0,
+        le=1e8,
+        description="Cap on this camera's snapshots and clips in MB; oldest deleted first (media of open "
+        "events and evidence exports is kept); none = only the total cap.",
+    )
     motion_masks: list[PolygonFrac] = Field(
         default_factory=list, description="Polygons ignored by the motion gate (trees, clocks, screens)."
     )

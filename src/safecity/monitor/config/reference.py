@@ -51,6 +51,7 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
 _BY_NAME = {
     "polygon": "polygon [[x, y], ...] in 0..1",
     "privacy_masks": "list of polygons",
+    "liftable_privacy_masks": "list of polygons",
     "motion_masks": "list of polygons",
     "a": "[x, y] in 0..1",
     "b": "[x, y] in 0..1",

@@ -222,7 +222,11 @@ class _Worker:
         by_fps: dict[float, Any] = {}
         for cam in self.cameras:
             if cam.detect_fps not in by_fps:
-                masks = {c.id: [list(p) for p in c.privacy_masks] for c in self.cameras if c.privacy_masks}
+                masks = {  # liftable masks too: recordings are always masked
+                    c.id: [list(p) for p in (*c.privacy_masks, *c.liftable_privacy_masks)]
+                    for c in self.cameras
+                    if c.privacy_masks or c.liftable_privacy_masks
+                }
                 # frames come at detect_fps with timestamp jitter: a little headroom keeps every one
                 by_fps[cam.detect_fps] = MediaRecorder(
                     self.opts.media_root, masks=masks, pre_s=out.clip_pre_s, post_s=out.clip_post_s,
