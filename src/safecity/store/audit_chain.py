@@ -42,9 +42,9 @@ from safecity.store.schema import audit_head, audit_log
 
 __all__ = [
     "CHAIN_FIELDS",
-    "GENESIS",
     "ChainBreak",
     "ChainReport",
+    "GENESIS",
     "canonical_row",
     "row_digest",
     "verify_chain",
