@@ -12,12 +12,12 @@ help:
 	@echo "make demo   install, then run the control room on the bundled Guro data and sample videos"
 	@echo "make test   lint, mypy --strict and the whole test suite (starts PostgreSQL and mosquitto)"
 	@echo "make bench  benchmarks; JSON results in bench/results/"
-	@echo "make lint   ruff + mypy only"
+	@echo "make lint   ruff + mypy + deptry (declared = imported dependencies) only"
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip==25.3
-	$(PY) -m pip install -q -e ".[all,dev,scale]"
+	$(PY) -m pip install -q -c constraints.txt -e ".[all,dev,scale]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -29,6 +29,8 @@ lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/deptry src
+	$(BIN)/deptry tests bench --exclude '(^|/)\.venv/' --ignore DEP002,DEP004
 
 typecheck: lint
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Debian packages for the full test suite: PostgreSQL + PostGIS, mosquitto, GStreamer RTSP server
+# Debian packages for the full test suite: PostgreSQL, mosquitto, GStreamer RTSP server
 # (Debian python3-gi), ffmpeg, chromium for the console's browser tests, CJK fonts for Hangul in reports.
 set -euo pipefail
-PKGS="postgresql postgresql-15-postgis-3 mosquitto chromium chromium-driver python3-gi gir1.2-gst-rtsp-server-1.0
+PKGS="postgresql mosquitto chromium chromium-driver python3-gi gir1.2-gst-rtsp-server-1.0
 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad ffmpeg fonts-noto-cjk"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Start the real servers the integration tests use (throw-away PostgreSQL+PostGIS cluster, mosquitto),
+# Start the real servers the integration tests use (throw-away PostgreSQL cluster, mosquitto),
 # run the given command with their addresses in the environment, then stop them.
 #   scripts/test-services.sh pytest tests
 # Exports: SAFECITY_TEST_PG_URL, SAFECITY_TEST_PG_ADMIN (pg_ctl/psql prefix), SAFECITY_TEST_MQTT_HOST/PORT,
@@ -21,7 +21,7 @@ as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 
 if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ]; then
   echo "test-services: PostgreSQL server binaries not found (expected /usr/lib/postgresql/*/bin/initdb);" \
-       "install them with: apt-get install postgresql postgresql-15-postgis-3 (see .ci/run)" >&2
+       "install them with: apt-get install postgresql (see .ci/run)" >&2
   exit 3
 fi
 if [ "$(id -u)" = 0 ]; then chown postgres "$D"; fi
@@ -29,7 +29,6 @@ as_pg "$PGBIN/initdb" -D "$D/pg" -U postgres -A trust >/dev/null
 as_pg "$PGBIN/pg_ctl" -D "$D/pg" -l "$D/pg.log" -w start \
   -o "-p $PGPORT -k $D -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" >/dev/null
 psql -h 127.0.0.1 -p "$PGPORT" -U postgres -qc "CREATE DATABASE safecity_test" >/dev/null
-psql -h 127.0.0.1 -p "$PGPORT" -U postgres -d safecity_test -qc "CREATE EXTENSION IF NOT EXISTS postgis" >/dev/null
 export SAFECITY_TEST_PG_URL="postgresql+psycopg://postgres@127.0.0.1:$PGPORT/safecity_test"
 export SAFECITY_TEST_PG_CTL="$PGBIN/pg_ctl"
 export SAFECITY_TEST_PG_DATA="$D/pg"

@@ -41,7 +41,7 @@ def pg_server_url() -> str:
 
 @pytest.fixture
 def pg_url(pg_server_url: str) -> Iterator[str]:
-    """A fresh, empty PostgreSQL database (with PostGIS) for one test."""
+    """A fresh, empty PostgreSQL database for one test."""
     import uuid
 
     from sqlalchemy import create_engine, text
@@ -51,10 +51,6 @@ def pg_url(pg_server_url: str) -> Iterator[str]:
     with admin.connect() as c:
         c.execute(text(f'CREATE DATABASE "{name}"'))
     url = pg_server_url.rsplit("/", 1)[0] + f"/{name}"
-    eng = create_engine(url, isolation_level="AUTOCOMMIT")
-    with eng.connect() as c:
-        c.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-    eng.dispose()
     yield url
     with admin.connect() as c:
         c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
