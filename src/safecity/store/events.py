@@ -3,8 +3,12 @@
 :class:`EventStore` is an ``EventSink``. :meth:`EventStore.publish` only puts the message on an
 in-memory queue; a background writer thread writes it in one transaction:
 
-- ``start``: an ``events`` row (state ``new``) unless the uid is already there, then the same as update;
-- ``update`` / ``end``: the row's severity, zone, boxes, ``end_at``; ``end`` sets ``end_at``;
+- ``start``: a new ``events`` row (state ``new``); a start whose uid is already stored is refused (set
+  aside in the dead-letter file with the reason, never merged into the stored event), and so are the
+  later messages of that uid;
+- ``update`` / ``end``: the row's severity, zone, boxes, ``end_at``; ``end`` sets ``end_at``; once the
+  operator has closed the event its row is left as it is (only the history gets the message, marked
+  ``after_close``): a closed event is never reopened or moved;
 - every message adds one ``event_updates`` row (``kind``, ``at`` = the event's ``last_s``/``end_s``);
 - ``camera_*`` events keep ``camera_health`` current (``camera_offline`` start -> ``offline``, its end ->
   ``online``; frozen/covered/blurred/moved likewise).
@@ -196,6 +200,7 @@ class EventStore:
         self._spool = open_spool(self.spool_dir)
         self._orphans = orphan_folders(self.spool_dir, self._spool)
         self._dead: Spool | None = None
+        self._refused: set[str] = set()  # uids whose start was refused (their later messages go aside too)
         self._backoff_s = tuple(float(b) for b in backoff_s)
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._cond = threading.Condition()
@@ -358,7 +363,7 @@ class EventStore:
                 self._schedule_retry(exc)
                 return False
 
-    def _dead_letter(self, record: dict[str, Any], exc: BaseException) -> None:
+    def _dead_letter(self, record: dict[str, Any], exc: BaseException | str) -> None:
         """A message the database refuses (not an outage): keep it aside in ``dead-letter.jsonl``."""
         log.error("event store: message for event %s refused: %s", record["event"]["uid"], exc)
         try:
@@ -371,7 +376,9 @@ class EventStore:
     # ------------------------------------------------------------------ writing
     def _write(self, record: Mapping[str, Any]) -> None:
         with self.engine.begin() as conn:
-            _apply(conn, record, self.media_root)
+            reason = _apply(conn, record, self.media_root, self._refused)
+        if reason is not None:
+            self._dead_letter(dict(record), reason)
 
     def _write_batch(self, records: Sequence[Mapping[str, Any]]) -> tuple[int, SQLAlchemyError | None]:
         """Write ``records`` in order, in one transaction when possible.
@@ -380,9 +387,14 @@ class EventStore:
         unavailable, the error that stopped the rest.
         """
         try:
+            refusals = []
             with self.engine.begin() as conn:
                 for record in records:
-                    _apply(conn, record, self.media_root)
+                    reason = _apply(conn, record, self.media_root, self._refused)
+                    if reason is not None:
+                        refusals.append((record, reason))
+            for record, reason in refusals:
+                self._dead_letter(dict(record), reason)
             return len(records), None
         except SQLAlchemyError as exc:
             if _is_unavailable(exc):
@@ -624,7 +636,7 @@ def _event_dict(m: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # Statements built once (the writer's cost is mostly statement construction otherwise).
-_SEL_EVENT = select(events.c.id).where(events.c.uid == bindparam("uid_"))
+_SEL_EVENT = select(events.c.id, events.c.state).where(events.c.uid == bindparam("uid_"))
 _INS_EVENT = insert(events)
 _UPD_EVENT = update(events).where(events.c.id == bindparam("eid_"))
 _SEL_DUP = select(event_updates.c.id).where(
@@ -635,13 +647,39 @@ _SEL_DUP = select(event_updates.c.id).where(
 _INS_UPDATE = insert(event_updates)
 
 
-def _apply(conn: Connection, record: Mapping[str, Any], media_root: Path | None) -> None:
-    """Write one message (see the module docstring) inside the caller's transaction."""
+def _apply(
+    conn: Connection, record: Mapping[str, Any], media_root: Path | None, refused: set[str]
+) -> str | None:
+    """Write one message (see the module docstring) inside the caller's transaction.
+
+    Returns why the message was refused (it is then not written), or None. A start whose uid is
+    already stored is refused (a replay of the very same start is skipped), and so is every later
+    message of that uid from this writer; an update or end of an event the operator closed is kept in
+    its history only (the row, its end time included, stays as the operator left it).
+    """
     kind: str = record["kind"]
     ev: Mapping[str, Any] = record["event"]
     epoch = float(record.get("epoch_s", 0.0))
     t_msg = ev["end_s"] if kind == "end" and ev["end_s"] is not None else ev["last_s"]
     at = _utc(epoch + float(t_msg))
+    uid = ev["uid"]
+    if uid in refused:
+        return f"the start of event {uid!r} was refused (its uid was already stored); {kind} set aside"
+    row = conn.execute(_SEL_EVENT, {"uid_": uid}).first()
+    if row is not None and kind == "start":
+        if conn.execute(_SEL_DUP, {"eid_": row.id, "kind_": kind, "at_": at}).first() is not None:
+            return None  # the same start written again (spool replay): nothing to do
+        refused.add(uid)
+        return (
+            f"a start for event {uid!r} arrived, but an event with that uid is already stored: not "
+            "merged into it (event uids must be unique across runs; is an old monitor version running?)"
+        )
+    health = HEALTH_OF_TYPE.get(ev["type"])
+    if row is not None and row.state == "closed":
+        _add_update(conn, row.id, kind, at, ev, after_close=True)
+        if health is not None:
+            _update_health(conn, ev["camera"], kind, health, at, ev)
+        return None
     now = datetime.now(UTC)
     detail = {"count": ev["count"], **ev["detail"]}
     values: dict[str, Any] = {
@@ -657,7 +695,6 @@ def _apply(conn: Connection, record: Mapping[str, Any], media_root: Path | None)
         values["box"] = ev["box_frac"]
     if ev["end_s"] is not None:
         values["end_at"] = _utc(epoch + float(ev["end_s"]))
-    row = conn.execute(_SEL_EVENT, {"uid_": ev["uid"]}).first()
     if row is None:
         snap = clip = None
         if media_root is not None and ev["type"] != "camera_offline":
@@ -684,27 +721,35 @@ def _apply(conn: Connection, record: Mapping[str, Any], media_root: Path | None)
     else:
         event_id = row.id
         conn.execute(_UPD_EVENT, {"eid_": event_id, **values})
-    dup = conn.execute(_SEL_DUP, {"eid_": event_id, "kind_": kind, "at_": at}).first()
-    if dup is None:
-        conn.execute(
-            _INS_UPDATE,
-            {
-                "event_id": event_id,
-                "at": at,
-                "kind": kind,
-                "detail": {
-                    "severity": ev["severity"],
-                    "zone": ev["zone"],
-                    "count": ev["count"],
-                    "track_ids": ev["track_ids"],
-                    "box": ev["box_frac"],
-                    **ev["detail"],
-                },
-            },
-        )
-    health = HEALTH_OF_TYPE.get(ev["type"])
+    _add_update(conn, event_id, kind, at, ev)
     if health is not None:
         _update_health(conn, ev["camera"], kind, health, at, ev)
+    return None
+
+
+def _add_update(
+    conn: Connection,
+    event_id: int,
+    kind: str,
+    at: datetime,
+    ev: Mapping[str, Any],
+    *,
+    after_close: bool = False,
+) -> None:
+    """One ``event_updates`` row, unless the same (kind, at) is there already (a replayed message)."""
+    if conn.execute(_SEL_DUP, {"eid_": event_id, "kind_": kind, "at_": at}).first() is not None:
+        return
+    detail = {
+        "severity": ev["severity"],
+        "zone": ev["zone"],
+        "count": ev["count"],
+        "track_ids": ev["track_ids"],
+        "box": ev["box_frac"],
+        **ev["detail"],
+    }
+    if after_close:
+        detail["after_close"] = True  # the operator had closed the event: the row was left as it was
+    conn.execute(_INS_UPDATE, {"event_id": event_id, "at": at, "kind": kind, "detail": detail})
 
 
 def _update_health(

@@ -340,3 +340,60 @@ def test_default_epoch_keeps_file_times_out_of_1970(
         assert before + start_s - 1e-3 <= t <= after + start_s + 1e-3
     else:
         assert t == start_s
+
+
+# ------------------------------------------------------------------ restart-safe identity (issue 11, item 1)
+
+
+def _dead_letters(tmp_path: Path) -> list[dict[str, Any]]:
+    files = list((tmp_path / "spool" / "dead-letter").glob("spool-*.jsonl"))
+    return [json.loads(line)["rec"] for f in files for line in f.read_text().splitlines() if line.strip()]
+
+
+def test_start_of_a_stored_uid_is_refused_not_merged(store: EventStore, tmp_path: Path) -> None:
+    """A second run reusing a uid (the old per-process counter) must not update the stored event."""
+    ev = make_event("dup", start_s=10.0, last_s=10.0)
+    store.publish("start", ev)
+    store.publish("end", replace(ev, last_s=12.0, end_s=12.0))
+    assert store.flush(10)
+    again = make_event("dup", start_s=500.0, last_s=500.0, severity=5, zone="yard")
+    store.publish("start", again)
+    store.publish("update", replace(again, last_s=505.0))
+    store.publish("end", replace(again, last_s=510.0, end_s=510.0))
+    assert store.flush(10)
+    got = store.get_event("dup")
+    assert got is not None
+    assert (got["severity"], got["zone"]) == (3, "gate")
+    assert got["end_at"] == datetime.fromtimestamp(EPOCH + 12.0, UTC)
+    assert [u["kind"] for u in got["updates"]] == ["start", "end"]
+    dead = _dead_letters(tmp_path)
+    assert [d["kind"] for d in dead] == ["start", "update", "end"]  # kept aside, not lost
+    assert "already stored" in dead[0]["error"]
+
+
+def test_replayed_start_is_skipped_silently(store: EventStore, tmp_path: Path) -> None:
+    ev = make_event("same")
+    store.publish("start", ev)
+    store.publish("start", ev)  # the same message again (spool replay after a crash)
+    store.publish("update", replace(ev, last_s=11.0, severity=4))
+    assert store.flush(10)
+    got = store.get_event("same")
+    assert got is not None and got["severity"] == 4
+    assert [u["kind"] for u in got["updates"]] == ["start", "update"]
+    assert _dead_letters(tmp_path) == []
+
+
+def test_closed_event_is_not_reopened_or_moved(store: EventStore) -> None:
+    ev = make_event("c1")
+    store.publish("start", ev)
+    assert store.flush(10)
+    store.close_event("c1", "kim", "false alarm")
+    store.publish("update", replace(ev, last_s=20.0, severity=5))
+    store.publish("end", replace(ev, last_s=30.0, end_s=30.0, severity=5))
+    assert store.flush(10)
+    got = store.get_event("c1")
+    assert got is not None
+    assert (got["state"], got["severity"], got["end_at"]) == ("closed", 3, None)
+    # the messages are in the history, marked as arriving after the close
+    late = [u for u in got["updates"] if u["kind"] != "start"]
+    assert [(u["kind"], u["detail"]["after_close"]) for u in late] == [("update", True), ("end", True)]
