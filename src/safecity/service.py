@@ -2,7 +2,9 @@
 
 Everything the console (or any other front end) needs is built here from :class:`Settings` and an
 optional monitoring config, and handed over as one :class:`Services` value; nothing else in
-safecity wires components together. Heavy modules are imported inside :func:`build_services`.
+safecity wires components together. ``safecity serve``/``demo`` call :func:`build_services`;
+``safecity monitor`` (no console) calls the same :func:`build_outputs` (store, media, MQTT, webhooks)
+and :func:`build_runtime` (local worker processes or Ray). Heavy modules are imported inside.
 
 Snapshots and clips are written by the runtime's worker processes (each owns a
 :class:`~safecity.media.MediaRecorder` under ``media_root``, fed with the frames it analyses); the event
@@ -18,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from safecity.errors import ConfigError
+from safecity.errors import InputError
 from safecity.settings import Settings
 
 if TYPE_CHECKING:
@@ -29,11 +31,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LiveCamera",
+    "Outputs",
     "Polygon",
+    "RuntimeChoice",
     "Services",
+    "build_outputs",
+    "build_runtime",
     "build_services",
     "live_cameras_from_config",
     "masks_from_config",
+    "media_root_for",
 ]
 
 log = logging.getLogger(__name__)
@@ -161,43 +168,180 @@ def live_cameras_from_config(config: Any) -> dict[str, LiveCamera]:
     return out
 
 
-def _alert_sinks(settings: Settings) -> list[Any]:
-    sinks: list[Any] = []
-    if settings.mqtt_url:
-        from urllib.parse import urlsplit
+def media_root_for(settings: Settings, config: Any = None, config_path: Path | None = None) -> Path:
+    """Where snapshots and clips live: the config's ``outputs.media_dir`` (relative to the config file) or
+    ``<home>/media``. The one place both ``safecity serve`` and ``safecity monitor`` decide it."""
+    media_dir = getattr(getattr(config, "outputs", None), "media_dir", None)
+    if media_dir is None:
+        return settings.home / "media"
+    p = Path(media_dir)
+    if p.is_absolute() or config_path is None:
+        return p
+    return config_path.parent / p
 
-        from safecity.alerts import MqttSink
 
-        parts = urlsplit(settings.mqtt_url)
-        if parts.scheme != "mqtt" or not parts.hostname:
-            raise ConfigError(
-                "SAFECITY_MQTT_URL must look like mqtt://host:1883/topic-prefix, "
-                f"but got {settings.mqtt_url!r}"
-            )
-        sinks.append(
-            MqttSink(
-                parts.hostname,
-                parts.port or 1883,
-                topic_prefix=parts.path.strip("/") or "safecity",
-                username=parts.username,
-                password=parts.password,
-                spool_dir=settings.home / "spool" / "mqtt",
-            )
+@dataclass(frozen=True, slots=True)
+class RuntimeChoice:
+    """Where the monitoring runtime runs its cameras, as the command line chose it.
+
+    Attributes:
+        backend: ``local`` (worker processes on this machine) or ``ray`` (actors on a Ray cluster).
+        workers: local worker processes.
+        loop: file cameras start again at their end (demo).
+        realtime: file cameras play at their frame rate (demo).
+        ray_address: with ``ray``: ``auto``, ``HOST:6379`` or ``ray://HOST:10001``; None starts a local Ray.
+        cameras_per_actor: with ``ray``: most cameras per actor.
+    """
+
+    backend: str = "local"
+    workers: int = 2
+    loop: bool = False
+    realtime: bool = False
+    ray_address: str | None = None
+    cameras_per_actor: int = 8
+
+    def check(self) -> None:
+        """Raise :class:`~safecity.errors.InputError` naming the bad choice and what is expected."""
+        if self.backend not in ("local", "ray"):
+            raise InputError(f"the backend must be 'local' or 'ray', got {self.backend!r}")
+        if self.workers < 1:
+            raise InputError(f"--workers must be at least 1, got {self.workers}")
+        if self.backend != "ray" and self.ray_address is not None:
+            raise InputError("--ray-address needs --backend ray; add it or drop --ray-address")
+        if self.cameras_per_actor < 1:
+            raise InputError(f"--cameras-per-actor must be at least 1, got {self.cameras_per_actor}")
+
+
+@dataclass
+class Outputs:
+    """Where events go: the event store (optional), the media folder and the alert sinks, built from settings.
+
+    Attributes:
+        media_root: snapshots and clips (written by the runtime's workers).
+        engine: the migrated store engine, or None without a store.
+        events: the event store (an EventSink), or None without a store.
+        alert_sinks: MQTT and webhook sinks from the settings.
+        retention: (max days, max bytes) of snapshots and clips.
+    """
+
+    media_root: Path
+    engine: Engine | None = None
+    events: EventStore | None = None
+    alert_sinks: list[EventSink] = field(default_factory=list)
+    retention: tuple[float, int] | None = None
+    closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
+
+    @property
+    def sinks(self) -> list[EventSink]:
+        """Every sink events go to: the store first, then the alert sinks."""
+        return [*([self.events] if self.events is not None else []), *self.alert_sinks]
+
+    def close(self) -> None:
+        """Close sinks, the event store and the engine (each step even if one fails)."""
+        for closer in reversed(self.closers):
+            try:
+                closer()
+            except Exception:  # every part must get its chance to close
+                log.exception("error while closing %r", closer)
+        self.closers.clear()
+
+
+def build_outputs(
+    settings: Settings, config: Any = None, config_path: Path | None = None, *, store: bool = True
+) -> Outputs:
+    """The store, media folder and alert sinks of ``settings`` (and a monitoring config's ``outputs``).
+
+    ``safecity serve``, ``safecity demo`` and ``safecity monitor`` all build their outputs here, so a
+    monitor run and the console write to the same database and media folder and send the same alerts.
+
+    Raises:
+        ConfigError: an alert setting is invalid (nothing is left open).
+        StoreError: the database cannot be reached or migrated.
+    """
+    from safecity.alerts.setup import sinks_from_settings
+
+    media_root = media_root_for(settings, config, config_path)
+    retention_days = settings.media_retention_days
+    if config is not None:
+        retention_days = min(retention_days, float(config.outputs.retention_days))
+    out = Outputs(media_root=media_root, retention=(retention_days, settings.media_max_bytes))
+    try:
+        if store:
+            from safecity.store.db import connect
+            from safecity.store.events import EventStore
+
+            engine = connect(settings.db_url)
+            out.engine = engine
+            out.closers.append(engine.dispose)
+            events = EventStore(engine, spool_dir=settings.home / "spool" / "events", media_root=media_root)
+            out.events = events
+
+            def close_events() -> None:
+                if not events.close():
+                    log.warning("the event store could not flush everything; the rest waits in its spool")
+
+            out.closers.append(close_events)
+        out.alert_sinks = sinks_from_settings(settings)
+        for sink in out.alert_sinks:
+            closer = getattr(sink, "close", None)
+            if callable(closer):
+                out.closers.append(closer)
+    except BaseException:
+        out.close()
+        raise
+    return out
+
+
+def build_runtime(
+    config: Any, sinks: Sequence[EventSink], *, media_root: Path | None, choice: RuntimeChoice
+) -> Any:
+    """The monitoring runtime of ``config`` (created, not started), local or on Ray as ``choice`` says.
+
+    Raises:
+        InputError: a bad choice (e.g. ``--ray-address`` without ``--backend ray``).
+        ConfigError: Ray is asked for but not installed.
+    """
+    choice.check()
+    from safecity.monitor.runtime.local import RuntimeOptions
+
+    options = RuntimeOptions(media_root=media_root)
+    if choice.backend == "ray":
+        from safecity.monitor.runtime.ray_transport import RayMonitorRuntime
+
+        return RayMonitorRuntime(
+            config,
+            sinks=sinks,
+            address=choice.ray_address,
+            cameras_per_actor=choice.cameras_per_actor,
+            loop=choice.loop,
+            realtime=choice.realtime,
+            options=options,
         )
-    if settings.webhook_urls:
-        from safecity.alerts import WebhookSink
+    from safecity.monitor.runtime.local import MonitorRuntime
 
-        sinks.append(WebhookSink(list(settings.webhook_urls)))
-    return sinks
+    return MonitorRuntime(
+        config,
+        sinks=sinks,
+        workers=choice.workers,
+        loop=choice.loop,
+        realtime=choice.realtime,
+        options=options,
+    )
 
 
 def build_services(
-    settings: Settings, monitor_config_path: Path | None = None, *, replay: bool = False, workers: int = 2
+    settings: Settings,
+    monitor_config_path: Path | None = None,
+    *,
+    replay: bool = False,
+    workers: int = 2,
+    choice: RuntimeChoice | None = None,
 ) -> Services:
     """Build every service from ``settings``; with a monitoring config also the runtime.
 
     With ``replay`` video-file cameras loop and play at their own frame rate (demo, tests), so
-    they behave like live cameras; ``workers`` is the runtime's process count.
+    they behave like live cameras; ``workers`` is the runtime's process count (or give a whole
+    ``choice``, e.g. the Ray backend).
 
     The runtime is created but not started: call :meth:`Services.start` (the console does so
     at application start-up) and :meth:`Services.close` at the end.
@@ -206,54 +350,32 @@ def build_services(
         ConfigError: a setting or the monitoring config is invalid.
         StoreError: the database cannot be reached or migrated.
     """
-    from safecity.store.db import connect
-    from safecity.store.events import EventStore
-
     config: Any = None
-    media_root = settings.home / "media"
-    retention_days = settings.media_retention_days
     if monitor_config_path is not None:
         from safecity.monitor.config.model import load_monitor_config
 
         config = load_monitor_config(monitor_config_path)
-        outputs = config.outputs
-        if outputs.media_dir is not None:
-            media_dir = Path(outputs.media_dir)
-            media_root = media_dir if media_dir.is_absolute() else monitor_config_path.parent / media_dir
-        retention_days = min(retention_days, float(outputs.retention_days))
-    engine = connect(settings.db_url)
-    events = EventStore(engine, spool_dir=settings.home / "spool" / "events", media_root=media_root)
-    services = Services(settings=settings, engine=engine, events=events, media_root=media_root)
-    services._closers.append(engine.dispose)
-
-    def close_events() -> None:
-        events.close()
-
-    services._closers.append(close_events)
-    services.retention = (retention_days, settings.media_max_bytes)
+    out = build_outputs(settings, config, monitor_config_path, store=True)
+    assert out.engine is not None and out.events is not None  # store=True
+    services = Services(
+        settings=settings,
+        engine=out.engine,
+        events=out.events,
+        media_root=out.media_root,
+        sinks=list(out.alert_sinks),
+        retention=out.retention,
+    )
+    services._closers.append(out.close)
     try:
-        services.sinks = _alert_sinks(settings)
-        for sink in services.sinks:
-            closer = getattr(sink, "close", None)
-            if callable(closer):
-                services._closers.append(closer)
         if config is not None:
-            from safecity.monitor.runtime.local import MonitorRuntime, RuntimeOptions
-
+            choice = choice or RuntimeChoice(workers=workers, loop=replay, realtime=replay)
             services.privacy_masks = masks_from_config(config)
             services.liftable_masks = masks_from_config(config, "liftable_privacy_masks")
             services.camera_max_bytes = {
                 str(c.id): int(c.media_max_mb * 1e6) for c in config.cameras if c.media_max_mb is not None
             }
             services.live_cameras = live_cameras_from_config(config)
-            runtime = MonitorRuntime(
-                config,
-                sinks=[events, *services.sinks],
-                workers=workers,
-                loop=replay,
-                realtime=replay,
-                options=RuntimeOptions(media_root=media_root),
-            )
+            runtime = build_runtime(config, out.sinks, media_root=out.media_root, choice=choice)
             services.monitor = runtime
             services._closers.append(runtime.stop)
     except BaseException:

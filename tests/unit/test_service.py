@@ -6,9 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from safecity.errors import ConfigError
+from safecity.errors import ConfigError, InputError
 from safecity.monitor.runtime.local import MonitorRuntime
-from safecity.service import build_services, live_cameras_from_config, masks_from_config
+from safecity.service import (
+    RuntimeChoice,
+    build_outputs,
+    build_services,
+    live_cameras_from_config,
+    masks_from_config,
+)
 from safecity.settings import Settings
 
 
@@ -147,5 +153,42 @@ def test_sweep_keeps_open_events_and_exports_and_caps_each_camera(tmp_path: Path
         assert sorted(p.name for p in gone) == ["closed.mp4", "recent.mp4"]
         assert {p.name for p in (root / "busy").iterdir()} == {"open.mp4", "exported.mp4", "newest.mp4"}
         assert q.exists()  # another camera, no cap of its own
+    finally:
+        services.close()
+
+
+@pytest.mark.parametrize(
+    ("choice", "message"),
+    [
+        (RuntimeChoice(backend="k8s"), "must be 'local' or 'ray'"),  # unknown backend
+        (RuntimeChoice(workers=0), "--workers must be at least 1"),
+        (RuntimeChoice(ray_address="10.0.0.1:6379"), "--ray-address needs --backend ray"),
+        (RuntimeChoice(backend="ray", cameras_per_actor=0), "--cameras-per-actor must be at least 1"),
+    ],
+)
+def test_runtime_choice_check_names_the_bad_option(choice: RuntimeChoice, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        choice.check()
+
+
+def test_build_outputs_without_store_opens_no_database_but_builds_alerts(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home", webhook_urls=["http://127.0.0.1:9/hook"])
+    out = build_outputs(settings, store=False)
+    try:
+        assert out.engine is None and out.events is None
+        assert [type(s).__name__ for s in out.sinks] == ["WebhookSink"]
+        assert out.media_root == tmp_path / "home" / "media"
+        assert not (tmp_path / "home" / "safecity.db").exists()
+    finally:
+        out.close()
+
+
+def test_serve_and_monitor_share_the_outputs(tmp_path: Path) -> None:
+    """build_services (serve) is built on build_outputs (monitor): same store first, then the alerts."""
+    settings = Settings(home=tmp_path, webhook_urls=["http://127.0.0.1:9/hook"])
+    services = build_services(settings)
+    try:
+        assert [type(s).__name__ for s in services.sinks] == ["WebhookSink"]
+        assert str(services.engine.url) == settings.db_url
     finally:
         services.close()

@@ -298,71 +298,47 @@ class Annotator:
 # monitor
 
 
-def _media_root(cfg: Any, config_path: Path) -> Path:
-    """Where snapshots and clips go: ``outputs.media_dir`` (relative to the config) or <home>/media."""
-    from safecity.settings import Settings
-
-    media_dir = cfg.outputs.media_dir
-    if media_dir is None:
-        return Settings().home / "media"
-    p = Path(media_dir)
-    return p if p.is_absolute() else config_path.parent / p
-
-
-def _store_sink(cfg: Any, url: str | None, media_root: Path) -> Any:
-    from safecity.settings import Settings
-    from safecity.store.db import connect
-    from safecity.store.events import EventStore
-
-    settings = Settings()
-    engine = connect(url or settings.db_url)
-    return EventStore(engine, spool_dir=settings.home / "spool" / "events", media_root=media_root)
-
-
 def cmd_monitor(args: argparse.Namespace) -> int:
     from safecity.monitor.config.model import load_monitor_config
     from safecity.monitor.evaluation.jsonl import JsonlEventWriter
-    from safecity.monitor.runtime.local import MonitorRuntime, RuntimeOptions
+    from safecity.service import RuntimeChoice, build_outputs, build_runtime
+    from safecity.settings import Settings
 
     cfg = load_monitor_config(args.config)
-    if args.workers < 1:
-        raise InputError(f"--workers must be at least 1, got {args.workers}")
-    sinks: list[Any] = []
-    jsonl_path = args.events_jsonl or cfg.outputs.events_jsonl
-    jsonl = JsonlEventWriter(jsonl_path, only_final=False, live=True) if jsonl_path else None
-    if jsonl is not None:
-        sinks.append(jsonl)
-    store = None
-    media_root: Path | None = None
-    if cfg.outputs.store and not args.no_store:
-        media_root = _media_root(cfg, args.config)
-        store = _store_sink(cfg, args.database_url, media_root)
-        sinks.append(store)
-    if not sinks:
-        log.warning("no event output: pass --events-jsonl or enable outputs.store")
-    if args.backend != "ray" and args.ray_address is not None:
-        raise InputError("--ray-address needs --backend ray; add it or drop --ray-address")
-    if args.cameras_per_actor < 1:
-        raise InputError(f"--cameras-per-actor must be at least 1, got {args.cameras_per_actor}")
-    # snapshots and clips are written by the workers next to the store that points at them
-    options = RuntimeOptions(media_root=media_root)
-    rt: Any
-    if args.backend == "ray":
-        from safecity.monitor.runtime.ray_transport import RayMonitorRuntime
+    choice = RuntimeChoice(
+        backend=args.backend,
+        workers=args.workers,
+        loop=args.loop,
+        realtime=args.realtime,
+        ray_address=args.ray_address,
+        cameras_per_actor=args.cameras_per_actor,
+    )
+    choice.check()
+    settings = Settings()
+    if args.database_url:
+        settings = settings.model_copy(update={"database_url": args.database_url})
+    store = bool(cfg.outputs.store and not args.no_store)
+    # the same outputs as `safecity serve`: store + media folder + MQTT/webhook alerts from the settings
+    outputs = build_outputs(settings, cfg, args.config, store=store)
+    jsonl = None
+    try:
+        jsonl_path = args.events_jsonl or cfg.outputs.events_jsonl
+        jsonl = JsonlEventWriter(jsonl_path, only_final=False, live=True) if jsonl_path else None
+        sinks = [*outputs.sinks, *([jsonl] if jsonl is not None else [])]
+        if not sinks:
+            log.warning("no event output: pass --events-jsonl, enable outputs.store or set SAFECITY_MQTT_URL")
+        alerts = ", ".join(type(s).__name__ for s in outputs.alert_sinks) or "none"
+        print(f"monitor: store {'on' if store else 'off'}, alerts: {alerts}", file=sys.stderr)
+        # snapshots and clips are written by the workers next to the store that points at them
+        rt = build_runtime(cfg, sinks, media_root=outputs.media_root if store else None, choice=choice)
+        return _run_monitor(args, rt)
+    finally:
+        if jsonl is not None:
+            jsonl.close()
+        outputs.close()
 
-        rt = RayMonitorRuntime(
-            cfg,
-            sinks=sinks,
-            address=args.ray_address,
-            cameras_per_actor=args.cameras_per_actor,
-            loop=args.loop,
-            realtime=args.realtime,
-            options=options,
-        )
-    else:
-        rt = MonitorRuntime(
-            cfg, sinks=sinks, workers=args.workers, loop=args.loop, realtime=args.realtime, options=options
-        )
+
+def _run_monitor(args: argparse.Namespace, rt: Any) -> int:
     stop = {"flag": False}
 
     def on_signal(_sig: int, _frame: Any) -> None:
@@ -385,7 +361,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
                 health = rt.health()
                 bad = {c: s for c, s in health.items() if s != "online"}
                 print(
-                    f"monitor: {len(health)} cameras, {rt.events_received} event messages, "
+                    f"monitor: {len(health)} cameras, {rt.stats()['events_received']} event messages, "
                     f"wall {[t.camera for t in rt.wall().tiles]}, not online: {bad or 'none'}",
                     file=sys.stderr,
                 )
@@ -394,10 +370,6 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGTERM, old)
         rt.stop()
-        if jsonl is not None:
-            jsonl.close()
-        if store is not None:
-            store.close()
     stats = rt.stats()
     if args.json:
         print(json.dumps({"health": rt.health(), "errors": rt.errors(), **stats}, indent=2, default=str))
