@@ -24,12 +24,18 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
-from safecity.monitor.types import Detections, Event, EventKind, EventSink, Tracks, WallLayout
+from safecity.monitor.config.model import CameraConfig, MotionConfig, TrackerConfig
+from safecity.monitor.types import Detections, Event, EventKind, EventSink, SourceGap, Tracks, WallLayout
+
+if TYPE_CHECKING:
+    from safecity.monitor.sources.readers import DecodedFrame
+    from safecity.monitor.vision.base import Detector
+    from safecity.monitor.vision.detect import PoseEstimator
 
 __all__ = ["CameraPipeline", "PipelineCounters", "ReplayResult", "StepResult", "replay_clip"]
 
@@ -121,16 +127,15 @@ class CameraPipeline:
 
     def __init__(
         self,
-        camera: Any,
-        detector: Any,
+        camera: CameraConfig,
+        detector: Detector,
         *,
-        pose: Any = None,
-        motion: Any = None,
-        tracker: Any = None,
+        pose: PoseEstimator | None = None,
+        motion: MotionConfig | None = None,
+        tracker: TrackerConfig | None = None,
         min_crop_px: int | None = None,
         tz: str = "Asia/Seoul",
     ) -> None:
-        from safecity.monitor.config.model import MotionConfig, TrackerConfig
         from safecity.monitor.rules.build import build_rules
         from safecity.monitor.vision.motion import MotionGate
         from safecity.monitor.vision.track import ByteTracker
@@ -167,13 +172,13 @@ class CameraPipeline:
         self._next_health_s: float | None = None
         self._rules_idle = False  # the rules last saw no tracks and hold no state or live event
 
-    def step(self, item: Any) -> StepResult:
-        """Process one :class:`~safecity.monitor.sources.readers.DecodedFrame` or ``SourceGap``."""
-        if not hasattr(item, "gray"):
+    def step(self, item: DecodedFrame | SourceGap) -> StepResult:
+        """Process one :class:`~safecity.monitor.sources.readers.DecodedFrame` or :class:`SourceGap`."""
+        if isinstance(item, SourceGap):
             return self._gap(item)
         return self._frame(item)
 
-    def _gap(self, gap: Any) -> StepResult:
+    def _gap(self, gap: SourceGap) -> StepResult:
         self.counters.gaps += 1
         events = list(self.rules.health.update_gap(gap.t_s, gap.down_since_s, gap.reason))
         self._count(events)
@@ -181,7 +186,7 @@ class CameraPipeline:
             self.camera_id, gap.t_s, None, (0, 0), Tracks.empty(gap.t_s), None, tuple(events), False
         )
 
-    def _frame(self, frame: Any) -> StepResult:
+    def _frame(self, frame: DecodedFrame) -> StepResult:
         from safecity.monitor.vision.detect import detect_regions
 
         c = self.counters

@@ -27,6 +27,7 @@ __all__ = [
     "Frame",
     "HealthState",
     "MonitorService",
+    "SourceGap",
     "Tracks",
     "WallLayout",
     "WallTile",
@@ -188,6 +189,23 @@ class Event:
     @property
     def live(self) -> bool:
         return self.end_s is None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceGap:
+    """A live source is down: yielded on every failed (re)connect or read.
+
+    Attributes:
+        camera: camera id.
+        t_s: Unix time of this retry.
+        reason: what failed, for the operator ("open timed out after 5.0 s", ...).
+        down_since_s: Unix time the outage began (the same for every gap of one outage).
+    """
+
+    camera: str
+    t_s: float
+    reason: str
+    down_since_s: float
 
 
 class EventSink(Protocol):

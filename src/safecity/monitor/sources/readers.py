@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from safecity.errors import SourceError
-from safecity.monitor.types import Frame
+from safecity.monitor.types import Frame, SourceGap
 
 __all__ = [
     "DecodedFrame",
@@ -133,23 +133,6 @@ class DecodedFrame:
             gray=self.gray,
             bgr=self.bgr() if with_bgr else None,
         )
-
-
-@dataclass(frozen=True, slots=True)
-class SourceGap:
-    """A live source is down: yielded on every failed (re)connect or read.
-
-    Attributes:
-        camera: camera id.
-        t_s: Unix time of this retry.
-        reason: what failed, for the operator ("open timed out after 5.0 s", ...).
-        down_since_s: Unix time the outage began (the same for every gap of one outage).
-    """
-
-    camera: str
-    t_s: float
-    reason: str
-    down_since_s: float
 
 
 class RateGate:

@@ -30,16 +30,14 @@ confirm_when: any | in_zones}``. This module imports nothing from ``detect`` at 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from safecity.errors import ModelError
 from safecity.monitor.types import Detections
-
-if TYPE_CHECKING:
-    from safecity.monitor.vision.detect import Detector
+from safecity.monitor.vision.base import Detector, nms
 
 __all__ = ["CascadeDetector", "ConfirmWhen", "load_cascade"]
 
@@ -154,8 +152,6 @@ def _lost_track(tracks: npt.NDArray[np.float32], found: Detections) -> bool:
 
 
 def _merge(a: Detections, b: Detections, iou: float) -> Detections:
-    from safecity.monitor.vision.detect import nms  # detect imports this module at its top
-
     xyxy = np.concatenate([a.xyxy_px, b.xyxy_px]).astype(np.float32).reshape(-1, 4)
     scores = np.concatenate([a.confidence, b.confidence]).astype(np.float32)
     names = np.concatenate([a.class_name, b.class_name]).astype("<U16")

@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal
 
 import cv2
 import numpy as np
@@ -39,6 +39,7 @@ import onnxruntime as ort
 
 from safecity.errors import ModelError
 from safecity.monitor.types import COCO_CLASSES, Detections
+from safecity.monitor.vision.base import Detector, nms
 from safecity.monitor.vision.cascade import CascadeDetector, ConfirmWhen, load_cascade
 from safecity.paths import bundled_models_dir
 
@@ -84,16 +85,6 @@ _BUNDLED = {
 YoloLayout = Literal["auto", "yolov5", "yolov8", "end2end"]
 
 
-@runtime_checkable
-class Detector(Protocol):
-    """Anything that turns BGR pictures into :class:`Detections` (pixel boxes of each input)."""
-
-    name: str
-    input_size: tuple[int, int]  # (w, h) of the model input
-
-    def detect_batch(self, images_bgr: Sequence[U8]) -> list[Detections]: ...
-
-
 # ----------------------------------------------------------------------------------------------
 # helpers
 
@@ -137,25 +128,6 @@ def _class_filter(labels: Sequence[str], classes: Sequence[str]) -> I64:
 
 def _empty() -> Detections:
     return Detections.empty()
-
-
-def nms(xyxy: F32, scores: F32, class_ids: I64, iou: float) -> I64:
-    """Class-wise non-maximum suppression; indices of the kept boxes, best first.
-
-    Uses ``cv2.dnn.NMSBoxesBatched`` (boxes of different classes never suppress each other).
-
-    Example:
-        >>> b = np.array([[0, 0, 10, 10], [1, 1, 10, 10], [0, 0, 10, 10]], np.float32)
-        >>> nms(b, np.array([0.9, 0.8, 0.7], np.float32), np.array([0, 0, 1]), 0.5).tolist()
-        [0, 2]
-    """
-    if len(scores) == 0:
-        return np.zeros(0, np.int64)
-    xywh = np.concatenate([xyxy[:, :2], xyxy[:, 2:] - xyxy[:, :2]], axis=1)
-    keep = cv2.dnn.NMSBoxesBatched(
-        xywh.astype(np.float64).tolist(), scores.astype(np.float64).tolist(), class_ids.tolist(), 0.0, iou
-    )
-    return np.asarray(keep, np.int64).reshape(-1)
 
 
 def _to_detections(xyxy: F32, scores: F32, names: npt.NDArray[np.str_]) -> Detections:
