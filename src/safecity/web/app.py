@@ -186,9 +186,9 @@ def create_app(
     app.state.console = console
     _add_handlers(app)
 
-    from safecity.web import routes_admin, routes_auth, routes_events, routes_live
+    from safecity.web import routes_admin, routes_auth, routes_events, routes_live, routes_plans
 
-    for module in (routes_auth, routes_live, routes_events, routes_admin):
+    for module in (routes_auth, routes_live, routes_events, routes_admin, routes_plans):
         app.include_router(module.router)
     # the one vendored Leaflet copy (shared with the planning reports), before the general /static mount
     app.mount("/static/vendor/leaflet", StaticFiles(directory=LEAFLET_DIR), name="leaflet")

@@ -1,4 +1,4 @@
-"""Admin routes (users, camera groups, audit log) and the plans read by every logged-in user."""
+"""Admin routes: users, camera groups, the audit log and the console counters (plans: ``routes_plans``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from fastapi import APIRouter, HTTPException, Query, Request
 
 from safecity.errors import InputError
 from safecity.store.audit import AuditFilter
-from safecity.store.plans_read import get_plan, list_plans
 from safecity.store.users import CameraGroup, Session, UserRecord
 from safecity.web.deps import AdminDep, Console, ConsoleDep, SessionDep, client_addr
 from safecity.web.schemas import GroupBody, UserCreateBody, UserPatchBody
@@ -179,33 +178,6 @@ def audit(
     rows = console.audit.query(f)
     entries = [{**asdict(e), "at": e.at.isoformat()} for e in rows]
     return {"total": console.audit.count(f), "entries": entries}
-
-
-@router.get("/api/plans")
-def plans(
-    console: ConsoleDep,
-    _: SessionDep,
-    kind: Annotated[str | None, Query(pattern="^(sites|replace)$")] = None,
-) -> dict[str, Any]:
-    """Saved site-selection and replacement plans with their cost summaries (no items)."""
-    out = []
-    for p in list_plans(console.services.engine, kind=kind):
-        d = asdict(p)
-        d["created_at"] = p.created_at.isoformat()
-        d.pop("items")
-        out.append(d)
-    return {"plans": out}
-
-
-@router.get("/api/plans/{plan_id}")
-def plan(plan_id: int, console: ConsoleDep, _: SessionDep) -> dict[str, Any]:
-    """One plan with its ranked items (position, type, cameras, cost, priority)."""
-    p = get_plan(console.services.engine, plan_id)
-    if p is None:
-        raise HTTPException(status_code=404, detail=f"no plan with id {plan_id}")
-    d = asdict(p)
-    d["created_at"] = p.created_at.isoformat()
-    return d
 
 
 def _quantile(values: list[float], q: float) -> float | None:

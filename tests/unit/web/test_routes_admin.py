@@ -1,13 +1,14 @@
-"""Users and camera groups through the API (admins only), the audit page's filters, plans."""
+"""Users and camera groups through the API (admins only), the audit page's filters.
+
+The plan routes are tested in ``test_routes_plans``.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import insert
 
-from safecity.store.schema import plan_items, plans
 from tests.unit.web.conftest import EAST, WEST, Env
 
 
@@ -112,52 +113,6 @@ def test_audit_filters(env: Env) -> None:
     }
     r = env.client.get("/api/audit", params={"allowed": "maybe"}, headers=env.bearer("admin"))
     assert r.status_code == 422 and "query.allowed" in r.json()["message"]
-
-
-def test_plans_listed_with_costs_and_items(env: Env) -> None:
-    now = datetime(2026, 11, 25, tzinfo=UTC)
-    with env.services.engine.begin() as c:
-        pid = c.execute(
-            insert(plans).values(
-                kind="sites",
-                area="guro",
-                created_at=now,
-                budget_krw=1e8,
-                cost_krw=9.5e7,
-                status="optimal",
-                objective=0.8,
-                mip_gap=0.0,
-                params={"p": 1},
-                summary={"covered_pop": 1234, "cost_krw": 9.5e7},
-            )
-        ).inserted_primary_key[0]
-        c.execute(
-            insert(plan_items),
-            [
-                {
-                    "plan_id": pid,
-                    "rank": r,
-                    "kind": "streetlight",
-                    "lat": 37.5,
-                    "lon": 126.86,
-                    "camera_type": "4k",
-                    "n_cameras": 2,
-                    "cost_krw": 1e6,
-                    "priority": 1.0 / r,
-                    "ref": f"L{r}",
-                    "props": {},
-                }
-                for r in (2, 1)
-            ],
-        )
-    h = env.bearer("viewer")
-    listing = env.client.get("/api/plans", headers=h).json()["plans"]
-    assert [(p["id"], p["n_items"], p["cost_krw"]) for p in listing] == [(pid, 2, 9.5e7)]
-    plan = env.client.get(f"/api/plans/{pid}", headers=h).json()
-    assert [i["rank"] for i in plan["items"]] == [1, 2]
-    assert plan["summary"]["covered_pop"] == 1234
-    assert env.client.get("/api/plans/999", headers=h).status_code == 404
-    assert env.client.get("/api/plans/abc", headers=h).status_code == 422
 
 
 def test_stats_for_admins_only(env: Env) -> None:
