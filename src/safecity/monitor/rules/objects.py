@@ -5,14 +5,17 @@ Every rule has ``update(tracks, t_s, frame_wh) -> list[(kind, Event)]`` where ki
 ``update`` or ``end``. Time comes only from ``t_s``. Objects are judged by their foot point (bottom
 centre of the box) in frame fractions, so zones in 0..1 fit any resolution. Per-track state is
 dropped ``forget_s`` after a track was last seen, so memory stays bounded by the live tracks.
-Event uids are deterministic (camera, type, zone, start time in ms, a per-rule counter), so a replay
-of the same input produces the same uids.
+Event uids are ``<camera>-<type>-<zone>-<start ms>-<run>-<n>``: readable, and unique across processes,
+restarts and nodes because ``run`` is a random token drawn when the rule is built (a restarted file or
+demo camera, whose start times begin again at 0, gets new uids; the store refuses a start whose uid it
+already has). Pass ``run`` to :class:`UidMaker` for reproducible uids in tests.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import secrets
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -54,6 +57,7 @@ __all__ = [
     "IntrusionRule",
     "LineCrossingRule",
     "LoiteringRule",
+    "UID_MAX_LEN",
     "UidMaker",
     "torso_angle_deg",
 ]
@@ -71,17 +75,30 @@ def _no_clock(_t: float) -> datetime | None:
     return None
 
 
-class UidMaker:
-    """Deterministic event uids: ``<camera>-<type>-<zone>-<start ms>-<n>`` (safe as a file name)."""
+UID_MAX_LEN = 64  # the store's events.uid column
 
-    def __init__(self, camera: str, type_: EventType, zone: str | None) -> None:
+
+class UidMaker:
+    """Event uids ``<camera>-<type>-<zone>-<start ms>-<run>-<n>`` (safe as a file name, at most 64
+    characters: a long camera/zone prefix is shortened, the unique tail never).
+
+    ``run`` (default: 8 random hex digits from :mod:`secrets`) makes uids of different runs,
+    processes and nodes differ; ``n`` counts this maker's events.
+
+    >>> UidMaker("cam 1", "intrusion", "정문", run="ab12cd34")(12.5)
+    'cam_1-intrusion-_-12500-ab12cd34-1'
+    """
+
+    def __init__(self, camera: str, type_: EventType, zone: str | None, *, run: str | None = None) -> None:
         self._prefix = f"{_SLUG.sub('_', camera)}-{type_}-{_SLUG.sub('_', zone or 'frame')}"
+        self.run = _SLUG.sub("_", run) if run is not None else secrets.token_hex(4)
         self._n = 0
 
     def __call__(self, start_s: float) -> str:
-        """The uid of an event starting at ``start_s`` (the counter makes it unique)."""
+        """The uid of an event starting at ``start_s``."""
         self._n += 1
-        return f"{self._prefix}-{round(start_s * 1000)}-{self._n}"
+        tail = f"-{round(start_s * 1000)}-{self.run}-{self._n}"
+        return self._prefix[: max(1, UID_MAX_LEN - len(tail))] + tail
 
 
 @dataclass(slots=True)

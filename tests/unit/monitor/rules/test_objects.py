@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +24,7 @@ from safecity.monitor.rules.build import (
     build_rules,
     torso_angle_deg,
 )
+from safecity.monitor.rules.objects import UID_MAX_LEN, UidMaker
 from safecity.monitor.types import Event, Tracks
 from tests.factories import box_at, make_tracks
 
@@ -303,7 +306,11 @@ def test_replay_is_deterministic_and_input_untouched() -> None:
     copies = [(f.xyxy_px.copy(), f.track_id.copy(), f.class_name.copy()) for f in frames]
     a = run(build_rules(_all_rules_camera()), frames)
     b = run(build_rules(_all_rules_camera()), frames)
-    assert a and [(t, k, e) for t, k, e in a] == [(t, k, e) for t, k, e in b]
+    # same events at the same times; only the uids differ (each build is a new run)
+    assert a and [(t, k, replace(e, uid="")) for t, k, e in a] == [
+        (t, k, replace(e, uid="")) for t, k, e in b
+    ]
+    assert {e.uid for _, _, e in a}.isdisjoint(e.uid for _, _, e in b)
     for f, (x, i, c) in zip(frames, copies, strict=True):
         np.testing.assert_array_equal(f.xyxy_px, x)
         np.testing.assert_array_equal(f.track_id, i)
@@ -327,15 +334,25 @@ def test_disabled_rules_are_skipped_and_types_built() -> None:
     assert off.rules == [] and rs.wants_keypoints and not off.wants_keypoints
 
 
-def test_uid_is_file_name_safe_and_deterministic() -> None:
+def test_uid_is_file_name_safe_and_unique_per_run() -> None:
     cam = CameraConfig.model_validate(
         {"id": "cam1", "source": "x.mp4",
          "zones": [{"name": "정문 gate/1", "polygon": LEFT_HALF}],
          "rules": [{"type": "intrusion", "zone": "정문 gate/1", "min_s": 0.0}]}
     )  # fmt: skip
     got = run(build_rules(cam), timeline(0.5, lambda t: [IN]))
-    assert got[0][2].uid == "cam1-intrusion-_gate_1-0-1"
+    assert re.fullmatch(r"cam1-intrusion-_gate_1-0-[0-9a-f]{8}-1", got[0][2].uid)
     assert got[0][2].zone == "정문 gate/1"
+    # a restart (the rules built again) on the same input: same start time, another uid
+    again = run(build_rules(cam), timeline(0.5, lambda t: [IN]))
+    assert again[0][2].start_s == got[0][2].start_s and again[0][2].uid != got[0][2].uid
+
+
+def test_uid_maker_is_reproducible_with_a_run_and_bounded_in_length() -> None:
+    assert UidMaker("cam1", "fall", None, run="r1")(1.5) == "cam1-fall-frame-1500-r1-1"
+    long = UidMaker("c" * 64, "abandoned_object", "z" * 64, run="0123abcd")
+    uid = long(1e9)
+    assert len(uid) == UID_MAX_LEN and uid.endswith("-1000000000000-0123abcd-1")
 
 
 @pytest.mark.parametrize(
