@@ -26,14 +26,16 @@ from typing import Any, Literal, get_args
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Connection, Engine, and_, delete, insert, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from safecity.errors import InputError
+from safecity.store.password_policy import check_password, normalize_password
 from safecity.store.schema import camera_group_members, camera_groups, sessions, user_groups, users
 
 __all__ = [
     "CameraGroup",
+    "LastAdminError",
     "ROLES",
     "Role",
     "Session",
@@ -47,7 +49,10 @@ Role = Literal["admin", "operator", "viewer"]
 ROLES: tuple[Role, ...] = get_args(Role)
 _NAME_RE = re.compile(r"^[A-Za-z0-9._@-]{2,64}$")
 _GROUP_RE = re.compile(r"^[\w.-]{1,100}$")
-MIN_PASSWORD_LEN = 8
+
+
+class LastAdminError(InputError):
+    """The change would leave no enabled admin (nobody could manage users any more)."""
 
 
 def to_utc(value: datetime) -> datetime:
@@ -98,14 +103,6 @@ def _check_role(role: str) -> Role:
     return role
 
 
-def _check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LEN:
-        raise InputError(
-            f"password must have at least {MIN_PASSWORD_LEN} characters, but got {len(password)}; "
-            "choose a longer passphrase"
-        )
-
-
 class UserStore:
     """Users, camera groups and sessions on the store's engine.
 
@@ -138,23 +135,29 @@ class UserStore:
         return datetime.fromtimestamp(self._clock(), UTC)
 
     # ------------------------------------------------------------ users
-    def add_user(self, username: str, password: str, role: str) -> UserRecord:
-        """Create a user; raises InputError for a bad name, role, short password or a duplicate."""
+    def add_user(self, username: str, password: str, role: str, groups: Sequence[str] = ()) -> UserRecord:
+        """Create a user in ``groups``; InputError (and nothing written) for a bad name, role, password
+        (see :mod:`safecity.store.password_policy`), unknown group or a duplicate."""
         if not _NAME_RE.match(username):
             raise InputError(f"username must be 2-64 letters, digits or . _ @ -, but got {username!r}")
         checked = _check_role(role)
-        _check_password(password)
+        check_password(password, username)
+        password_hash = self._hasher.hash(normalize_password(password))
         try:
             with self._engine.begin() as c:
-                c.execute(
+                group_ids = self._group_ids(c, groups)  # validated before anything is written
+                res = c.execute(
                     insert(users).values(
                         username=username,
-                        password_hash=self._hasher.hash(password),
+                        password_hash=password_hash,
                         role=checked,
                         created_at=self._now(),
                         disabled=False,
                     )
                 )
+                uid = res.inserted_primary_key[0] if res.inserted_primary_key else None
+                if group_ids:
+                    c.execute(insert(user_groups), [{"user_id": uid, "group_id": g} for g in group_ids])
         except IntegrityError as exc:
             raise InputError(
                 f"user {username!r} already exists; pick another name or change the existing user"
@@ -162,6 +165,30 @@ class UserStore:
         user = self.get_user(username)
         assert user is not None
         return user
+
+    def _group_ids(self, conn: Connection, group_names: Sequence[str]) -> list[int]:
+        """Ids of the named camera groups; InputError naming the unknown ones."""
+        known = {str(n): int(i) for n, i in conn.execute(select(camera_groups.c.name, camera_groups.c.id))}
+        missing = sorted(set(group_names) - set(known))
+        if missing:
+            raise InputError(
+                f"unknown camera group(s) {', '.join(missing)}; existing groups: "
+                f"{', '.join(sorted(known)) or '(none)'}; create them first (PUT /api/groups/NAME)"
+            )
+        return [known[n] for n in sorted(set(group_names))]
+
+    def _check_keeps_an_admin(self, conn: Connection, user_id: int, what: str) -> None:
+        """Raise LastAdminError if no enabled admin other than ``user_id`` exists (inside the write)."""
+        others = conn.execute(
+            select(func.count())
+            .select_from(users)
+            .where(users.c.role == "admin", users.c.disabled.is_(False), users.c.id != user_id)
+        ).scalar_one()
+        if not others:
+            raise LastAdminError(
+                f"cannot {what}: it is the last enabled admin and nobody could manage users any more; "
+                "make another user admin first"
+            )
 
     def get_user(self, username: str) -> UserRecord | None:
         with self._engine.connect() as c:
@@ -198,27 +225,48 @@ class UserStore:
         role: str | None = None,
         password: str | None = None,
         disabled: bool | None = None,
+        groups: Sequence[str] | None = None,
     ) -> UserRecord:
-        """Change role, password or the disabled flag; disabling or a new password ends sessions."""
+        """Change role, password, the disabled flag or the camera groups, all or nothing.
+
+        Disabling or a new password ends the user's sessions. Raises InputError for bad input
+        and :class:`LastAdminError` when it would demote or disable the last enabled admin.
+        """
         values: dict[str, object] = {}
         if role is not None:
             values["role"] = _check_role(role)
         if password is not None:
-            _check_password(password)
-            values["password_hash"] = self._hasher.hash(password)
+            check_password(password, username)
+            values["password_hash"] = self._hasher.hash(normalize_password(password))
         if disabled is not None:
             values["disabled"] = disabled
         user = self._require(username)
-        if values:
+        if values or groups is not None:
             with self._engine.begin() as c:
-                c.execute(update(users).where(users.c.id == user.id).values(**values))
+                group_ids = self._group_ids(c, groups) if groups is not None else None
+                row = c.execute(select(users.c.role, users.c.disabled).where(users.c.id == user.id)).one()
+                active_admin = row.role == "admin" and not row.disabled
+                if active_admin and (values.get("role", "admin") != "admin" or values.get("disabled")):
+                    what = "disable" if values.get("disabled") else f"make {username!r} {values['role']}"
+                    self._check_keeps_an_admin(c, user.id, f"{what} ({username!r})")
+                if values:
+                    c.execute(update(users).where(users.c.id == user.id).values(**values))
                 if password is not None or disabled:
                     c.execute(delete(sessions).where(sessions.c.user_id == user.id))
+                if group_ids is not None:
+                    c.execute(delete(user_groups).where(user_groups.c.user_id == user.id))
+                    if group_ids:
+                        c.execute(
+                            insert(user_groups), [{"user_id": user.id, "group_id": g} for g in group_ids]
+                        )
         return self._require(username)
 
     def delete_user(self, username: str) -> None:
+        """Delete the user and their sessions; :class:`LastAdminError` for the last enabled admin."""
         user = self._require(username)
         with self._engine.begin() as c:
+            if user.role == "admin" and not user.disabled:
+                self._check_keeps_an_admin(c, user.id, f"delete {username!r}")
             c.execute(delete(sessions).where(sessions.c.user_id == user.id))
             c.execute(delete(user_groups).where(user_groups.c.user_id == user.id))
             c.execute(delete(users).where(users.c.id == user.id))
@@ -234,9 +282,16 @@ class UserStore:
         with self._engine.connect() as c:
             row = c.execute(select(users).where(users.c.username == username)).mappings().first()
         stored = str(row["password_hash"]) if row is not None else self._dummy_hash
-        try:
-            self._hasher.verify(stored, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
+        normal = normalize_password(password)
+        candidates = (normal,) if normal == password else (normal, password)  # older non-NFC hashes
+        for candidate in candidates:
+            try:
+                self._hasher.verify(stored, candidate)
+                password = candidate
+                break
+            except (VerifyMismatchError, VerificationError, InvalidHashError):
+                continue
+        else:
             return None
         if row is None or row["disabled"]:
             return None
@@ -245,7 +300,7 @@ class UserStore:
                 c.execute(
                     update(users)
                     .where(users.c.id == row["id"])
-                    .values(password_hash=self._hasher.hash(password))
+                    .values(password_hash=self._hasher.hash(normalize_password(password)))
                 )
         return self.get_user(username)
 
@@ -355,21 +410,8 @@ class UserStore:
         return bool(res.rowcount)
 
     def set_user_groups(self, username: str, group_names: Sequence[str]) -> UserRecord:
-        """Replace the user's camera groups; unknown group names raise InputError."""
-        user = self._require(username)
-        known = {g.name: g.id for g in self.list_groups()}
-        missing = sorted(set(group_names) - set(known))
-        if missing:
-            raise InputError(
-                f"unknown camera group(s) {', '.join(missing)}; existing groups: "
-                f"{', '.join(sorted(known)) or '(none)'}"
-            )
-        with self._engine.begin() as c:
-            c.execute(delete(user_groups).where(user_groups.c.user_id == user.id))
-            rows = [{"user_id": user.id, "group_id": known[n]} for n in sorted(set(group_names))]
-            if rows:
-                c.execute(insert(user_groups), rows)
-        return self._require(username)
+        """Replace the user's camera groups; unknown group names raise InputError (nothing changed)."""
+        return self.update_user(username, groups=group_names)
 
     def cameras_of(self, user: UserRecord) -> frozenset[str] | None:
         """Camera keys the user may see; None means all (admins)."""

@@ -108,6 +108,8 @@ def _user_store(args: argparse.Namespace) -> Any:
 
 
 def _read_password(args: argparse.Namespace, name: str) -> str:
+    """The password exactly as typed: only the line ending of stdin is removed, never spaces
+    (the one normalisation of passwords lives in safecity.store.password_policy)."""
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -128,8 +130,7 @@ def _groups(text: str | None) -> list[str]:
 def _users_add(args: argparse.Namespace) -> int:
     users = _user_store(args)
     password = _read_password(args, args.name)
-    users.add_user(args.name, password, args.role)
-    user = users.set_user_groups(args.name, _groups(args.groups))
+    user = users.add_user(args.name, password, args.role, _groups(args.groups))
     print(
         f"created {user.role} {user.username}"
         + (f" (groups {', '.join(user.groups)})" if user.groups else "")
@@ -169,9 +170,8 @@ def _users_set(args: argparse.Namespace) -> int:
         raise InputError("give --disable or --enable, not both")
     users = _user_store(args)
     disabled = True if args.disable else False if args.enable else None
-    users.update_user(args.name, role=args.role, disabled=disabled)
-    if args.groups is not None:
-        users.set_user_groups(args.name, _groups(args.groups))
+    groups = _groups(args.groups) if args.groups is not None else None
+    users.update_user(args.name, role=args.role, disabled=disabled, groups=groups)
     u = users.get_user(args.name)
     print(f"{u.username}: {u.role}, groups {','.join(u.groups) or '-'}{' (disabled)' if u.disabled else ''}")
     return 0

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 
 from safecity.errors import InputError
 from safecity.store.audit import AuditFilter
-from safecity.store.users import CameraGroup, Session, UserRecord
+from safecity.store.users import CameraGroup, LastAdminError, Session, UserRecord
 from safecity.web.deps import AdminDep, Console, ConsoleDep, SessionDep, client_addr
 from safecity.web.schemas import GroupBody, UserCreateBody, UserPatchBody
 
@@ -55,7 +55,8 @@ def _audit(
 
 
 def _bad_input(exc: InputError) -> HTTPException:
-    return HTTPException(status_code=400, detail=str(exc))
+    """400, or 409 for a change that would leave no enabled admin."""
+    return HTTPException(status_code=409 if isinstance(exc, LastAdminError) else 400, detail=str(exc))
 
 
 @router.get("/api/users")
@@ -72,8 +73,7 @@ def create_user(
     try:
         if console.users.get_user(body.username) is not None:
             raise HTTPException(status_code=409, detail=f"user {body.username!r} already exists")
-        console.users.add_user(body.username, body.password, body.role)
-        user = console.users.set_user_groups(body.username, body.groups)
+        user = console.users.add_user(body.username, body.password, body.role, body.groups)
     except InputError as exc:
         raise _bad_input(exc) from exc
     _audit(
@@ -97,10 +97,8 @@ def patch_user(
         raise HTTPException(status_code=404, detail=f"no user named {username!r}")
     try:
         user = console.users.update_user(
-            username, role=body.role, password=body.password, disabled=body.disabled
+            username, role=body.role, password=body.password, disabled=body.disabled, groups=body.groups
         )
-        if body.groups is not None:
-            user = console.users.set_user_groups(username, body.groups)
     except InputError as exc:
         raise _bad_input(exc) from exc
     changed = sorted(k for k, v in body.model_dump().items() if v is not None)
@@ -123,7 +121,10 @@ def delete_user(username: str, request: Request, console: ConsoleDep, admin: Adm
         raise HTTPException(status_code=400, detail="you cannot delete your own account; ask another admin")
     if console.users.get_user(username) is None:
         raise HTTPException(status_code=404, detail=f"no user named {username!r}")
-    console.users.delete_user(username)
+    try:
+        console.users.delete_user(username)
+    except InputError as exc:
+        raise _bad_input(exc) from exc
     _audit(console, admin, request, "user_delete", "user", username)
     return {"deleted": True}
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 __all__ = [
     "EscalateBody",
@@ -16,6 +16,8 @@ __all__ = [
 ]
 
 RoleName = Literal["admin", "operator", "viewer"]
+#: passwords are taken exactly as typed (no stripping; see safecity.store.password_policy)
+Password = Annotated[str, StringConstraints(strip_whitespace=False)]
 
 
 class _Body(BaseModel):
@@ -24,7 +26,7 @@ class _Body(BaseModel):
 
 class LoginBody(_Body):
     username: str = Field(min_length=1, max_length=64, description="console user name")
-    password: str = Field(min_length=1, max_length=512, description="the user's password")
+    password: Password = Field(min_length=1, max_length=512, description="the user's password (as typed)")
 
 
 class NoteBody(_Body):
@@ -40,14 +42,16 @@ class EscalateBody(_Body):
 
 class UserCreateBody(_Body):
     username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
-    password: str = Field(min_length=8, max_length=512)
+    password: Password = Field(
+        min_length=8, max_length=512, description="as typed; the password policy applies (docs/security.md)"
+    )
     role: RoleName
     groups: list[str] = Field(default_factory=list, description="camera group names")
 
 
 class UserPatchBody(_Body):
     role: RoleName | None = None
-    password: str | None = Field(default=None, min_length=8, max_length=512)
+    password: Password | None = Field(default=None, min_length=8, max_length=512)
     disabled: bool | None = None
     groups: list[str] | None = Field(default=None, description="replaces the user's camera groups")
 

@@ -114,6 +114,12 @@ class Env:
     def bearer(self, name: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.login(name)}"}
 
+    def bearer_of(self, name: str, password: str) -> dict[str, str]:
+        r = self.client.post("/api/auth/login", json={"username": name, "password": password})
+        assert r.status_code == 200, r.text
+        self.client.cookies.clear()
+        return {"Authorization": f"Bearer {r.json()['token']}"}
+
     def add_event(self, uid: str, camera: str, **kw: object) -> Event:
         ev = make_event(uid, camera, **kw)  # type: ignore[arg-type]
         self.monitor.emit("start", ev)

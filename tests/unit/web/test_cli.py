@@ -37,15 +37,76 @@ def test_users_add_list_passwd_set_delete(
     from safecity.store.users import UserStore
 
     assert UserStore(connect(db)).authenticate("boss", "second-admin-pass") is not None
+    _stdin(monkeypatch, "deputy-admin-pass\n")
+    assert main(["users", "add", "deputy", "--role", "admin", "--password-stdin"]) == 0
     assert main(["users", "set", "boss", "--disable"]) == 0
     assert "(disabled)" in capsys.readouterr().out
     assert main(["users", "delete", "boss"]) == 0
 
 
 @pytest.mark.parametrize(
+    "argv",
+    [
+        ["users", "set", "boss", "--disable"],
+        ["users", "set", "boss", "--role", "operator"],
+        ["users", "delete", "boss"],
+    ],
+)
+def test_users_last_admin_is_kept(
+    db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    _stdin(monkeypatch, "first-admin-pass\n")
+    assert main(["users", "add", "boss", "--role", "admin", "--password-stdin"]) == 0
+    assert main(argv) == 1
+    assert "last enabled admin" in capsys.readouterr().err
+    assert main(["users", "list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["username"], r["role"], r["disabled"]) for r in rows] == [("boss", "admin", False)]
+
+
+def test_users_add_with_an_unknown_group_creates_nobody(
+    db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _stdin(monkeypatch, "long enough pw\n")
+    argv = ["users", "add", "kim", "--role", "viewer", "--groups", "unknown", "--password-stdin"]
+    assert main(argv) == 1
+    assert "unknown camera group(s) unknown" in capsys.readouterr().err
+    assert main(["users", "list", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+
+
+def test_cli_and_api_take_the_password_as_typed(
+    db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A password with surrounding spaces set on the CLI logs in through the API exactly as typed."""
+    from fastapi.testclient import TestClient
+
+    from safecity.service import build_services
+    from safecity.settings import Settings
+    from safecity.web.app import create_app
+
+    _stdin(monkeypatch, "  spaced passphrase \n")
+    assert main(["users", "add", "kim", "--role", "viewer", "--password-stdin"]) == 0
+    settings = Settings(database_url=db, secret_key="k" * 40, home=Path(db.split("///")[1]).parent)
+    services = build_services(settings, None)
+    try:
+        with TestClient(create_app(settings, services)) as client:
+
+            def login(pw: str) -> int:
+                return client.post("/api/auth/login", json={"username": "kim", "password": pw}).status_code
+
+            assert login("  spaced passphrase ") == 200
+            assert login("spaced passphrase") == 401
+    finally:
+        services.close()
+
+
+@pytest.mark.parametrize(
     ("argv", "stdin", "message"),
     [
         (["users", "add", "kim", "--role", "viewer", "--password-stdin"], "short\n", "at least 8"),  # weak
+        (["users", "add", "kim", "--role", "viewer", "--password-stdin"], "12345678\n", "most common"),
+        (["users", "add", "kim", "--role", "viewer", "--password-stdin"], "aaaaaaaa\n", "different char"),
         (["users", "add", "kim", "--role", "viewer", "--password-stdin"], "\n", "empty password"),  # empty
         (["users", "add", "kim", "--role", "viewer"], "", "--password-stdin"),  # no tty to prompt on
         (["users", "set", "nobody", "--role", "admin"], "", "no user named 'nobody'"),  # unknown user
