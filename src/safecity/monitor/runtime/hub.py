@@ -47,7 +47,7 @@ from safecity.monitor.runtime.transport import Transport
 from safecity.monitor.selection.wall import SelectionWeights, Selector
 from safecity.monitor.types import Event, EventKind, EventSink, HealthState, WallLayout
 
-__all__ = ["HubStats", "MonitorHub", "Reconfigurable", "make_selector"]
+__all__ = ["HubStats", "MonitorHub", "Reconfigurable", "ReportsStats", "make_selector"]
 
 log = logging.getLogger(__name__)
 U8 = npt.NDArray[np.uint8]
@@ -64,6 +64,15 @@ class Reconfigurable(Protocol):
         ...
 
 
+@runtime_checkable
+class ReportsStats(Protocol):
+    """A transport with its own figures (actors, restarts, polls ...), shown under ``transport_stats``."""
+
+    def stats(self) -> Mapping[str, object]:
+        """JSON-ready figures of the transport."""
+        ...
+
+
 class HubStats(TypedDict):
     """What :meth:`MonitorHub.stats` returns (JSON-ready)."""
 
@@ -74,6 +83,7 @@ class HubStats(TypedDict):
     ended: list[str]
     latencies_s: list[float]
     sink_failures: int
+    transport_stats: Mapping[str, object]
 
 
 def make_selector(selection: SelectionConfig, cameras: Sequence[CameraConfig] = ()) -> Selector:
@@ -353,6 +363,7 @@ class MonitorHub:
 
     def stats(self) -> HubStats:
         """Counters per camera, events received, tiles dropped, onset-to-wall latencies."""
+        extra = self.transport.stats() if isinstance(self.transport, ReportsStats) else {}
         with self._lock:
             return HubStats(
                 transport=self.transport.name,
@@ -362,6 +373,7 @@ class MonitorHub:
                 ended=sorted(self._ended),
                 latencies_s=list(self._latencies),
                 sink_failures=sum(p.failures for p in self._pumps),
+                transport_stats=extra,
             )
 
     def placement(self) -> Mapping[str, str]:
