@@ -480,7 +480,7 @@ _SCRIPT = r"""
     onEachFeature: function (f, l) {
       l.bindTooltip(String(f.properties.name || f.properties.code)); }}).addTo(map);
   var cellLayer = L.layerGroup();
-  var maxS = D.drawPriority(cellLayer, P.cells, P.cell_m, canvas);
+  var maxS = D.drawPriority(cellLayer, P.cells, P.cell_m, D.priorityRenderer(map, 0.55), D.RAMP_LIGHT);
   cellLayer.addTo(map);
   var exLayer = L.layerGroup();
   P.existing.forEach(function (e) {
@@ -502,7 +502,8 @@ _SCRIPT = r"""
   var kinds = []; sites.forEach(function (s) { if (kinds.indexOf(s.kind) < 0) kinds.push(s.kind); });
   var legend = L.control({position: 'bottomright'});
   legend.onAdd = function () {
-    var box = D.legend({priorityMax: P.cells.length ? maxS : null, kinds: kinds.length ? kinds : undefined});
+    var box = D.legend({priorityMax: P.cells.length ? maxS : null, ramp: D.RAMP_LIGHT,
+      kinds: kinds.length ? kinds : undefined});
     var r = document.createElement('div'); r.className = 'lg-row';
     var i = document.createElement('i'); i.className = 'dot'; i.style.background = '#555';
     var t = document.createElement('span'); t.textContent = '기존 카메라 existing camera';

@@ -38,6 +38,8 @@
     ptz: "회전형 카메라 PTZ camera", fixed: "고정형 카메라 fixed camera", light: "보안등 security light",
     site: "설치 지점 site", cameras: "카메라 cameras",
   };
+  // dark console: magma (high = bright); light report: YlOrRd (high = dark red)
+  var RAMP_LIGHT = ["#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026"];
   var RAMP = ["#3b0f70", "#641a80", "#8c2981", "#b73779", "#de4968", "#f7705c", "#fe9f6d", "#fecf92"];
   var COMPASS = [["북", "N"], ["북동", "NE"], ["동", "E"], ["남동", "SE"], ["남", "S"], ["남서", "SW"],
     ["서", "W"], ["북서", "NW"]];
@@ -246,18 +248,30 @@
     return box;
   }
 
-  function priorityColour(s, max) {
-    if (!(max > 0)) return RAMP[0];
-    return RAMP[Math.min(RAMP.length - 1, Math.floor(s / max * RAMP.length))];
+  function priorityColour(s, max, ramp) {
+    ramp = ramp || RAMP;
+    if (!(max > 0)) return ramp[0];
+    return ramp[Math.min(ramp.length - 1, Math.floor(s / max * ramp.length))];
   }
-  // cells: [[lat, lon, score], ...] on a square grid of cellM metres.
-  function drawPriority(layer, cells, cellM, renderer) {
+  // A canvas in its own pane below the overlays: cells are drawn opaque and the pane is translucent,
+  // so the slight overlaps between neighbouring cells never show as darker lines.
+  function priorityRenderer(map, opacity) {
+    var pane = map.getPane("priority") || map.createPane("priority");
+    pane.style.zIndex = 350;
+    pane.style.opacity = String(opacity);
+    pane.style.pointerEvents = "none";
+    return L.canvas({ pane: "priority", padding: 0.5 });
+  }
+  // cells: [[lat, lon, score], ...] on a square grid of cellM metres; renderer from priorityRenderer.
+  function drawPriority(layer, cells, cellM, renderer, ramp) {
     var max = cells.reduce(function (m, c) { return Math.max(m, c[2]); }, 0);
     cells.forEach(function (c) {
       if (!(c[2] > 0)) return;
-      var dlat = cellM / 2 / 111320, dlon = dlat / Math.cos(c[0] * Math.PI / 180);
+      // 4 % larger than the cell: the national grid is turned slightly against lat/lon, so exact
+      // squares would leave hairline gaps between neighbours
+      var dlat = cellM * 0.52 / 111320, dlon = dlat / Math.cos(c[0] * Math.PI / 180);
       L.rectangle([[c[0] - dlat, c[1] - dlon], [c[0] + dlat, c[1] + dlon]], { renderer: renderer, stroke: false,
-        fillColor: priorityColour(c[2], max), fillOpacity: 0.12 + 0.33 * c[2] / max, interactive: false }).addTo(layer);
+        fillColor: priorityColour(c[2], max, ramp), fillOpacity: 1, interactive: false }).addTo(layer);
     });
     return max;
   }
@@ -273,7 +287,7 @@
     if (opts.priorityMax !== undefined && opts.priorityMax !== null) {
       add(box, el("div", "lg-h", "우선순위 priority"));
       var ramp = el("div", "lg-ramp");
-      RAMP.forEach(function (c) { ramp.appendChild(swatch("", c)); });
+      (opts.ramp || RAMP).forEach(function (c) { ramp.appendChild(swatch("", c)); });
       add(box, ramp, el("div", "lg-scale", "0 … " + fmtNum(opts.priorityMax, 2)));
     }
     if (opts.compare) {
@@ -304,11 +318,11 @@
   }
 
   window.SafecityPlanDraw = {
-    LAYER_LABELS: LAYER_LABELS, SITE_KINDS: SITE_KINDS, CAMERA_TYPES: CAMERA_TYPES, RAMP: RAMP,
+    LAYER_LABELS: LAYER_LABELS, SITE_KINDS: SITE_KINDS, CAMERA_TYPES: CAMERA_TYPES, RAMP: RAMP, RAMP_LIGHT: RAMP_LIGHT,
     fmtWon: fmtWon, fmtPct: fmtPct, fmtNum: fmtNum, compass: compass, layerLabel: layerLabel,
     siteKindLabel: siteKindLabel, siteKindKo: siteKindKo, layerKo: layerKo, siteColour: siteColour, typeLabel: typeLabel, proofStatus: proofStatus,
     groupSites: groupSites, sectorLatLngs: sectorLatLngs, coverageShapes: coverageShapes, sitePopup: sitePopup,
-    drawPriority: drawPriority, priorityColour: priorityColour, legend: legend, siteMarker: siteMarker,
+    drawPriority: drawPriority, priorityRenderer: priorityRenderer, priorityColour: priorityColour, legend: legend, siteMarker: siteMarker,
     costItemLabel: costItemLabel, reasons: REASONS,
   };
 })();

@@ -23,7 +23,11 @@ main.append(h("div", { class: "map-layout plans" },
     h("div", { class: "panel" }, detailEl))));
 
 const map = await districtMap("map");
-const canvas = L.canvas({ padding: 0.5 });
+// panes: the district fill (overlay pane, 400) < priority cells (410) < coverage and sites (450)
+const heatCanvas = D.priorityRenderer(map, 0.55);
+map.getPane("priority").style.zIndex = 410;
+map.createPane("plansites").style.zIndex = 450;
+const canvas = L.canvas({ padding: 0.5, pane: "plansites" });
 const priorityLayer = L.layerGroup().addTo(map);
 const coverageLayer = L.layerGroup().addTo(map);
 const siteLayer = L.layerGroup().addTo(map);
@@ -174,7 +178,7 @@ async function loadPriority(p, token) {
     if (token !== shown.token) return null;
     const f = g.features[0];
     const cells = f ? f.geometry.coordinates.map((c, i) => [c[1], c[0], f.properties.scores[i]]) : [];
-    D.drawPriority(priorityLayer, cells, g.cell_m, canvas);
+    D.drawPriority(priorityLayer, cells, g.cell_m, heatCanvas);
     setStatus(g.notes && g.notes.length ? `우선순위 priority: ${g.notes.join("; ")}` : "");
     return g.max_score;
   } catch (e) {
