@@ -167,7 +167,7 @@ def test_plans_page_legend_explanation_download_comparison(server: Server, brows
     assert page.locator("#diff-added").inner_text() == "8"
     assert page.locator("#diff-removed").inner_text() == "14"
     assert page.locator("#diff-kept").inner_text() == "40"
-    assert "계획 A" in page.locator("#plan-legend").inner_text()
+    assert "제거 removed (A" in page.locator("#plan-legend").inner_text()
     page.screenshot(path=str(SHOTS / "plans-compare.png"))
 
     # the replacement plan: install year, resolution and reason in the popup

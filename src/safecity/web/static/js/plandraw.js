@@ -291,11 +291,13 @@
       add(box, ramp, el("div", "lg-scale", "0 … " + fmtNum(opts.priorityMax, 2)));
     }
     if (opts.compare) {
+      var C = opts.compare;
       add(box, el("div", "lg-h", "비교 comparison"));
-      add(box, legendRow(swatch("dot", opts.compare.a), "계획 A plan #" + opts.compare.aId));
-      add(box, legendRow(swatch("dot", opts.compare.b), "계획 B plan #" + opts.compare.bId));
-      add(box, legendRow(swatch("ring", "#3fb950"), "추가 added (B only)"));
-      add(box, legendRow(swatch("ring", "#f85149"), "제거 removed (A only)"));
+      add(box, legendRow(swatch("dot", C.kept), "유지 kept (A #" + C.aId + " and B #" + C.bId + ")"));
+      var rem = swatch("ringdot", C.a); rem.style.borderColor = "#f85149";
+      add(box, legendRow(rem, "제거 removed (A #" + C.aId + " only)"));
+      var ad = swatch("ringdot", C.b); ad.style.borderColor = "#3fb950";
+      add(box, legendRow(ad, "추가 added (B #" + C.bId + " only)"));
       return box;
     }
     var kinds = opts.kinds || ["new_pole", "streetlight", "utility_pole", "existing_site"];
@@ -313,7 +315,7 @@
 
   function siteMarker(site, opts) {
     var n = site.cameras.length || 1;
-    return L.circleMarker([site.lat, site.lon], { renderer: opts.renderer, radius: Math.min(10, 4 + n),
+    return L.circleMarker([site.lat, site.lon], { renderer: opts.renderer, radius: Math.min(10, 4 + n) + (opts.weight > 2 ? 2 : 0),
       color: opts.stroke || "#0b0f14", weight: opts.weight || 1.5, fillColor: opts.fill || siteColour(site.kind), fillOpacity: 1 });
   }
 

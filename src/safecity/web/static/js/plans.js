@@ -42,7 +42,7 @@ function setLegend(opts) {
   legendEl.replaceWith(next);
   legendEl = next;
 }
-const COLOURS = { a: "#58a6ff", b: "#f0883e" };
+const COLOURS = { a: "#58a6ff", b: "#f0883e", kept: "#8b949e" };
 let shown = { plan: null, token: 0 };
 
 // replaceChildren would turn a null into the text "null"
@@ -164,7 +164,7 @@ function openSite(key) {
 function drawSites(sites, { colour = null, coverage = true, ring = null } = {}) {
   for (const s of sites) {
     if (coverage) for (const shape of D.coverageShapes(s, { renderer: canvas, colour, fillOpacity: colour ? 0.08 : 0.18 })) shape.addTo(coverageLayer);
-    const m = D.siteMarker(s, { renderer: canvas, fill: colour || undefined, stroke: ring || "#0b0f14", weight: ring ? 3 : 1.5 });
+    const m = D.siteMarker(s, { renderer: canvas, fill: colour || undefined, stroke: ring || "#0b0f14", weight: ring ? 3.5 : 1.5 });
     m.bindPopup(() => D.sitePopup(s), { maxWidth: 400, minWidth: 330, className: "plan-popup" });
     m.addTo(siteLayer);
     markers.set(s.key, m);
@@ -238,12 +238,12 @@ async function showCompare(a, b) {
   history.replaceState(null, "", `/plans?a=${a}&b=${b}`);
   const sa = D.groupSites(pa.items), sb = D.groupSites(pb.items);
   const inA = new Set(sa.map((s) => s.key)), inB = new Set(sb.map((s) => s.key));
+  drawSites(sb.filter((s) => inA.has(s.key)), { colour: COLOURS.kept, coverage: false });
   drawSites(sa.filter((s) => !inB.has(s.key)), { colour: COLOURS.a, ring: "#f85149" });
-  drawSites(sb.filter((s) => inA.has(s.key)), { colour: COLOURS.b, coverage: true });
   drawSites(sb.filter((s) => !inA.has(s.key)), { colour: COLOURS.b, ring: "#3fb950" });
   const pts = [...sa, ...sb].map((s) => [s.lat, s.lon]);
   if (pts.length) map.fitBounds(pts, { padding: [30, 30], maxZoom: 16 });
-  setLegend({ compare: { a: COLOURS.a, b: COLOURS.b, aId: a, bId: b } });
+  setLegend({ compare: { ...COLOURS, aId: a, bId: b } });
   const A = diff.a, B = diff.b, d = diff.delta;
   const won = (v) => D.fmtWon(v), n0 = (v) => D.fmtNum(v, 0), n1 = (v) => D.fmtNum(v, 1);
   const siteList = (title, list, cls) => h("div", { class: `diff-list ${cls}` }, h("b", {}, title),
