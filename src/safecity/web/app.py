@@ -33,7 +33,7 @@ from safecity.monitor.types import WallLayout
 from safecity.settings import Settings
 from safecity.store.audit import AuditLog
 from safecity.store.users import UserStore
-from safecity.vendor import LEAFLET_DIR
+from safecity.vendor import LEAFLET_DIR, SWAGGER_UI_DIR
 from safecity.web.anon import AnonymousTally
 from safecity.web.deps import Console
 from safecity.web.live import JpegCache, LiveHub, Subscriber, wall_json
@@ -182,6 +182,8 @@ def create_app(
         version=__version__,
         description="Operator console of safecity: live wall, events, cameras, plans, audit, users.",
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's own page loads Swagger UI from a CDN with an inline script: see _add_pages
+        redoc_url=None,
     )
     app.state.console = console
     _add_handlers(app)
@@ -192,6 +194,7 @@ def create_app(
         app.include_router(module.router)
     # the one vendored Leaflet copy (shared with the planning reports), before the general /static mount
     app.mount("/static/vendor/leaflet", StaticFiles(directory=LEAFLET_DIR), name="leaflet")
+    app.mount("/static/vendor/swagger-ui", StaticFiles(directory=SWAGGER_UI_DIR), name="swagger-ui")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _add_pages(app)
     return app
@@ -237,6 +240,11 @@ def _add_pages(app: FastAPI) -> None:
 
     for name in PAGES:
         app.get(f"/{name}", include_in_schema=False)(page_route(name))
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> FileResponse:
+        """Swagger UI of ``/openapi.json`` from the vendored files (works offline, under the CSP)."""
+        return FileResponse(STATIC_DIR / "docs.html", media_type="text/html")
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> FileResponse:

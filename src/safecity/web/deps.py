@@ -37,6 +37,7 @@ __all__ = [
     "client_addr",
     "console_of",
     "forwarded_client",
+    "origin_allowed",
     "require_camera",
     "session_from_token",
     "token_from",
@@ -124,6 +125,26 @@ def client_addr(conn: Request | WebSocket) -> str | None:
     return forwarded_client(
         peer, conn.headers.get("x-forwarded-for"), console.settings.trusted_proxy_networks
     )
+
+
+def origin_allowed(conn: Request | WebSocket, settings: Settings) -> bool:
+    """Whether the ``Origin`` of a WebSocket handshake may connect.
+
+    A browser always sends ``Origin``; it must be the console's own origin (its host and port are
+    the request's ``Host``; the scheme is not compared, so a TLS-terminating proxy needs no setting)
+    or one of ``SAFECITY_ALLOWED_ORIGINS``. A handshake without
+    ``Origin`` is not from a browser page (scripts, tests) and is allowed: the session token
+    still decides. This stops another web site from opening a socket with the operator's cookie.
+    """
+    origin = conn.headers.get("origin")
+    if origin is None:
+        return True
+    origin = origin.rstrip("/").lower()
+    host = conn.headers.get("host", "").lower()
+    scheme, sep, netloc = origin.partition("://")
+    if host and sep and scheme in ("http", "https") and netloc == host:
+        return True
+    return origin in settings.allowed_origins
 
 
 def token_from(conn: Request | WebSocket) -> str | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -12,7 +11,7 @@ from safecity.errors import InputError
 from safecity.store.audit import AuditFilter
 from safecity.store.users import CameraGroup, LastAdminError, Session, UserRecord
 from safecity.web.deps import AdminDep, Console, ConsoleDep, SessionDep, client_addr
-from safecity.web.schemas import GroupBody, UserCreateBody, UserPatchBody
+from safecity.web.schemas import GroupBody, OffsetParam, UserCreateBody, UserPatchBody, UtcDatetime
 
 __all__ = ["router"]
 
@@ -169,10 +168,10 @@ def audit(
     target_type: Annotated[str | None, Query(max_length=32)] = None,
     target_id: Annotated[str | None, Query(max_length=128)] = None,
     allowed: Annotated[bool | None, Query()] = None,
-    since: Annotated[datetime | None, Query(description="ISO 8601")] = None,
-    until: Annotated[datetime | None, Query(description="ISO 8601")] = None,
+    since: Annotated[UtcDatetime | None, Query(description="ISO 8601")] = None,
+    until: Annotated[UtcDatetime | None, Query(description="ISO 8601")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetParam = 0,
 ) -> dict[str, Any]:
     """The audit log, newest first, filtered (admins only)."""
     f = AuditFilter(username, action, target_type, target_id, allowed, since, until, limit, offset)

@@ -6,7 +6,6 @@ when and from where. A user only sees events of the cameras in their camera grou
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,7 +15,7 @@ from fastapi.responses import FileResponse
 from safecity.errors import InputError
 from safecity.store.users import Session
 from safecity.web.deps import Console, ConsoleDep, OperatorDep, SessionDep, client_addr, require_camera
-from safecity.web.schemas import EscalateBody, NoteBody
+from safecity.web.schemas import EscalateBody, NoteBody, OffsetParam, UtcDatetime
 
 __all__ = ["router"]
 
@@ -46,10 +45,10 @@ def list_events(
     type: Annotated[str | None, Query(max_length=32, description="event type, e.g. intrusion")] = None,
     zone: Annotated[str | None, Query(max_length=100, description="zone or line name")] = None,
     state: StateParam = None,
-    since: Annotated[datetime | None, Query(description="start time from (ISO 8601)")] = None,
-    until: Annotated[datetime | None, Query(description="start time before (ISO 8601)")] = None,
+    since: Annotated[UtcDatetime | None, Query(description="start time from (ISO 8601)")] = None,
+    until: Annotated[UtcDatetime | None, Query(description="start time before (ISO 8601)")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetParam = 0,
 ) -> dict[str, Any]:
     """Events newest first (only cameras in the user's groups), with the total that match."""
     if camera is not None:

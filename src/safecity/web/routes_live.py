@@ -10,14 +10,15 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import func, select
 
 from safecity.store.schema import camera_health, cameras, events
@@ -28,17 +29,21 @@ from safecity.web.deps import (
     SessionDep,
     audit_refusal,
     client_addr,
+    origin_allowed,
     require_camera,
     session_from_token,
     token_from,
 )
 from safecity.web.live import wall_json
+from safecity.web.schemas import LiveClientMessage, TilesMessage
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["live"])
 _BOUNDARY = "frame"
 _RECHECK_SESSION_S = 30.0
+_MAX_MESSAGE_CHARS = 16_384
+_MAX_BAD_MESSAGES = 20  # then the socket is closed (1008): a client that only sends garbage
 
 
 def _empty_wall() -> dict[str, Any]:
@@ -163,7 +168,9 @@ async def mjpeg(
     console: ConsoleDep,
     session: SessionDep,
     fps: Annotated[float, Query(ge=0.2, le=10, description="parts per second at most")] = 3.0,
-    frames: Annotated[int | None, Query(ge=1, description="stop after this many frames (scripts)")] = None,
+    frames: Annotated[
+        int | None, Query(ge=1, le=1_000_000, description="stop after this many frames (scripts)")
+    ] = None,
 ) -> StreamingResponse:
     """Live MJPEG stream (``multipart/x-mixed-replace``) of a camera: privacy-masked, downscaled."""
     await run_in_threadpool(_allow_view, console, request, session, key, "view_camera")
@@ -245,16 +252,59 @@ async def _ws_session(console: Console, ws: WebSocket) -> Session | None:
     return await run_in_threadpool(session_from_token, console, token)
 
 
+async def _ws_open(console: Console, ws: WebSocket) -> Session | None:
+    """Accept the handshake and return the session, or close it with a reason (and audit why).
+
+    A foreign ``Origin`` gets close code 4403, no session 4401.
+    """
+    await ws.accept()
+    if not origin_allowed(ws, console.settings):
+        session = await _ws_session(console, ws)
+        origin = ws.headers.get("origin", "")
+        reason = f"origin {origin[:100]!r} is not allowed"
+        user = session.user.username if session is not None else None
+        await run_in_threadpool(audit_refusal, console, ws, username=user, status=403, reason=reason)
+        await ws.close(code=4403, reason=f"{reason}; open the console from its own address")
+        return None
+    session = await _ws_session(console, ws)
+    if session is None:
+        await run_in_threadpool(audit_refusal, console, ws, username=None, status=401, reason="no session")
+        await ws.close(code=4401, reason="not logged in")
+    return session
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _parse_message(model: type[M], msg: Mapping[str, Any]) -> M | str:
+    """A WebSocket message (the ASGI ``websocket.receive`` dict) validated against ``model``,
+    or the text of an error frame saying what was wrong and what is expected."""
+    text = msg.get("text")
+    if text is None:
+        return "binary messages are not accepted; send JSON text"
+    if len(text) > _MAX_MESSAGE_CHARS:
+        return f"message of {len(text)} characters is too long (at most {_MAX_MESSAGE_CHARS})"
+    try:
+        return model.model_validate_json(text)
+    except ValidationError as exc:
+        parts = []
+        for err in exc.errors(include_url=False):
+            loc = ".".join(str(p) for p in err["loc"]) or "(message)"
+            parts.append(f"{loc}: {err['msg']}")
+        return "invalid message: " + "; ".join(parts)
+
+
+def _error_frame(message: str, expected: str) -> dict[str, Any]:
+    return {"type": "error", "message": message, "expected": expected}
+
+
 @router.websocket("/ws/live")
 async def live(ws: WebSocket) -> None:
     """Pushes ``{"type": "wall"}`` when the wall changes, ``{"type": "event"}`` for event messages
     and ``{"type": "state"}`` when an operator handles an event (only the user's cameras)."""
     console: Console = ws.app.state.console
-    session = await _ws_session(console, ws)
-    await ws.accept()
+    session = await _ws_open(console, ws)
     if session is None:
-        await run_in_threadpool(audit_refusal, console, ws, username=None, status=401, reason="no session")
-        await ws.close(code=4401, reason="not logged in")
         return
     allowed = await run_in_threadpool(console.users.cameras_of, session.user)
     sub = console.hub.subscribe(allowed)
@@ -262,7 +312,7 @@ async def live(ws: WebSocket) -> None:
         initial = await run_in_threadpool(_user_wall, console, allowed)
         await ws.send_json({"type": "hello", "user": session.user.username, "role": session.user.role})
         await ws.send_json({"type": "wall", "wall": initial})
-        receiver = asyncio.create_task(_drain(ws))
+        receiver = asyncio.create_task(_drain(ws, sub.offer))
         checked_at = time.monotonic()
         while not receiver.done():
             if time.monotonic() - checked_at > _RECHECK_SESSION_S:
@@ -284,13 +334,24 @@ async def live(ws: WebSocket) -> None:
         console.hub.unsubscribe(sub)
 
 
-async def _drain(ws: WebSocket) -> None:
-    """Read (and ignore) client messages until it disconnects."""
+async def _drain(ws: WebSocket, reply: Callable[[dict[str, Any]], None]) -> None:
+    """Read client messages until it disconnects: ``{"type": "ping"}`` is answered with a pong,
+    anything else with an error frame; after too many bad ones the socket is closed (1008)."""
+    bad = 0
     with contextlib.suppress(WebSocketDisconnect):
         while True:
             msg = await ws.receive()
             if msg["type"] == "websocket.disconnect":
                 return
+            parsed = _parse_message(LiveClientMessage, msg)
+            if isinstance(parsed, str):
+                bad += 1
+                if bad > _MAX_BAD_MESSAGES:
+                    await ws.close(code=1008, reason="too many invalid messages")
+                    return
+                reply(_error_frame(parsed, '{"type": "ping"}'))
+            else:
+                reply({"type": "pong"})
 
 
 def _tile_frame(camera: str, jpg: bytes) -> bytes:
@@ -329,17 +390,15 @@ async def tiles(ws: WebSocket) -> None:
     (see :func:`_tile_frame`) with each new privacy-masked frame, at most ``fps`` per camera.
     """
     console: Console = ws.app.state.console
-    session = await _ws_session(console, ws)
-    await ws.accept()
+    session = await _ws_open(console, ws)
     if session is None:
-        await run_in_threadpool(audit_refusal, console, ws, username=None, status=401, reason="no session")
-        await ws.close(code=4401, reason="not logged in")
         return
     cache = console.jpegs
     cameras: list[str] = []
     period_s = 1.0 / 3
     last: dict[str, bytes] = {}
     checked_at = time.monotonic()
+    bad = 0
     try:
         while True:
             if time.monotonic() - checked_at > _RECHECK_SESSION_S:
@@ -348,13 +407,22 @@ async def tiles(ws: WebSocket) -> None:
                     await ws.close(code=4401, reason="session expired")
                     return
             try:
-                msg = await asyncio.wait_for(ws.receive_json(), timeout=period_s)
+                msg = await asyncio.wait_for(ws.receive(), timeout=period_s)
             except TimeoutError:
                 msg = None
             if msg is not None:
-                wanted = [str(k) for k in msg.get("cameras", [])][:64] if isinstance(msg, dict) else []
-                fps = float(msg.get("fps", 3)) if isinstance(msg, dict) else 3.0
-                period_s = 1.0 / min(10.0, max(0.2, fps))
+                if msg["type"] == "websocket.disconnect":
+                    return
+                parsed = _parse_message(TilesMessage, msg)
+                if isinstance(parsed, str):
+                    bad += 1
+                    if bad > _MAX_BAD_MESSAGES:
+                        await ws.close(code=1008, reason="too many invalid messages")
+                        return
+                    await ws.send_json(_error_frame(parsed, '{"cameras": ["key", ...], "fps": 0.2..10}'))
+                    continue
+                wanted = list(parsed.cameras)
+                period_s = 1.0 / parsed.fps
                 cameras = await run_in_threadpool(_subscribe_tiles, console, ws, session, wanted)
                 last = {k: v for k, v in last.items() if k in cameras}
                 denied = [k for k in wanted if k not in cameras]

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from fastapi import Query
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 __all__ = [
+    "MAX_OFFSET",
     "EscalateBody",
+    "LiveClientMessage",
+    "OffsetParam",
+    "TilesMessage",
+    "UtcDatetime",
+    "to_utc_checked",
     "GroupBody",
     "LoginBody",
     "NoteBody",
@@ -16,6 +24,28 @@ __all__ = [
 ]
 
 RoleName = Literal["admin", "operator", "viewer"]
+
+#: the largest row offset a list accepts: far beyond any table, far below a 64-bit integer
+MAX_OFFSET = 1_000_000_000
+OffsetParam = Annotated[int, Query(ge=0, le=MAX_OFFSET, description=f"rows to skip (0..{MAX_OFFSET:,})")]
+
+
+def to_utc_checked(value: datetime) -> datetime:
+    """The time in UTC; a naive time is taken as UTC. ValueError (422) for a time whose UTC falls
+    outside years 1..9999 (e.g. ``9999-12-31T23:59:59-01:00``) instead of an overflow later."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(
+            f"{value.isoformat()} is outside the times that can be stored once converted to UTC; "
+            "give a time between 0001-01-02 and 9999-12-30 (ISO 8601)"
+        ) from None
+
+
+#: an ISO 8601 time as a query parameter, converted to UTC (naive = UTC); 422 when out of range
+UtcDatetime = Annotated[datetime, AfterValidator(to_utc_checked)]
 #: passwords are taken exactly as typed (no stripping; see safecity.store.password_policy)
 Password = Annotated[str, StringConstraints(strip_whitespace=False)]
 
@@ -59,3 +89,24 @@ class UserPatchBody(_Body):
 class GroupBody(_Body):
     cameras: list[str] = Field(default_factory=list, description="camera keys in the group")
     description: str | None = Field(default=None, max_length=500)
+
+
+class _Message(BaseModel):
+    """A WebSocket message from the client (validated like a request body)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class TilesMessage(_Message):
+    """``/ws/tiles``: the cameras to stream and the frame rate per camera."""
+
+    cameras: list[Annotated[str, StringConstraints(min_length=1, max_length=128)]] = Field(
+        max_length=64, description="camera keys (at most 64)"
+    )
+    fps: float = Field(default=3.0, ge=0.2, le=10, description="frames per second per camera")
+
+
+class LiveClientMessage(_Message):
+    """``/ws/live``: the client may only ping (the server answers ``{"type": "pong"}``)."""
+
+    type: Literal["ping"]
