@@ -233,7 +233,17 @@ def _row(cells: list[str]) -> str:
     return "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"
 
 
-def _items_table(plan: Plan) -> str:
+def _dong_names(layers: MapLayers) -> dict[str, str]:
+    """KOSTAT dong code -> name from the dong outlines (older plans stored codes)."""
+    out: dict[str, str] = {}
+    for f in layers.dong_geojson.get("features", []) or []:
+        p = f.get("properties") or {}
+        if p.get("code") and p.get("name"):
+            out[str(p["code"])] = str(p["name"])
+    return out
+
+
+def _items_table(plan: Plan, dongs: Mapping[str, str]) -> str:
     if plan.kind == "replace":
         head = [
             "#",
@@ -277,6 +287,7 @@ def _items_table(plan: Plan) -> str:
         for it in plan.items[:500]:
             ex = it.props.get("explain")
             dong = (ex.get("dong") if isinstance(ex, Mapping) else None) or it.props.get("dong") or "–"
+            dong = dongs.get(str(dong), str(dong))
             value = _num(ex.get("value")) if isinstance(ex, Mapping) else None
             lights = int(_num(it.props.get("lights_added")) or 0)
             rows.append(
@@ -433,7 +444,7 @@ def plan_html(plan: Plan, layers: MapLayers, *, notes: Sequence[str] = ()) -> st
         created=html.escape(plan.created_at.isoformat(timespec="seconds")),
         cost_table=_cost_table(plan),
         mix_table=_mix_table(plan),
-        items_table=_items_table(plan),
+        items_table=_items_table(plan, _dong_names(layers)),
         summary=html.escape(json.dumps(_jsonable(dict(s)), ensure_ascii=False, indent=1)),
         script=_SCRIPT,
     )
@@ -473,6 +484,7 @@ _SCRIPT = r"""
 (function () {
   var D = window.SafecityPlanDraw;
   var P = JSON.parse(document.getElementById('plan-data').textContent);
+  D.setDongNames(P.dongs);
   var map = L.map('map', {preferCanvas: true, zoomSnap: 0.25});
   var canvas = L.canvas({padding: 0.5});
   var areaLayer = L.geoJSON(P.area, {style: {color: '#222', weight: 2.5, fill: false}}).addTo(map);
@@ -480,7 +492,7 @@ _SCRIPT = r"""
     onEachFeature: function (f, l) {
       l.bindTooltip(String(f.properties.name || f.properties.code)); }}).addTo(map);
   var cellLayer = L.layerGroup();
-  var maxS = D.drawPriority(cellLayer, P.cells, P.cell_m, D.priorityRenderer(map, 0.55), D.RAMP_LIGHT);
+  var maxS = D.drawPriority(cellLayer, P.cells, P.cell_m, D.priorityRenderer(map, 0.45), D.RAMP_LIGHT);
   cellLayer.addTo(map);
   var exLayer = L.layerGroup();
   P.existing.forEach(function (e) {
@@ -491,7 +503,8 @@ _SCRIPT = r"""
   var covLayer = L.layerGroup(), siteLayer = L.layerGroup();
   var sites = D.groupSites(P.items);
   sites.forEach(function (s) {
-    D.coverageShapes(s, {renderer: canvas}).forEach(function (c) { c.addTo(covLayer); });
+    D.coverageShapes(s, {renderer: canvas, typeColours: D.TYPE_COLOURS_LIGHT})
+      .forEach(function (c) { c.addTo(covLayer); });
     D.siteMarker(s, {renderer: canvas, stroke: '#111'})
       .bindPopup(function () { return D.sitePopup(s); }, {maxWidth: 380, minWidth: 280}).addTo(siteLayer);
   });
@@ -503,6 +516,7 @@ _SCRIPT = r"""
   var legend = L.control({position: 'bottomright'});
   legend.onAdd = function () {
     var box = D.legend({priorityMax: P.cells.length ? maxS : null, ramp: D.RAMP_LIGHT,
+      typeColours: D.TYPE_COLOURS_LIGHT,
       kinds: kinds.length ? kinds : undefined});
     var r = document.createElement('div'); r.className = 'lg-row';
     var i = document.createElement('i'); i.className = 'dot'; i.style.background = '#555';

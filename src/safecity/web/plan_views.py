@@ -140,6 +140,8 @@ def plan_metrics(p: PlanView, sites: Mapping[str, SiteSummary] | None = None) ->
         value = p.objective if p.objective is not None else sum(x.value for x in s.values())
     pts = [x.points_covered for x in s.values() if x.points_covered is not None]
     points = _num(summ.get("points_covered"))
+    if points is None:
+        points = _num(summ.get("covered_cells"))  # before finer demand points, a point was a cell
     if points is None and pts:
         points = float(sum(pts))
     return {

@@ -117,3 +117,14 @@ def test_replacement_rows_show_year_resolution_reason() -> None:
 def test_proof_text_of_old_plans_uses_status() -> None:
     plan = dataclasses.replace(make_plan([S1]), summary={}, status="feasible", mip_gap=3.467)
     assert proof_text(plan) == (False, "최적 미증명 · NOT proven optimal — gap 346.7% (feasible)")
+
+
+def test_dong_codes_of_older_plans_read_as_names() -> None:
+    item = PlanItem(1, "existing_site", 37.49, 126.88, "ptz", 1, 8e6, 2.5, "site:1", {"dong": "1117054"})
+    plan = dataclasses.replace(make_plan([S1]), items=(item,), summary={})
+    dongs = {
+        "type": "FeatureCollection",
+        "features": [{"properties": {"code": "1117054", "name": "구로3동"}}],
+    }
+    page = plan_html(plan, dataclasses.replace(LAYERS, dong_geojson=dongs))
+    assert "<td>기존 설치 지점 existing site</td><td>구로3동</td>" in page

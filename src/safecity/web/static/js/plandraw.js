@@ -40,9 +40,20 @@
   };
   // dark console: magma (high = bright); light report: YlOrRd (high = dark red)
   var RAMP_LIGHT = ["#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026"];
+  var TYPE_COLOURS_LIGHT = { ptz: "#1f4fbf", fixed: "#0a7f86" };  // on the light report's YlOrRd cells
   var RAMP = ["#3b0f70", "#641a80", "#8c2981", "#b73779", "#de4968", "#f7705c", "#fe9f6d", "#fecf92"];
   var COMPASS = [["북", "N"], ["북동", "NE"], ["동", "E"], ["남동", "SE"], ["남", "S"], ["남서", "SW"],
     ["서", "W"], ["북서", "NW"]];
+
+  // dong codes (KOSTAT, as older plans stored them) -> names, from the boundary GeoJSON the map draws
+  var DONG_NAMES = {};
+  function setDongNames(geojson) {
+    ((geojson && geojson.features) || []).forEach(function (f) {
+      var p = f.properties || {};
+      if (p.code && p.name) DONG_NAMES[String(p.code)] = String(p.name);
+    });
+  }
+  function dongName(d) { return d === null || d === undefined ? null : (DONG_NAMES[String(d)] || String(d)); }
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -145,7 +156,7 @@
       });
       s.rank = first.rank;
       s.kind = siteKindOf(first);
-      s.dong = dong || (first.props || {}).dong || null;
+      s.dong = dongName(dong || (first.props || {}).dong || null);
       s.explained = hasEx;
       s.layers = layers;
       s.value = hasEx ? value : s.items.reduce(function (a, it) { return a + (it.priority || 0); }, 0);
@@ -175,7 +186,7 @@
     site.cameras.forEach(function (c) {
       var r = num(c.range_m);
       if (!r) return;
-      var col = opts.colour || (CAMERA_TYPES[c.type] || [0, 0, "#8b949e"])[2];
+      var col = opts.colour || (opts.typeColours || {})[c.type] || (CAMERA_TYPES[c.type] || [0, 0, "#8b949e"])[2];
       var style = { renderer: opts.renderer, color: col, weight: c.type === "fixed" ? 1.5 : 1, opacity: 0.95, fillColor: col,
         fillOpacity: opts.fillOpacity === undefined ? (c.type === "fixed" ? 0.35 : 0.15) : opts.fillOpacity, interactive: false };
       var fov = num(c.fov_deg), hd = num(c.heading_deg);
@@ -303,8 +314,9 @@
     var kinds = opts.kinds || ["new_pole", "streetlight", "utility_pole", "existing_site"];
     if (kinds.some(function (k) { return k !== "replacement"; })) {
       add(box, el("div", "lg-h", "커버리지 coverage"));
-      add(box, legendRow(swatch("circle", CAMERA_TYPES.ptz[2]), "회전형 PTZ: 원 circle (range)"));
-      add(box, legendRow(swatch("sector", CAMERA_TYPES.fixed[2]), "고정형 fixed: 부채꼴 sector (heading, FOV)"));
+      var tc = opts.typeColours || {};
+      add(box, legendRow(swatch("circle", tc.ptz || CAMERA_TYPES.ptz[2]), "회전형 PTZ: 원 circle (range)"));
+      add(box, legendRow(swatch("sector", tc.fixed || CAMERA_TYPES.fixed[2]), "고정형 fixed: 부채꼴 sector (heading, FOV)"));
     }
     add(box, el("div", "lg-h", "설치 위치 site"));
     kinds.forEach(function (k) {
@@ -320,11 +332,11 @@
   }
 
   window.SafecityPlanDraw = {
-    LAYER_LABELS: LAYER_LABELS, SITE_KINDS: SITE_KINDS, CAMERA_TYPES: CAMERA_TYPES, RAMP: RAMP, RAMP_LIGHT: RAMP_LIGHT,
+    LAYER_LABELS: LAYER_LABELS, SITE_KINDS: SITE_KINDS, CAMERA_TYPES: CAMERA_TYPES, RAMP: RAMP, RAMP_LIGHT: RAMP_LIGHT, TYPE_COLOURS_LIGHT: TYPE_COLOURS_LIGHT,
     fmtWon: fmtWon, fmtPct: fmtPct, fmtNum: fmtNum, compass: compass, layerLabel: layerLabel,
     siteKindLabel: siteKindLabel, siteKindKo: siteKindKo, layerKo: layerKo, siteColour: siteColour, typeLabel: typeLabel, proofStatus: proofStatus,
     groupSites: groupSites, sectorLatLngs: sectorLatLngs, coverageShapes: coverageShapes, sitePopup: sitePopup,
-    drawPriority: drawPriority, priorityRenderer: priorityRenderer, priorityColour: priorityColour, legend: legend, siteMarker: siteMarker,
+    setDongNames: setDongNames, dongName: dongName, drawPriority: drawPriority, priorityRenderer: priorityRenderer, priorityColour: priorityColour, legend: legend, siteMarker: siteMarker,
     costItemLabel: costItemLabel, reasons: REASONS,
   };
 })();

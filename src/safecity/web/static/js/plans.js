@@ -23,6 +23,7 @@ main.append(h("div", { class: "map-layout plans" },
     h("div", { class: "panel" }, detailEl))));
 
 const map = await districtMap("map");
+D.setDongNames(await api("/api/map/boundaries?district=guro").catch(() => null));
 // panes: the district fill (overlay pane, 400) < priority cells (410) < coverage and sites (450)
 const heatCanvas = D.priorityRenderer(map, 0.55);
 map.getPane("priority").style.zIndex = 410;
@@ -88,7 +89,7 @@ function sitesKpis(p, sites) {
   const cams = sites.reduce((a, x) => a + x.cameras.length, 0);
   const lights = sites.reduce((a, x) => a + x.lights, 0);
   const value = s.covered_priority ?? p.objective;
-  const pts = s.points_covered ?? (sites.some((x) => x.points !== null) ? sites.reduce((a, x) => a + (x.points || 0), 0) : null);
+  const pts = s.points_covered ?? s.covered_cells ?? (sites.some((x) => x.points !== null) ? sites.reduce((a, x) => a + (x.points || 0), 0) : null);
   return h("div", { class: "summary" },
     kpi("예산 budget", D.fmtWon(p.budget_krw)),
     kpi("비용 cost", D.fmtWon(p.cost_krw), p.budget_krw ? `예산의 ${D.fmtPct(p.cost_krw / p.budget_krw)} of budget` : null),
@@ -247,7 +248,7 @@ async function showCompare(a, b) {
   const A = diff.a, B = diff.b, d = diff.delta;
   const won = (v) => D.fmtWon(v), n0 = (v) => D.fmtNum(v, 0), n1 = (v) => D.fmtNum(v, 1);
   const siteList = (title, list, cls) => h("div", { class: `diff-list ${cls}` }, h("b", {}, title),
-    h("ul", {}, list.slice(0, 12).map((s) => h("li", {}, `${D.siteKindKo(s.site_kind)} · ${s.dong || "–"} · ${s.cameras} cams · ${D.fmtWon(s.cost_krw)} · value ${D.fmtNum(s.value, 1)}`))),
+    h("ul", {}, list.slice(0, 12).map((s) => h("li", {}, `${D.siteKindKo(s.site_kind)} · ${D.dongName(s.dong) || "–"} · ${s.cameras} cams · ${D.fmtWon(s.cost_krw)} · value ${D.fmtNum(s.value, 1)}`))),
     list.length > 12 ? h("div", { class: "muted small" }, `… ${list.length - 12} more`) : null);
   fill(detailEl,
     h("h2", { id: "compare-title" }, `비교 · comparison: #${a} (A) → #${b} (B)`),
