@@ -33,6 +33,7 @@ __all__ = [
     "PlanFiles",
     "REASON_LABELS",
     "SITE_KIND_LABELS",
+    "STATUS_LABELS",
     "fmt_won",
     "plan_csv",
     "plan_geojson",
@@ -66,6 +67,12 @@ SITE_KIND_LABELS: dict[str, tuple[str, str]] = {
     "replacement": ("노후 교체", "replacement"),
 }
 CAMERA_LABELS: dict[str, tuple[str, str]] = {"ptz": ("회전형", "PTZ"), "fixed": ("고정형", "fixed")}
+STATUS_LABELS = {
+    "time_limit": "시간 제한 · time limit reached",
+    "feasible": "해 있음 · feasible solution",
+    "optimal": "최적 · optimal",
+    "interrupted": "중단 · interrupted",
+}
 REASON_LABELS = {
     "age": "내용연수 초과 · past service life",
     "resolution": "저해상도 · low resolution",
@@ -192,7 +199,7 @@ def proof_text(plan: Plan) -> tuple[bool, str]:
         extra = f" (gap ≤ {max(gap, 0.001):.1%})" if gap is not None and gap > 0 else ""
         return True, f"최적 증명됨 · proven optimal{extra}"
     g = f" — gap {gap:.1%}" if gap is not None else ""
-    return False, f"최적 미증명 · NOT proven optimal{g} ({plan.status})"
+    return False, f"최적 미증명 · NOT proven optimal{g} ({STATUS_LABELS.get(plan.status, plan.status)})"
 
 
 def _site_kind(it: PlanItem) -> str:

@@ -116,7 +116,10 @@ def test_replacement_rows_show_year_resolution_reason() -> None:
 
 def test_proof_text_of_old_plans_uses_status() -> None:
     plan = dataclasses.replace(make_plan([S1]), summary={}, status="feasible", mip_gap=3.467)
-    assert proof_text(plan) == (False, "최적 미증명 · NOT proven optimal — gap 346.7% (feasible)")
+    assert proof_text(plan) == (
+        False,
+        "최적 미증명 · NOT proven optimal — gap 346.7% (해 있음 · feasible solution)",
+    )
 
 
 def test_dong_codes_of_older_plans_read_as_names() -> None:

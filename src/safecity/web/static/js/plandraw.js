@@ -27,6 +27,8 @@
   };
   var OLD_KIND = { grid: "new_pole", request: "new_pole" };
   var CAMERA_TYPES = { ptz: ["회전형", "PTZ", "#f0883e"], fixed: ["고정형", "fixed", "#39c5cf"] };
+  var STATUS = { time_limit: "시간 제한 · time limit reached", feasible: "해 있음 · feasible solution",
+    optimal: "최적 · optimal", interrupted: "중단 · interrupted" };
   var REASONS = {
     age: "내용연수 초과 · past service life",
     resolution: "저해상도 · low resolution",
@@ -114,7 +116,7 @@
     }
     return { proven: false, cls: "proof bad",
       text: "최적 미증명 · NOT proven optimal" + (num(gap) !== null ? " — gap " + fmtPct(gap, 1) : "") +
-        (p.status ? " (" + p.status + ")" : "") };
+        (p.status ? " (" + (STATUS[p.status] || p.status) + ")" : "") };
   }
 
   function camerasOf(it) {
