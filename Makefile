@@ -6,13 +6,14 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 export RAY_USAGE_STATS_ENABLED=0
 
-.PHONY: install demo test test-unit lint typecheck bench clean help
+.PHONY: install demo test test-unit lint typecheck bench fuzz clean help
 
 help:
 	@echo "make demo   install, then run the control room on the bundled Guro data and sample videos"
 	@echo "make test   lint, mypy --strict and the whole test suite (starts PostgreSQL and mosquitto)"
 	@echo "make bench  benchmarks; JSON results in bench/results/"
 	@echo "make lint   ruff + mypy + deptry (declared = imported dependencies) only"
+	@echo "make fuzz   long schemathesis run of the whole console API (FUZZ_EXAMPLES=400 cases per operation and mode)"
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +44,10 @@ test-unit: install
 bench: install
 	mkdir -p bench/results
 	$(PY) bench/run.py --out bench/results
+
+FUZZ_EXAMPLES ?= 400
+fuzz: install
+	SAFECITY_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -s -p no:cacheprovider --timeout 3600 tests/integration/test_api_fuzz.py
 
 clean:
 	rm -rf var bench/results .pytest_cache .mypy_cache .ruff_cache
