@@ -54,6 +54,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     imp.add_argument("file", type=Path, help="CSV file (official Korean headers or man,add,rd,... names)")
     imp.add_argument("--strict", action="store_true", help="import nothing if any row is bad (exit 1)")
+    imp.add_argument(
+        "--accept-mostly-bad",
+        action="store_true",
+        help="import the usable rows even if fewer than 10%% of the rows are usable (by default such a "
+        "file is refused with exit 1: it is most likely mis-encoded or another format)",
+    )
     imp.add_argument("--json", action="store_true", help="print the full report (all issues) as JSON")
     imp.add_argument("--issues-csv", type=Path, metavar="PATH", help="write every bad row to this CSV")
     db_arg(imp)
@@ -146,10 +152,12 @@ def _reasons(issues: Sequence[ImportIssue]) -> dict[str, int]:
 # ---------------------------------------------------------------- handlers
 def _import(args: argparse.Namespace) -> int:
     from safecity.registry.repo import import_file
+    from safecity.registry.stdcsv import MIN_GOOD_SHARE
 
     print(f"importing {args.file} ...", file=sys.stderr)
     engine = _engine(args)
-    report = import_file(engine, args.file, strict=args.strict)
+    share = 0.0 if args.accept_mostly_bad else MIN_GOOD_SHARE
+    report = import_file(engine, args.file, strict=args.strict, min_good_share=share)
     if args.issues_csv:
         _write_issues_csv(args.issues_csv, report.issues)
     if args.json:
@@ -179,9 +187,10 @@ def _print_import(r: ImportReport, url: str) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from safecity.registry.stdcsv import read_standard_csv
+    from safecity.registry.stdcsv import mostly_bad, read_standard_csv
 
     parsed = read_standard_csv(args.file)
+    refused = mostly_bad(parsed, str(args.file))
     if args.issues_csv:
         _write_issues_csv(args.issues_csv, parsed.issues)
     views = _views(parsed) if args.views else []
@@ -197,11 +206,12 @@ def _check(args: argparse.Namespace) -> int:
             "bad_by_reason": _reasons(parsed.issues),
             "issues": [{"row": i.row, "line": i.line, "reason": i.reason} for i in parsed.issues],
             "warnings": parsed.warnings,
+            "unusable": refused,
         }
         if args.views:
             out["views"] = [{"view": v, "rows": n, "ptz": p} for v, n, p in views]
         print(json.dumps(out, ensure_ascii=False, indent=1))
-        return 0
+        return 1 if refused else 0
     print(
         f"{args.file} ({parsed.encoding}): {parsed.rows_total} rows, {len(parsed.rows)} ok, "
         f"{len(parsed.issues)} bad"
@@ -222,6 +232,9 @@ def _check(args: argparse.Namespace) -> int:
                 [[v or "(empty)", str(n), "PTZ" if p else "fixed"] for v, n, p in views],
             )
         )
+    if refused:
+        print(f"error: {refused}", file=sys.stderr)
+        return 1
     return 0
 
 

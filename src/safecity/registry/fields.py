@@ -17,11 +17,14 @@ Each parser takes the cell text and returns the value, ``None`` for "unknown", o
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 
 __all__ = [
     "FieldError",
     "KOREA_LATLON_BOUNDS",
+    "MAX_CAMERAS_PER_RECORD",
+    "MAX_RETENTION_DAYS",
     "SEOUL_DISTRICTS",
     "check_latlon",
     "district_from_address",
@@ -90,6 +93,11 @@ _MONTHS = {
         ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1
     )
 }
+#: a record is the cameras of one site (or, in some files, all of one agency): even a whole district
+#: has fewer than 10,000, and this is far below what a database column holds
+MAX_CAMERAS_PER_RECORD = 10_000
+#: ten years: recordings are kept for days to months (개인정보 보호법: as short as needed)
+MAX_RETENTION_DAYS = 3650
 _EARLIEST_YEAR = 1990  # public CCTV in Korea starts in the 1990s; earlier years are typos
 _UNKNOWN_TEXTS = frozenset({"", "-", "없음", "미상", "불명", "모름"})
 
@@ -200,9 +208,12 @@ def _number(text: str, what: str) -> float | None:
     if s.lower() in _UNKNOWN_TEXTS:
         return None
     try:
-        return float(s)
+        value = float(s)
     except ValueError:
         raise FieldError(f"{what} {text!r} is not a number", f"bad {what.split(' (')[0]}") from None
+    if not math.isfinite(value):
+        raise FieldError(f"{what} {text!r} is not a finite number", f"bad {what.split(' (')[0]}")
+    return value
 
 
 def parse_megapixels(text: str) -> float | None:
@@ -246,6 +257,12 @@ def parse_count(text: str) -> int:
         )
     if value != int(value) or value < 1:
         raise FieldError(f"camera count (카메라대수) {text!r} is not a whole number >= 1", "bad camera count")
+    if value > MAX_CAMERAS_PER_RECORD:
+        raise FieldError(
+            f"camera count (카메라대수) {text!r} is implausible for one record; expected 1 to "
+            f"{MAX_CAMERAS_PER_RECORD:,} (even a whole district has fewer)",
+            "bad camera count",
+        )
     return int(value)
 
 
@@ -261,6 +278,12 @@ def parse_retention_days(text: str) -> int | None:
     if value != int(value) or value < 0:
         raise FieldError(
             f"retention days (보관일수) {text!r} is not a whole number >= 0", "bad retention days"
+        )
+    if value > MAX_RETENTION_DAYS:
+        raise FieldError(
+            f"retention days (보관일수) {text!r} is implausible; expected 0 to {MAX_RETENTION_DAYS:,} days "
+            "(10 years)",
+            "bad retention days",
         )
     return int(value)
 
@@ -336,9 +359,12 @@ def _coord(text: str, what: str) -> float | None:
     if not s:
         return None
     try:
-        return float(s)
+        value = float(s)
     except ValueError:
         raise FieldError(f"{what} {text!r} is not a number", f"bad {what.split(' (')[0]}") from None
+    if not math.isfinite(value):
+        raise FieldError(f"{what} {text!r} is not a finite number", f"bad {what.split(' (')[0]}")
+    return value
 
 
 def check_latlon(lat_text: str, lon_text: str, *, seoul: bool = False) -> tuple[float, float]:

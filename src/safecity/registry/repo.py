@@ -21,7 +21,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from safecity.errors import InputError, StoreError
 from safecity.registry.fields import normalize_district
 from safecity.registry.model import CameraRecord
-from safecity.registry.stdcsv import ImportIssue, ParsedCsv, ParsedRow, decode_bytes, parse_rows
+from safecity.registry.stdcsv import (
+    MIN_GOOD_SHARE,
+    ImportIssue,
+    ParsedCsv,
+    ParsedRow,
+    decode_bytes,
+    mostly_bad,
+    parse_rows,
+)
 from safecity.store.schema import cameras, import_issues, import_runs, sites
 
 __all__ = [
@@ -174,7 +182,12 @@ def _camera_values(r: ParsedRow, site_id: int | None, source: str) -> dict[str, 
 
 
 def import_file(
-    engine: Engine, path: str | Path, *, strict: bool = False, today: dt.date | None = None
+    engine: Engine,
+    path: str | Path,
+    *,
+    strict: bool = False,
+    today: dt.date | None = None,
+    min_good_share: float = MIN_GOOD_SHARE,
 ) -> ImportReport:
     """Import a 전국CCTV표준데이터 CSV into the store (all-or-nothing).
 
@@ -183,12 +196,14 @@ def import_file(
         path: the CSV file.
         strict: refuse the whole file (store untouched) if any row is bad.
         today: reference date for "future" install dates (default: today).
+        min_good_share: refuse the whole file if fewer of its rows are usable (0 = never).
 
     Returns:
         The report; bad rows are in ``issues`` and recorded in ``import_issues``.
 
     Raises:
-        InputError: unreadable file or missing columns; with ``strict``, any bad row.
+        InputError: unreadable file or missing columns; (almost) no usable row, naming the likely
+            cause; with ``strict``, any bad row.
         StoreError: the database failed (nothing was written).
     """
     p = Path(path)
@@ -199,13 +214,26 @@ def import_file(
     text, encoding = decode_bytes(data, str(p))
     parsed = replace(parse_rows(text, what=str(p), today=today), encoding=encoding)
     sha = hashlib.sha256(data).hexdigest()
-    return import_parsed(engine, parsed, file=str(p), sha256=sha, strict=strict)
+    return import_parsed(
+        engine, parsed, file=str(p), sha256=sha, strict=strict, min_good_share=min_good_share
+    )
 
 
 def import_parsed(
-    engine: Engine, parsed: ParsedCsv, *, file: str, sha256: str, strict: bool = False
+    engine: Engine,
+    parsed: ParsedCsv,
+    *,
+    file: str,
+    sha256: str,
+    strict: bool = False,
+    min_good_share: float = MIN_GOOD_SHARE,
 ) -> ImportReport:
     """Write an already parsed file (see :func:`import_file`)."""
+    refused = mostly_bad(parsed, file, min_good_share)
+    if refused is not None:
+        raise InputError(
+            f"{refused}; nothing imported (pass --accept-mostly-bad to import the usable rows anyway)"
+        )
     if strict and parsed.issues:
         first = "; ".join(i.message() for i in parsed.issues[:5])
         raise InputError(

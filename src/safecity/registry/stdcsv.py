@@ -38,10 +38,12 @@ from safecity.registry.model import CameraRecord
 __all__ = [
     "COLUMNS",
     "ImportIssue",
+    "MIN_GOOD_SHARE",
     "ParsedCsv",
     "ParsedRow",
     "REQUIRED",
     "decode_bytes",
+    "mostly_bad",
     "parse_rows",
     "read_standard_csv",
     "site_keys",
@@ -116,6 +118,46 @@ class ParsedCsv:
     def records(self) -> list[CameraRecord]:
         """The good rows as :class:`CameraRecord` values, in file order."""
         return [r.record for r in self.rows]
+
+
+#: below this share of usable rows a file is refused as a whole: it is most likely not what it
+#: seems (mis-encoded, another format, shifted columns), not a file with a few bad rows
+MIN_GOOD_SHARE = 0.1
+_HINTS = {
+    "unknown district": "the Korean text does not read right: the file is probably mis-encoded "
+    "(save it as UTF-8 or CP949/EUC-KR) or its columns are shifted",
+    "wrong field count": "the rows do not split into the header's columns: a different delimiter or "
+    "broken quoting (expected comma-separated CSV)",
+    "invalid CSV": "the rows do not split into the header's columns: a different delimiter or "
+    "broken quoting (expected comma-separated CSV)",
+    "no coordinates": "the file has no positions (WGS84위도/WGS84경도 empty)",
+    "placeholder coordinates": "the agency gave no positions (placeholder coordinates)",
+}
+
+
+def mostly_bad(parsed: ParsedCsv, what: str, min_good_share: float = MIN_GOOD_SHARE) -> str | None:
+    """A message naming the likely cause when fewer than ``min_good_share`` of the rows are usable
+    (and at least one row is bad), else None.
+
+    >>> mostly_bad(ParsedCsv([], [ImportIssue(1, "x", 2, "unknown district")], 1, "cp949"), "a.csv")[:40]
+    'a.csv: only 0 of 1 rows are usable (read'
+    """
+    total, ok = parsed.rows_total, len(parsed.rows)
+    if total == 0 or not parsed.issues or ok >= min_good_share * total:
+        return None
+    kinds = Counter(i.kind for i in parsed.issues).most_common(3)
+    top = kinds[0][0]
+    hint = _HINTS.get(
+        top,
+        f"the file may be mis-encoded (it was read as {parsed.encoding}) or not the national standard "
+        "format (전국CCTV표준데이터)",
+    )
+    reasons = ", ".join(f"{k} {n}" for k, n in kinds)
+    first = parsed.issues[0].message()
+    return (
+        f"{what}: only {ok} of {total} rows are usable (read as {parsed.encoding}); bad rows by reason: "
+        f"{reasons}; e.g. {first}. Likely cause: {hint}. Check it with `safecity registry check`"
+    )
 
 
 # ---------------------------------------------------------------- decoding and header

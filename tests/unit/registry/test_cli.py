@@ -150,3 +150,45 @@ def test_check_views_without_database(capsys: pytest.CaptureFixture[str], tmp_pa
         {"view": "360도전방면", "rows": 2, "ptz": True},
         {"view": "180도", "rows": 1, "ptz": False},
     ]
+
+
+def test_implausible_counts_and_retention_are_bad_rows_not_tracebacks(
+    capsys: pytest.CaptureFixture[str], sqlite_url: str, tmp_path: Path
+) -> None:
+    rows = [good_row(lat=f"37.50{i}") for i in range(7)]
+    rows += [good_row(num="1e9"), good_row(num=str(2**63)), good_row(store="1e9"), good_row(num="inf")]
+    path = write_csv(tmp_path / "big.csv", rows)
+    code, out, err = _run(capsys, "registry", "import", str(path), "--database-url", sqlite_url)
+    assert code == 0, err
+    assert "rows: 11 total, 7 ok, 4 bad" in out and "Traceback" not in out + err
+    assert "camera count (카메라대수) '1e9' is implausible for one record; expected 1 to 10,000" in out
+    assert f"camera count (카메라대수) '{2**63}' is implausible" in out
+    assert "retention days (보관일수) '1e9' is implausible; expected 0 to 3,650 days" in out
+    assert "camera count (카메라대수) 'inf' is not a finite number" in out
+    code, out, _ = _run(capsys, "registry", "stats", "--database-url", sqlite_url, "--json")
+    assert code == 0 and json.loads(out)["districts"][0]["cameras"] == 14
+
+
+def _mis_encoded(tmp_path: Path) -> Path:
+    """25 good rows whose UTF-8 bytes were read as Latin-1 and saved as UTF-8 again (mojibake)."""
+    good = write_csv(tmp_path / "good.csv", [good_row(lat=f"37.5{i:02d}") for i in range(25)])
+    path = tmp_path / "mojibake.csv"
+    path.write_bytes(good.read_bytes().decode("latin-1").encode("utf-8"))
+    return path
+
+
+def test_import_with_no_usable_row_exits_1_naming_the_encoding(
+    capsys: pytest.CaptureFixture[str], sqlite_url: str, tmp_path: Path
+) -> None:
+    path = _mis_encoded(tmp_path)
+    code, out, err = _run(capsys, "registry", "import", str(path), "--database-url", sqlite_url)
+    assert code == 1
+    assert "only 0 of 25 rows are usable" in err and "mis-encoded" in err and "nothing imported" in err
+    code, out, err = _run(capsys, "registry", "check", str(path))
+    assert code == 1 and "mis-encoded" in err
+    code, out, _ = _run(capsys, "registry", "stats", "--database-url", sqlite_url)
+    assert "no cameras in the store" in out + _
+    code, out, err = _run(
+        capsys, "registry", "import", str(path), "--database-url", sqlite_url, "--accept-mostly-bad"
+    )
+    assert code == 0 and "rows: 25 total, 0 ok, 25 bad" in out
