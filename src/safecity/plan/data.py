@@ -209,50 +209,134 @@ def camera_sites(records: Sequence[CameraRecord], area: Area) -> tuple[F64, list
     return xy, [r for r, k in zip(keep, inside, strict=True) if k]
 
 
+def _describe_json(doc: object) -> str:
+    if isinstance(doc, dict):
+        return f"an object of type {doc.get('type')!r}" if "type" in doc else "an object without 'type'"
+    return {list: "a list", str: "a string", bool: "true/false", type(None): "null"}.get(
+        type(doc), f"a {type(doc).__name__}"
+    )
+
+
 def _requests_from_geojson(path: Path) -> list[dict[str, Any]]:
+    """Rows ``{lat, lon, kind, note, where}`` of a FeatureCollection of Points; InputError naming the
+    feature index (``features[i]``) and what was expected for anything else."""
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise InputError(
             f"{path}: not valid GeoJSON ({exc}); expected a FeatureCollection of Points"
         ) from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path} is not UTF-8 text ({exc}); save the GeoJSON as UTF-8") from exc
+    if not (
+        isinstance(doc, dict)
+        and doc.get("type") == "FeatureCollection"
+        and isinstance(doc.get("features"), list)
+    ):
+        raise InputError(
+            f"{path}: expected a GeoJSON FeatureCollection "
+            '({"type": "FeatureCollection", "features": [...]}) of Point features, but the file holds '
+            f"{_describe_json(doc)}"
+        )
     out = []
-    for i, f in enumerate(doc.get("features", []) if isinstance(doc, dict) else [], start=1):
-        geom = f.get("geometry") or {}
-        if geom.get("type") != "Point":
-            raise InputError(f"{path}: feature {i} is a {geom.get('type')!r}; expected Point features")
-        lon, lat = geom["coordinates"][:2]
+    for i, f in enumerate(doc["features"]):
+        where = f"features[{i}]"
+        geom = f.get("geometry") if isinstance(f, dict) else None
+        if not isinstance(geom, dict) or geom.get("type") != "Point":
+            got = f"a {geom.get('type')!r} geometry" if isinstance(geom, dict) else "no geometry"
+            raise InputError(f"{path}: {where} has {got}; expected a Point feature")
+        coords = geom.get("coordinates")
+        if (
+            not isinstance(coords, list)
+            or len(coords) < 2
+            or not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in coords[:2])
+        ):
+            raise InputError(
+                f"{path}: {where}: Point coordinates {json.dumps(coords)[:80]}; expected "
+                "[longitude, latitude] in WGS84 degrees, e.g. [126.8875, 37.4954]"
+            )
         props = f.get("properties") or {}
-        out.append({"lat": lat, "lon": lon, "kind": props.get("kind", ""), "note": props.get("note", "")})
+        if not isinstance(props, dict):
+            raise InputError(f"{path}: {where}: properties must be an object with 'kind' (and 'note')")
+        out.append(
+            {
+                "lat": coords[1],
+                "lon": coords[0],
+                "kind": props.get("kind", ""),
+                "note": props.get("note", ""),
+                "where": where,
+            }
+        )
     return out
 
 
-def read_requests(path: Path) -> Requests:
+def _float_cell(path: Path, row: dict[str, Any], column: str) -> float:
+    value = row[column]
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        out = math.nan
+    if not math.isfinite(out):
+        raise InputError(
+            f"{path}: {row['where']}: column {column!r} is {value!r}, not a number; expected WGS84 "
+            "degrees, e.g. lat 37.4954, lon 126.8875"
+        )
+    return out
+
+
+def _listed(labels: Sequence[str], limit: int = 10) -> str:
+    more = f" and {len(labels) - limit} more" if len(labels) > limit else ""
+    return ", ".join(labels[:limit]) + more
+
+
+def read_requests(path: Path, area: Area | None = None) -> Requests:
     """Read police/resident requests from CSV (``lat, lon, kind, note``) or GeoJSON Point features.
 
+    Every problem names the row (CSV: ``row N (line M)``) or feature (GeoJSON: ``features[i]``).
+    With ``area``, a request outside it is an error (listing them): a plan for the area could only
+    place a camera for it outside the area, or ignore it silently.
+
     Raises:
-        InputError: missing columns, unknown kind, or coordinates that are not WGS84 degrees in Korea.
+        InputError: missing columns, not a FeatureCollection of Points, a coordinate that is not a
+            number, unknown kind, points outside Korea or outside ``area``.
     """
     if not path.is_file():
         raise InputError(f"requests file {path} does not exist; pass a CSV or GeoJSON file")
     if path.suffix.lower() in {".geojson", ".json"}:
         rows: list[dict[str, Any]] = _requests_from_geojson(path)
     else:
-        rows = list(_read_csv_rows(path, ["lat", "lon", "kind"]))
+        rows = [
+            {**r, "where": f"row {i} (line {i + 1})"}
+            for i, r in enumerate(_read_csv_rows(path, ["lat", "lon", "kind"]), start=1)
+        ]
     if not rows:
         return Requests.empty()
-    try:
-        lat = np.array([float(r["lat"]) for r in rows])
-        lon = np.array([float(r["lon"]) for r in rows])
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"{path}: lat/lon must be numbers in degrees ({exc})") from exc
-    check_lonlat(lon, lat, f"requests file {path}")
+    lat = np.array([_float_cell(path, r, "lat") for r in rows])
+    lon = np.array([_float_cell(path, r, "lon") for r in rows])
+    korea = (lat >= 33.0) & (lat <= 39.0) & (lon >= 124.0) & (lon <= 132.0)
+    if not korea.all():
+        bad = [f"{rows[i]['where']} (lat {lat[i]}, lon {lon[i]})" for i in np.flatnonzero(~korea)]
+        check_lonlat(lon, lat, f"requests file {path} ({_listed(bad)})")
     kinds = tuple(str(r["kind"]).strip().lower() for r in rows)
-    bad = [k for k in kinds if k not in REQUEST_KINDS]
-    if bad:
+    bad_kinds = [f"{r['where']} {k!r}" for r, k in zip(rows, kinds, strict=True) if k not in REQUEST_KINDS]
+    if bad_kinds:
         raise InputError(
-            f"{path}: kind must be one of {list(REQUEST_KINDS)}, got {sorted(set(bad))}; fix the kind column"
+            f"{path}: kind must be one of {list(REQUEST_KINDS)}, got {_listed(bad_kinds)}; "
+            "fix the kind column"
         )
+    if area is not None:
+        import shapely
+
+        x, y = lonlat_to_xy(lon, lat)
+        inside = shapely.contains_xy(area.polygon, x, y)
+        if not inside.all():
+            out = [
+                f"{rows[i]['where']} (lat {lat[i]:.5f}, lon {lon[i]:.5f})" for i in np.flatnonzero(~inside)
+            ]
+            raise InputError(
+                f"{path}: {len(out)} of {len(rows)} request(s) lie outside {area.name_ko}: {_listed(out)}; "
+                "a plan for this area cannot serve them: remove them, or plan an area that contains them"
+            )
     x, y = lonlat_to_xy(lon, lat)
     return Requests(
         xy=np.column_stack([x, y]),

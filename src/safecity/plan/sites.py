@@ -217,7 +217,7 @@ def plan_sites(
     """
     t0 = time.perf_counter()
     the_area = load_area(area)
-    reqs = data.read_requests(requests_path) if requests_path is not None else data.Requests.empty()
+    reqs = data.read_requests(requests_path, the_area) if requests_path is not None else data.Requests.empty()
     cams = list(cameras) if cameras is not None else data.bundled_cameras()
     inputs = build_inputs(the_area, cfg, cameras=cams, requests=reqs, progress=progress)
     if len(inputs.candidates) == 0:

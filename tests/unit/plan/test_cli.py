@@ -142,6 +142,12 @@ def _write(tmp_path: Path, name: str, text: str) -> str:
             {"r": "lat,lon,kind\n1943000,944000,police\n"},
             "look like metres",
         ),
+        # a request outside the planned area (Seoul City Hall for Guro): an error naming the row
+        (
+            ["sites", "--area", "guro", "--budget-krw", "1e9", "--requests", "{r}"],
+            {"r": "lat,lon,kind\n37.4954,126.8875,police\n37.5665,126.9780,resident\n"},
+            "1 of 2 request(s) lie outside 구로구: row 2 (line 3)",
+        ),
         # budget below one site plus one camera
         (["sites", "--budget-krw", "1000"], {}, "too small for one camera"),
         # every weight zero: no candidate covers a cell with positive priority
