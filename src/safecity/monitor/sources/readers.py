@@ -24,10 +24,10 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import av
 import cv2
@@ -43,8 +43,12 @@ __all__ = [
     "RateGate",
     "RtspSource",
     "SourceGap",
+    "decoded_frame",
     "open_source",
+    "open_video_file",
 ]
+
+T = TypeVar("T")
 
 U8 = npt.NDArray[np.uint8]
 log = logging.getLogger(__name__)
@@ -176,9 +180,10 @@ class RateGate:
         self._next_due = -math.inf
 
 
-def _make_frame(
+def decoded_frame(
     camera: str, t_s: float, index: int, frame: av.VideoFrame, max_height: int | None
 ) -> DecodedFrame:
+    """A :class:`DecodedFrame` of a PyAV frame (Y plane copied, downscaled above ``max_height``)."""
     gray = _y_plane(frame)
     w, h = _scaled_size(frame.width, frame.height, max_height)
     if (w, h) != (frame.width, frame.height):
@@ -189,6 +194,29 @@ def _make_frame(
 def _check_max_height(max_height: int | None) -> None:
     if max_height is not None and max_height < 16:
         raise SourceError(f"max_height must be at least 16 pixels or None, got {max_height}")
+
+
+def open_video_file(path: Path, camera: str) -> Any:
+    """Open a video file with PyAV (an input container with at least one video stream).
+
+    Raises:
+        SourceError: the file is missing, is not a video FFmpeg can read, or has no video stream.
+    """
+    if not path.is_file():
+        raise SourceError(f"camera {camera!r}: video file {path} does not exist; check the camera's `source`")
+    try:
+        container = av.open(str(path), mode="r")
+    except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:
+        raise SourceError(
+            f"camera {camera!r}: cannot read {path} as a video ({exc}); expected a video file "
+            "FFmpeg can decode (mp4, mkv, ts, ...); re-encode or replace the file"
+        ) from exc
+    if not container.streams.video:
+        container.close()
+        raise SourceError(
+            f"camera {camera!r}: {path} has no video stream; expected a video file, not audio or data only"
+        )
+    return container
 
 
 class FileSource:
@@ -229,24 +257,7 @@ class FileSource:
         self._container: Any = self._open()
 
     def _open(self) -> Any:
-        if not self.path.is_file():
-            raise SourceError(
-                f"camera {self.camera!r}: video file {self.path} does not exist; check the camera's `source`"
-            )
-        try:
-            container = av.open(str(self.path), mode="r")
-        except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:
-            raise SourceError(
-                f"camera {self.camera!r}: cannot read {self.path} as a video ({exc}); expected a video file "
-                "FFmpeg can decode (mp4, mkv, ts, ...); re-encode or replace the file"
-            ) from exc
-        if not container.streams.video:
-            container.close()
-            raise SourceError(
-                f"camera {self.camera!r}: {self.path} has no video stream; expected a video file, not audio "
-                "or data only"
-            )
-        return container
+        return open_video_file(self.path, self.camera)
 
     def close(self) -> None:
         """Stop the iteration (also wakes a realtime wait) and release the file."""
@@ -304,7 +315,7 @@ class FileSource:
                         delay = wall0 + t_s - time.monotonic()
                         if delay > 0 and self._closed.wait(delay):
                             return
-                    yield _make_frame(self.camera, t_s, index, frame, self.max_height)
+                    yield decoded_frame(self.camera, t_s, index, frame, self.max_height)
                 container.close()
                 if not self.loop or not got_any:
                     return
@@ -408,6 +419,27 @@ class RtspSource:
 
     def _items(self) -> Iterator[DecodedFrame | SourceGap]:
         index = 0
+
+        def decode(container: Any) -> Iterator[DecodedFrame | None]:
+            nonlocal index
+            for frame in container.decode(video=0):
+                t_s = time.time()
+                index += 1
+                keep = self._gate.keep(t_s)
+                yield decoded_frame(self.camera, t_s, index, frame, self.max_height) if keep else None
+
+        for item in self.sessions(decode):
+            if item is not None:
+                yield item
+
+    def sessions(self, body: Callable[[Any], Iterator[T]]) -> Iterator[T | SourceGap]:
+        """Yield what ``body(container)`` yields, reconnecting with back-off and timeouts.
+
+        ``body`` gets each freshly opened PyAV container and iterates it (decode or demux). A
+        failed open or read, or the end of the stream, yields one :class:`SourceGap`, waits the
+        next back-off delay and reopens. Every item ``body`` yields counts as proof of life (it
+        resets the back-off and ends the outage). Stops when :meth:`close` is called.
+        """
         attempt = 0
         down_since: float | None = None
         while not self._closed.is_set():
@@ -415,15 +447,12 @@ class RtspSource:
             started = time.monotonic()
             try:
                 container = self._open()
-                for frame in container.decode(video=0):
+                for item in body(container):
                     if self._closed.is_set():
                         return
-                    t_s = time.time()
-                    index += 1
                     down_since = None
                     attempt = 0
-                    if self._gate.keep(t_s):
-                        yield _make_frame(self.camera, t_s, index, frame, self.max_height)
+                    yield item
                     started = time.monotonic()
                 reason = "stream ended (the server closed the session)"
             except (av.FFmpegError, OSError, SourceError) as exc:
