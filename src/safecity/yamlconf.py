@@ -27,10 +27,43 @@ from pydantic import BaseModel, ValidationError
 
 from safecity.errors import ConfigError
 
-__all__ = ["YamlDocument", "format_validation_error", "load_model", "parse_yaml_text", "validate_model"]
+__all__ = [
+    "MAX_ALIASES",
+    "MAX_EXPANDED_VALUES",
+    "YamlDocument",
+    "format_validation_error",
+    "load_model",
+    "parse_yaml_text",
+    "validate_model",
+]
 
 M = TypeVar("M", bound=BaseModel)
 KeyPath = tuple[str | int, ...]
+
+#: values a config may expand to once aliases (``*name``) are resolved; a real config has hundreds,
+#: a "billion laughs" document of 300 bytes expands to billions (and hangs or exhausts memory)
+MAX_EXPANDED_VALUES = 100_000
+#: aliases a config may use at all (merge keys ``<<: *defaults`` in a big config use dozens)
+MAX_ALIASES = 1_000
+
+
+class _Budget:
+    """Counts the values built while walking the node graph; refuses past the limit."""
+
+    def __init__(self, source: str, limit: int) -> None:
+        self.source, self.limit, self.used = source, limit, 0
+
+    def spend(self, node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int]) -> None:
+        self.used += 1
+        if self.used > self.limit:
+            top = path[:1]
+            line = lines.get(top, node.start_mark.line + 1)
+            where = f" (under key {top[0]!r})" if top else ""
+            raise ConfigError(
+                f"{self.source}:{line}: the YAML expands to more than {self.limit:,} values once its "
+                f"aliases (*name) are resolved{where} - nested aliases that multiply (a 'billion laughs' "
+                "document?); write the values out or use fewer, flatter aliases"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,24 +84,59 @@ class YamlDocument:
         return self.lines.get((), None)
 
 
-def _walk(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int]) -> Any:
+def _scalar(node: yaml.Node) -> Any:
+    """The value of a scalar node, as ``yaml.safe_load`` would build it (tags already resolved)."""
+    return yaml.constructor.SafeConstructor().construct_object(node)
+
+
+def _walk(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], budget: _Budget) -> Any:
+    budget.spend(node, path, lines)
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = yaml.safe_load(yaml.serialize(key_node))
+            key = (
+                _scalar(key_node)
+                if isinstance(key_node, yaml.ScalarNode)
+                else _walk(key_node, path, {}, budget)
+            )
+            if isinstance(key, (dict, list)):
+                raise ConfigError(
+                    f"{budget.source}:{key_node.start_mark.line + 1}: a mapping key must be a plain value, "
+                    "not a list or mapping"
+                )
             sub = (*path, key if isinstance(key, (str, int)) else str(key))
             lines[sub] = key_node.start_mark.line + 1
-            out[key] = _walk(value_node, sub, lines)
+            out[key] = _walk(value_node, sub, lines, budget)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_walk(v, (*path, i), lines) for i, v in enumerate(node.value)]
-    return yaml.safe_load(yaml.serialize(node))
+        return [_walk(v, (*path, i), lines, budget) for i, v in enumerate(node.value)]
+    return _scalar(node)
+
+
+def _count_aliases(text: str, source: str) -> None:
+    """Refuse a document with more than :data:`MAX_ALIASES` aliases before building anything."""
+    n = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            n += 1
+            if n > MAX_ALIASES:
+                line = event.start_mark.line + 1 if event.start_mark is not None else "?"
+                raise ConfigError(
+                    f"{source}:{line}: more than {MAX_ALIASES:,} YAML aliases (*name); "
+                    "write the values out or use fewer aliases"
+                )
 
 
 def parse_yaml_text(text: str, source: str = "<string>") -> YamlDocument:
-    """Parse YAML text, keeping the line of every key. Raises ConfigError on syntax errors."""
+    """Parse YAML text, keeping the line of every key.
+
+    Raises ConfigError on syntax errors, and quickly (before anything large is built) for a document
+    whose aliases expand beyond :data:`MAX_EXPANDED_VALUES` values or that has more than
+    :data:`MAX_ALIASES` aliases.
+    """
     try:
+        _count_aliases(text, source)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -78,7 +146,7 @@ def parse_yaml_text(text: str, source: str = "<string>") -> YamlDocument:
             "`safecity check-config` again"
         ) from exc
     lines: dict[KeyPath, int] = {}
-    data = {} if node is None else _walk(node, (), lines)
+    data = {} if node is None else _walk(node, (), lines, _Budget(source, MAX_EXPANDED_VALUES))
     return YamlDocument(data=data, source=source, lines=lines)
 
 

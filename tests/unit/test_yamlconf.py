@@ -55,3 +55,28 @@ def test_load_model_ok(tmp_path: Path) -> None:
     p.write_text("fps: 5\nzones:\n  - name: door\n    polygon: [[0, 0], [1, 0], [1, 1]]\n")
     cfg = load_model(Cfg, p)
     assert cfg.zones[0].polygon[1] == (1.0, 0.0)
+
+
+BILLION_LAUGHS = "".join(
+    f"{k}: &{k} [{', '.join([f'*{p}'] * 9) if p else ', '.join(['lol'] * 9)}]\n"
+    for p, k in zip(["", *"abcdefgh"], "abcdefghi", strict=True)
+)
+
+
+@pytest.mark.timeout(60)  # a hang guard: before the limit this took minutes and hundreds of MB
+def test_alias_bomb_is_refused_with_a_clear_message() -> None:
+    assert len(BILLION_LAUGHS) < 400  # 9 levels of 9: 387,420,489 values once expanded
+    with pytest.raises(ConfigError, match=r"expands to more than 100,000 values .*billion laughs"):
+        parse_yaml_text(BILLION_LAUGHS, "bomb.yaml")
+
+
+def test_too_many_aliases_are_refused() -> None:
+    text = "a: &a 1\nb: [" + ", ".join(["*a"] * 1001) + "]\n"
+    with pytest.raises(ConfigError, match=r"bomb.yaml:2: more than 1,000 YAML aliases"):
+        parse_yaml_text(text, "bomb.yaml")
+
+
+def test_ordinary_aliases_still_work() -> None:
+    doc = parse_yaml_text("base: &b {fps: 5, ok: yes}\ncams:\n  - *b\n  - *b\nwhen: 2026-01-01\n", "c.yaml")
+    assert doc.data["cams"] == [{"fps": 5, "ok": True}] * 2
+    assert str(doc.data["when"]) == "2026-01-01" and doc.line_of(("when",)) == 5
