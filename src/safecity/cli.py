@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "safecity.monitor.cli",
     "safecity.web.cli",
     "safecity.store.cli",
+    "safecity.evidence.cli",
 )
 
 Handler = Callable[[argparse.Namespace], int]
