@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import time
@@ -24,7 +25,7 @@ from typing import Any
 
 from safecity.errors import ConfigError, InputError, SafecityError
 
-__all__ = ["Annotator", "register"]
+__all__ = ["Annotator", "ended_early", "register"]
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,14 @@ def _fps_arg(text: str) -> float | str | None:
 
 def register(sub: Any) -> None:
     """Add the monitoring subcommands to the ``safecity`` parser."""
-    p = sub.add_parser("replay", help="analyse a video file with one camera's config (events, tracks)")
+    p = sub.add_parser(
+        "replay",
+        help="analyse a video file with one camera's config (events, tracks)",
+        epilog="exit codes: 0 the whole video was analysed; 1 an error (nothing written, an existing "
+        "--events-jsonl/--tracks-mot file is left as it was); 3 the video ended early: it is damaged or "
+        "truncated (the analysis stopped at the point named on stderr; the events and tracks up to "
+        "that point are written)",
+    )
     p.add_argument("video", type=Path, help="video file")
     p.add_argument("--config", "-c", type=Path, required=True, help="monitoring config (zones, lines, rules)")
     p.add_argument(
@@ -167,6 +175,9 @@ def _duration(video: Path) -> float | None:
         import av
 
         with av.open(str(video)) as c:
+            v = c.streams.video[0] if c.streams.video else None
+            if v is not None and v.duration and v.time_base:
+                return float(v.duration * v.time_base)  # the video's own length (audio may be longer)
             return float(c.duration) / 1e6 if c.duration else None
     except Exception:  # unreadable files fail later with a SourceError that explains
         return None
@@ -184,10 +195,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
     cam = _pick_camera(cfg, args.camera, args.video)
     fps = cam.detect_fps if args.detect_fps == "camera" else args.detect_fps
     detector = build_detector(cfg.detector_for(cam))
-    out = JsonlEventWriter(args.events_jsonl or sys.stdout, only_final=not args.all_messages)
-    if args.events_jsonl is not None and args.events_jsonl.exists():
-        args.events_jsonl.write_text("", encoding="utf-8")
-    mot = MotWriter(args.tracks_mot) if args.tracks_mot else None
+    # outputs go to temporary files renamed into place only once the video was read: a video that
+    # cannot be read leaves an existing --events-jsonl / --tracks-mot file as it was
+    events_tmp = _temp_for(args.events_jsonl)
+    mot_tmp = _temp_for(args.tracks_mot)
+    out = JsonlEventWriter(events_tmp or sys.stdout, only_final=not args.all_messages)
+    mot = MotWriter(mot_tmp) if mot_tmp is not None else None
     annot: Annotator | None = None
 
     def on_frame(item: Any, res: Any, live: list[Any]) -> None:
@@ -196,25 +209,67 @@ def cmd_replay(args: argparse.Namespace) -> int:
             annot = Annotator(args.annotate, cam, fps=fps or _native_fps(args.video), frame_wh=res.frame_wh)
         annot.write(item.bgr(), res, live)
 
+    expected_s = _duration(args.video)
+    done = False
     try:
         run = replay_clip(
             cam, args.video, detector, detect_fps=fps, config=cfg, sinks=[out], mot_out=mot,
             on_frame=on_frame if args.annotate else None,
-            progress=_Progress(f"replay {args.video.name}", _duration(args.video)),
+            progress=_Progress(f"replay {args.video.name}", expected_s),
         )  # fmt: skip
+        done = run.counters.get("frames", 0) > 0
     finally:
         out.close()
         if mot is not None:
             mot.close()
         if annot is not None:
             annot.close()
+        for tmp, target in ((events_tmp, args.events_jsonl), (mot_tmp, args.tracks_mot)):
+            if tmp is not None:
+                if done:
+                    tmp.replace(target)
+                else:
+                    tmp.unlink(missing_ok=True)
     c = run.counters
     print(
         f"replay {args.video.name}: {run.duration_s:.1f} s of video in {run.wall_s:.1f} s, "
         f"{c['frames']} frames, {c['detector_calls']} detector calls, {len(run.events)} events",
         file=sys.stderr,
     )
+    if c.get("frames", 0) == 0:
+        raise InputError(
+            f"{args.video}: no frame could be decoded; the file is damaged or not a video FFmpeg reads"
+        )
+    if ended_early(run.duration_s, expected_s, fps):
+        print(
+            f"error: {args.video.name} ended early: the analysis stopped at {run.duration_s:.1f} s of "
+            f"{expected_s:.1f} s because no further frame could be decoded (the file is damaged or "
+            f"truncated there); the {len(run.events)} events up to that point were written; exit code 3",
+            file=sys.stderr,
+        )
+        return 3
     return 0
+
+
+def _temp_for(target: Path | None) -> Path | None:
+    """A temporary file next to ``target`` (same file system, so the final rename is atomic)."""
+    if target is None:
+        return None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target.with_name(f".{target.name}.{os.getpid()}.tmp")
+
+
+def ended_early(reached_s: float, expected_s: float | None, detect_fps: float | None) -> bool:
+    """Whether an analysis that reached ``reached_s`` (time of its last frame) stopped before the
+    end of a video that should last ``expected_s``, allowing for the last analysis period.
+
+    >>> ended_early(2.5, 8.0, 2.0), ended_early(7.6, 8.0, 2.0), ended_early(7.9, 8.0, None)
+    (True, False, False)
+    """
+    if expected_s is None or expected_s <= 0:
+        return False
+    period = 1.0 / detect_fps if detect_fps else 0.0
+    return reached_s + max(1.0, 2 * period) < expected_s
 
 
 def _native_fps(video: Path) -> float:

@@ -135,3 +135,61 @@ def test_eval_gt_mot_json(shared_dir: Path, capsys: pytest.CaptureFixture[str]) 
     det = clip["detector"]
     assert det["tp"] + det["fn"] > 0 and 0.0 <= det["recall"] <= 1.0 and det["min_visibility"] == 0.25
     assert clip["tracking"]["frames"] == 6 and clip["tracking"]["gt_ids"] > 0
+
+
+def _short_clip(tmp_path: Path, seconds: int = 8) -> Path:
+    """The first seconds of the bundled clip, index (moov) first, so that a cut file still opens."""
+    import subprocess
+
+    out = tmp_path / "short.mp4"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-i", str(CLIP), "-t", str(seconds), "-c", "copy",
+         "-movflags", "+faststart", str(out)],
+        check=True,
+    )  # fmt: skip
+    return out
+
+
+def _config(tmp_path: Path, video: Path) -> Path:
+    cfg = tmp_path / "cams.yaml"
+    cfg.write_text(GOOD.replace(str(CLIP), str(video)).replace("    zones:", "    detect_fps: 2\n    zones:"))
+    return cfg
+
+
+def test_replay_of_a_video_damaged_mid_file_exits_3_naming_the_point_reached(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    whole = _short_clip(tmp_path)
+    damaged = tmp_path / "damaged.mp4"
+    data = whole.read_bytes()
+    damaged.write_bytes(data[: len(data) // 2])  # the second half of the frames is gone
+    events = tmp_path / "events.jsonl"
+    code = main(
+        ["replay", str(damaged), "--config", str(_config(tmp_path, damaged)), "--events-jsonl", str(events)]
+    )
+    err = capsys.readouterr().err
+    assert code == 3, err
+    assert "damaged.mp4 ended early: the analysis stopped at" in err and "of 8.0 s" in err
+    assert events.exists()  # the events up to the damage are kept
+    assert main(["replay", str(whole), "--config", str(_config(tmp_path, whole))]) == 0  # the intact clip
+
+
+def test_replay_of_an_unreadable_video_leaves_existing_outputs_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"\x00\x01garbage" * 1000)
+    events, tracks = tmp_path / "events.jsonl", tmp_path / "tracks.txt"
+    events.write_text('{"uid": "kept"}\n', encoding="utf-8")
+    tracks.write_text("1,1,0,0,1,1,1,-1,-1,-1\n", encoding="utf-8")
+    argv = ["replay", str(bad), "--config", str(_config(tmp_path, bad)), "--events-jsonl", str(events)]
+    assert main([*argv, "--tracks-mot", str(tracks)]) == 1
+    assert "cannot read" in capsys.readouterr().err
+    assert events.read_text(encoding="utf-8") == '{"uid": "kept"}\n'
+    assert tracks.read_text(encoding="utf-8") == "1,1,0,0,1,1,1,-1,-1,-1\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "bad.mp4",
+        "cams.yaml",
+        "events.jsonl",
+        "tracks.txt",
+    ]
