@@ -186,8 +186,8 @@ def _duration(video: Path) -> float | None:
 def cmd_replay(args: argparse.Namespace) -> int:
     from safecity.monitor.config.model import load_monitor_config
     from safecity.monitor.evaluation.jsonl import JsonlEventWriter, MotWriter
-    from safecity.monitor.pipeline import replay_clip
     from safecity.monitor.runtime.local import build_detector
+    from safecity.monitor.runtime.replay import replay_clip
 
     if not args.video.is_file():
         raise InputError(f"video file {args.video} does not exist; pass the path of a video file")

@@ -20,24 +20,21 @@ frames, after a lighting change) the whole frame is scanned once so objects alre
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from safecity.monitor.config.model import CameraConfig, MotionConfig, TrackerConfig
-from safecity.monitor.types import Detections, Event, EventKind, EventSink, SourceGap, Tracks, WallLayout
+from safecity.monitor.types import Detections, Event, EventKind, SourceGap, Tracks
 
 if TYPE_CHECKING:
     from safecity.monitor.sources.readers import DecodedFrame
     from safecity.monitor.vision.base import Detector
     from safecity.monitor.vision.detect import PoseEstimator
 
-__all__ = ["CameraPipeline", "PipelineCounters", "ReplayResult", "StepResult", "replay_clip"]
+__all__ = ["CameraPipeline", "PipelineCounters", "StepResult"]
 
 log = logging.getLogger(__name__)
 F32 = npt.NDArray[np.float32]
@@ -239,120 +236,3 @@ class CameraPipeline:
 
     def _count(self, events: list[tuple[EventKind, Event]]) -> None:
         self.counters.events_started += sum(1 for k, _ in events if k == "start")
-
-
-# --------------------------------------------------------------------------------------------
-# Replay of one file in this process (CLI `replay`, evaluation): the only I/O in this module
-
-
-@dataclass(slots=True)
-class ReplayResult:
-    """Everything a replay produced (events in their final state, tracks and detections per frame)."""
-
-    camera: str
-    events: list[Event]
-    tracks: dict[int, Any]  # frame -> Tracks
-    detections: dict[int, Any]  # frame -> Detections (frames where the detector ran)
-    layouts: list[WallLayout]
-    counters: dict[str, int]
-    frame_wh: tuple[int, int]
-    duration_s: float
-    wall_s: float
-
-
-def replay_clip(
-    camera: Any,
-    clip: str | Path,
-    detector: Any,
-    *,
-    detect_fps: float | None = 5.0,
-    config: Any = None,
-    sinks: Sequence[EventSink] = (),
-    mot_out: Any = None,
-    on_frame: Callable[[Any, StepResult, list[Event]], None] | None = None,
-    progress: Callable[[float], None] | None = None,
-) -> ReplayResult:
-    """Run one camera's pipeline over a video file as fast as it decodes.
-
-    Args:
-        camera: the ``CameraConfig`` (its zones, lines, rules; its ``source`` is ignored).
-        clip: the video file.
-        detector: the detector.
-        detect_fps: frames per second analysed (None = every frame).
-        config: the ``MonitorConfig`` (tracker, motion and selection settings), optional.
-        sinks: receive every event message (start/update/end) in order.
-        mot_out: a :class:`~safecity.monitor.evaluation.jsonl.MotWriter` for the tracks, optional.
-        on_frame: called with ``(decoded frame, step result, live events)`` for every frame
-            (e.g. to write an annotated video).
-        progress: called with the clip time of each frame.
-    """
-    from safecity.health import HEALTH_OF_TYPE, worst_health
-    from safecity.monitor.selection.wall import Selector
-    from safecity.monitor.sources.readers import FileSource
-
-    src = FileSource(clip, camera=camera.id, detect_fps=detect_fps, max_height=camera.max_height)
-    pipe = CameraPipeline(
-        camera,
-        detector,
-        motion=camera.motion or (config.motion if config is not None else None),
-        tracker=camera.tracker or (config.tracker if config is not None else None),
-        tz=config.timezone if config is not None else "Asia/Seoul",
-    )
-    selector = Selector.from_config(config.selection, [camera]) if config is not None else None
-    final: dict[str, Event] = {}
-    live: dict[str, Event] = {}
-    tracks: dict[int, Any] = {}
-    dets: dict[int, Any] = {}
-    layouts: list[WallLayout] = []
-    next_select = 0.0
-    t_last = 0.0
-    wh = (0, 0)
-    t0 = time.perf_counter()
-    try:
-        for item in src:
-            res = pipe.step(item)
-            t_last = res.t_s
-            for kind, ev in res.events:
-                final[ev.uid] = ev
-                if kind == "end":
-                    live.pop(ev.uid, None)
-                else:
-                    live[ev.uid] = ev
-                for sink in sinks:
-                    sink.publish(kind, ev)
-            if res.frame_index is not None:
-                wh = res.frame_wh
-                tracks[res.frame_index] = res.tracks
-                if res.detections is not None:
-                    dets[res.frame_index] = res.detections
-                if mot_out is not None:
-                    mot_out.write(res.frame_index, res.tracks)
-                if on_frame is not None:
-                    on_frame(item, res, list(live.values()))
-            if selector is not None and res.t_s >= next_select:
-                health = worst_health(
-                    HEALTH_OF_TYPE[e.type] for e in live.values() if e.type in HEALTH_OF_TYPE
-                )
-                recent = [e for e in final.values() if e.uid not in live]
-                layouts.append(selector.select([*live.values(), *recent], {camera.id: health}, res.t_s))
-                next_select = res.t_s + 1.0
-            if progress is not None:
-                progress(res.t_s)
-        for kind, ev in pipe.finish(t_last):
-            final[ev.uid] = ev
-            live.pop(ev.uid, None)
-            for sink in sinks:
-                sink.publish(kind, ev)
-    finally:
-        src.close()
-    return ReplayResult(
-        camera=camera.id,
-        events=sorted(final.values(), key=lambda e: e.start_s),
-        tracks=tracks,
-        detections=dets,
-        layouts=layouts,
-        counters=pipe.counters.as_dict(),
-        frame_wh=wh,
-        duration_s=t_last,
-        wall_s=time.perf_counter() - t0,
-    )

@@ -555,8 +555,8 @@ def evaluate_clip(
 
     from safecity.monitor.config.model import load_monitor_config
     from safecity.monitor.evaluation.jsonl import read_mot
-    from safecity.monitor.pipeline import replay_clip
     from safecity.monitor.runtime.local import build_detector
+    from safecity.monitor.runtime.replay import replay_clip
 
     cfg = load_monitor_config(config_path)
     cam = _camera(cfg, camera_id)

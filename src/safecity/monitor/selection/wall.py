@@ -46,19 +46,22 @@ _HEALTH_REASON: dict[str, str] = {
 _HEALTH_SEVERITY = 2
 
 
+_DEFAULTS = SelectionConfig()  # the one home of the default weights is the config model
+
+
 @dataclass(frozen=True, slots=True)
 class SelectionWeights:
-    """Weights of the wall score (defaults match :class:`~safecity.monitor.config.model.SelectionConfig`)."""
+    """Weights of the wall score (defaults: those of ``SelectionConfig``, their one home)."""
 
-    severity: Mapping[int, float] = field(default_factory=lambda: {1: 0.25, 2: 0.5, 3: 1.0, 4: 2.0, 5: 4.0})
+    severity: Mapping[int, float] = field(default_factory=lambda: dict(_DEFAULTS.severity_weights))
     type: Mapping[str, float] = field(default_factory=dict)  # missing types weigh 1
     health: Mapping[str, float] = field(
-        default_factory=lambda: {"offline": 0.5, "frozen": 0.5, "covered": 1.0, "blurred": 0.3, "moved": 0.5}
+        default_factory=lambda: {str(k): v for k, v in _DEFAULTS.health_weights.items() if k != "online"}
     )
     camera_importance: Mapping[str, float] = field(default_factory=dict)  # missing cameras weigh 1
-    pin_severity: int = 4
-    margin: float = 0.2
-    half_life_s: float = 60.0
+    pin_severity: int = _DEFAULTS.pin_severity
+    margin: float = _DEFAULTS.margin
+    half_life_s: float = _DEFAULTS.recency_half_life_s
 
     @classmethod
     def from_config(
