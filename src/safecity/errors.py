@@ -14,7 +14,11 @@ what arrived and what to do. The CLI turns these into a one-line message and exi
     ├── SourceError            a video source cannot be opened or read
     ├── ModelError             a detector model is missing or has an unsupported layout
     ├── AlertError             an alert sink (MQTT, webhook) failed permanently
-    └── AuthError              login, session or permission problem (console)
+    ├── AuthError              login, session or permission problem (console)
+    └── PtzError               a PTZ camera refused or failed a command (e.g. unknown preset)
+        ├── PtzAuthError       the camera refused the ONVIF credentials
+        ├── PtzUnreachableError  no answer from the camera (refused, timed out, stopped mid-move)
+        └── PtzUnsupportedError  the camera offers no PTZ service (a fixed camera)
 """
 
 from __future__ import annotations
@@ -27,6 +31,10 @@ __all__ = [
     "InputError",
     "ModelError",
     "PlanningError",
+    "PtzAuthError",
+    "PtzError",
+    "PtzUnreachableError",
+    "PtzUnsupportedError",
     "SafecityError",
     "SourceError",
     "StoreError",
@@ -81,3 +89,19 @@ class AlertError(SafecityError):
 
 class AuthError(SafecityError):
     """Authentication or authorisation failed."""
+
+
+class PtzError(SafecityError):
+    """A PTZ camera refused or failed a command (unknown preset, position out of range...)."""
+
+
+class PtzAuthError(PtzError):
+    """The camera refused the ONVIF user name or password."""
+
+
+class PtzUnreachableError(PtzError):
+    """The camera did not answer: connection refused, no route, or no reply within the timeout."""
+
+
+class PtzUnsupportedError(PtzError):
+    """The camera offers no PTZ service (or not the operation asked for)."""

@@ -1,0 +1,111 @@
+"""Start the virtual ONVIF PTZ camera (``scripts/virtual_ptz``) as a real process for tests.
+
+It speaks ONVIF SOAP over HTTP (and, unless ``rtsp=False``, serves RTSP through GStreamer); tests talk to
+it with the real client. Faults are injected from outside: SIGSTOP (a camera that stops answering),
+kill, or ``--no-ptz`` (a camera without a PTZ service).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import IO
+
+REPO = Path(__file__).resolve().parents[1]
+SCRIPT = REPO / "scripts" / "virtual_ptz" / "virtual_ptz.py"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _pump(stream: IO[str], lines: queue.Queue[str]) -> None:
+    for line in stream:
+        lines.put(line)
+
+
+class VirtualPtz:
+    """One virtual camera process; ``start()`` waits for its READY line."""
+
+    def __init__(
+        self,
+        *,
+        user: str = "admin",
+        password: str = "s3cret-pw",
+        presets: dict[str, tuple[float, float, float]] | None = None,
+        speed: float = 0.5,
+        rtsp: bool = True,
+        ptz: bool = True,
+    ) -> None:
+        self.user, self.password, self.speed = user, password, speed
+        self.port = free_port()
+        self.rtsp_port = free_port()
+        self.presets = presets or {}
+        self.rtsp, self.ptz = rtsp, ptz
+        self.proc: subprocess.Popen[str] | None = None
+        self.rtsp_url: str | None = None
+        self._lines: queue.Queue[str] = queue.Queue()
+
+    def start(self, timeout_s: float = 40.0) -> VirtualPtz:
+        cmd = [
+            sys.executable, str(SCRIPT), "--port", str(self.port), "--rtsp-port", str(self.rtsp_port),
+            "--user", self.user, "--password", self.password, "--speed", str(self.speed),
+        ]  # fmt: skip
+        for name, (p, t, z) in self.presets.items():
+            cmd += ["--preset", f"{name}={p},{t},{z}"]
+        if not self.rtsp:
+            cmd.append("--no-rtsp")
+        if not self.ptz:
+            cmd.append("--no-ptz")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert self.proc.stdout is not None
+        threading.Thread(target=_pump, args=(self.proc.stdout, self._lines), daemon=True).start()
+        seen: list[str] = []
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                line = self._lines.get(timeout=0.2)
+            except queue.Empty:
+                if self.proc.poll() is not None:
+                    break
+                continue
+            seen.append(line)
+            if line.startswith("READY"):
+                rtsp = line.split("rtsp=", 1)[1].strip()
+                self.rtsp_url = None if rtsp == "none" else rtsp
+                return self
+        self.stop()
+        raise RuntimeError(f"virtual PTZ did not print READY in {timeout_s} s: {''.join(seen)[-3000:]}")
+
+    def pause(self) -> None:
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGCONT)
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.proc.pid, signal.SIGCONT)
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
