@@ -77,8 +77,7 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(item, strict=False)
             except ValueError as exc:
                 raise ValueError(
-                    f"SAFECITY_TRUSTED_PROXIES: {item!r} is not an IP address or CIDR network "
-                    "(expected e.g. 127.0.0.1 or 10.0.0.0/24)"
+                    f"{item!r} is not an IP address or CIDR network (expected e.g. 127.0.0.1 or 10.0.0.0/24)"
                 ) from exc
         return value
 
@@ -90,7 +89,7 @@ class Settings(BaseSettings):
             origin = item.rstrip("/").lower()
             if not origin.startswith(("http://", "https://")) or "/" in origin.split("://", 1)[1]:
                 raise ValueError(
-                    f"SAFECITY_ALLOWED_ORIGINS: {item!r} is not an origin (expected scheme://host[:port], "
+                    f"{item!r} is not an origin (expected scheme://host[:port], "
                     "e.g. https://console.example.org)"
                 )
             out.append(origin)

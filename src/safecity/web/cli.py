@@ -93,6 +93,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         )
 
 
+def _settings() -> Settings:
+    """Settings from the environment; a bad ``SAFECITY_*`` value is a ConfigError naming it."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"SAFECITY_{'_'.join(str(p) for p in e['loc'][:1]).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"bad environment setting: {problems}") from exc
+
+
 def _server_args(p: argparse.ArgumentParser, *, default_port: int) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=default_port, help=f"port (default {default_port})")
@@ -103,7 +116,7 @@ def _user_store(args: argparse.Namespace) -> Any:
     from safecity.store.db import connect
     from safecity.store.users import UserStore
 
-    url = args.database_url or Settings().db_url
+    url = args.database_url or _settings().db_url
     return UserStore(connect(url))
 
 
@@ -222,7 +235,7 @@ def _serve(args: argparse.Namespace) -> int:
     from safecity.service import build_services
 
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    settings = Settings()
+    settings = _settings()
     settings.require_secret()
     if args.monitor_config is not None and not args.monitor_config.is_file():
         raise ConfigError(f"monitoring config {args.monitor_config} not found; pass an existing YAML file")

@@ -139,6 +139,28 @@ def test_serve_refuses_a_placeholder_secret(
     assert "SAFECITY_SECRET_KEY" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "needle"),
+    [
+        ("SAFECITY_TRUSTED_PROXIES", "10.0.0.1,nonsense", "'nonsense' is not an IP address or CIDR network"),
+        ("SAFECITY_ALLOWED_ORIGINS", "wall.example.org", "'wall.example.org' is not an origin"),
+    ],
+)
+def test_serve_names_a_bad_setting(
+    db: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    value: str,
+    needle: str,
+) -> None:
+    monkeypatch.setenv("SAFECITY_SECRET_KEY", "k" * 40)
+    monkeypatch.setenv(name, value)
+    assert main(["serve", "--port", "1"]) == 1
+    err = capsys.readouterr().err
+    assert f"{name}: Value error, {needle}" in err and "Traceback" not in err
+
+
 def test_demo_setup_imports_registry_and_creates_users_and_groups(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
