@@ -32,6 +32,7 @@ from safecity.errors import AuthError, InputError, SafecityError, StoreError
 from safecity.monitor.types import WallLayout
 from safecity.settings import Settings
 from safecity.store.audit import AuditLog
+from safecity.store.mask_lifts import MaskLifts
 from safecity.store.users import UserStore
 from safecity.vendor import LEAFLET_DIR, SWAGGER_UI_DIR
 from safecity.web.anon import AnonymousTally
@@ -150,7 +151,10 @@ def create_app(
         audit=audit,
         hub=hub,
         throttle=LoginThrottle(clock=clock),
-        jpegs=JpegCache(monitor, services.privacy_masks) if monitor is not None else None,
+        jpegs=JpegCache(monitor, services.privacy_masks, services.liftable_masks)
+        if monitor is not None
+        else None,
+        lifts=MaskLifts(services.engine, clock=clock),
         clock=clock,
         anonymous=AnonymousTally(
             lambda **kw: audit.record("unauthenticated", **kw),
@@ -188,9 +192,16 @@ def create_app(
     app.state.console = console
     _add_handlers(app)
 
-    from safecity.web import routes_admin, routes_auth, routes_events, routes_live, routes_plans
+    from safecity.web import (
+        routes_admin,
+        routes_auth,
+        routes_events,
+        routes_evidence,
+        routes_live,
+        routes_plans,
+    )
 
-    for module in (routes_auth, routes_live, routes_events, routes_admin, routes_plans):
+    for module in (routes_auth, routes_live, routes_events, routes_admin, routes_plans, routes_evidence):
         app.include_router(module.router)
     # the one vendored Leaflet copy (shared with the planning reports), before the general /static mount
     app.mount("/static/vendor/leaflet", StaticFiles(directory=LEAFLET_DIR), name="leaflet")

@@ -24,6 +24,7 @@ from safecity.web.throttle import LoginThrottle
 if TYPE_CHECKING:
     from safecity.service import Services
     from safecity.store.events import EventStore
+    from safecity.store.mask_lifts import MaskLifts
     from safecity.web.live import JpegCache, LiveHub
 
 __all__ = [
@@ -58,6 +59,7 @@ class Console:
     hub: LiveHub
     throttle: LoginThrottle
     jpegs: JpegCache | None = None
+    lifts: MaskLifts | None = None
     clock: Callable[[], float] = time.time
     anonymous: AnonymousTally | None = None
 

@@ -160,34 +160,45 @@ class JpegCache:
     privacy masks; masked cameras are decoded, masked and encoded once per new tile.
     """
 
-    def __init__(self, monitor: MonitorService, masks: Mapping[str, Sequence[Polygon]]) -> None:
+    def __init__(
+        self,
+        monitor: MonitorService,
+        masks: Mapping[str, Sequence[Polygon]],
+        liftable: Mapping[str, Sequence[Polygon]] | None = None,
+    ) -> None:
         self._monitor = monitor
         self._masks = masks
+        self._liftable = liftable if liftable is not None else {}
         self._lock = threading.Lock()
-        self._cache: dict[str, tuple[object, bytes]] = {}
+        self._cache: dict[tuple[str, bool], tuple[object, bytes]] = {}
         latest_jpeg = getattr(monitor, "latest_jpeg", None)
         self._latest_jpeg: Callable[[str], bytes | None] | None = (
             latest_jpeg if callable(latest_jpeg) else None
         )
 
-    def _cached(self, camera: str, source: object) -> bytes | None:
+    def _cached(self, camera: tuple[str, bool], source: object) -> bytes | None:
         with self._lock:
             hit = self._cache.get(camera)
         return hit[1] if hit is not None and hit[0] is source else None
 
-    def _store(self, camera: str, source: object, jpg: bytes) -> bytes:
+    def _store(self, camera: tuple[str, bool], source: object, jpg: bytes) -> bytes:
         with self._lock:
             self._cache[camera] = (source, jpg)
         return jpg
 
-    def latest(self, camera: str) -> bytes | None:
-        """JPEG of the camera's newest picture (None before its first one); call from a worker thread."""
-        masks = self._masks.get(camera, ())
+    def latest(self, camera: str, *, lifted: bool = False) -> bytes | None:
+        """JPEG of the camera's newest picture (None before its first one); call from a worker thread.
+
+        Every mask is applied, the camera's liftable masks too unless ``lifted`` (the caller checked
+        that this user holds an active lift of this camera: :class:`safecity.store.mask_lifts.MaskLifts`).
+        """
+        masks = [*self._masks.get(camera, ()), *(() if lifted else self._liftable.get(camera, ()))]
+        key = (camera, lifted)
         if self._latest_jpeg is not None:
             raw = self._latest_jpeg(camera)
             if raw is None or not masks:
                 return raw
-            hit = self._cached(camera, raw)
+            hit = self._cached(key, raw)
             if hit is not None:
                 return hit
             import cv2
@@ -195,14 +206,14 @@ class JpegCache:
             bgr = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_COLOR)
             if bgr is None:
                 return None
-            return self._store(camera, raw, encode_jpeg(np.asarray(bgr, np.uint8), masks=masks))
+            return self._store(key, raw, encode_jpeg(np.asarray(bgr, np.uint8), masks=masks))
         frame = self._monitor.latest_frame(camera)
         if frame is None:
             return None
-        hit = self._cached(camera, frame)
+        hit = self._cached(key, frame)
         if hit is not None:
             return hit
-        return self._store(camera, frame, encode_jpeg(frame, masks=masks))
+        return self._store(key, frame, encode_jpeg(frame, masks=masks))
 
 
 class LiveHub:

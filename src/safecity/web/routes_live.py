@@ -181,7 +181,7 @@ async def mjpeg(
         last: bytes | None = None
         sent = 0
         while frames is None or sent < frames:
-            jpg = await asyncio.to_thread(cache.latest, key)
+            jpg = await asyncio.to_thread(_latest_for, console, session, key)
             if jpg is not None and jpg is not last:
                 last = jpg
                 sent += 1
@@ -202,7 +202,7 @@ async def frame_jpeg(key: str, request: Request, console: ConsoleDep, session: S
     """The camera's newest frame as one JPEG (privacy-masked); 503 before its first frame."""
     await run_in_threadpool(_allow_view, console, request, session, key, "view_camera")
     assert console.jpegs is not None
-    jpg = await asyncio.to_thread(console.jpegs.latest, key)
+    jpg = await asyncio.to_thread(_latest_for, console, session, key)
     if jpg is None:
         raise HTTPException(status_code=503, detail=f"camera {key!r} has no frame yet; try again shortly")
     return Response(jpg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
@@ -354,6 +354,20 @@ async def _drain(ws: WebSocket, reply: Callable[[dict[str, Any]], None]) -> None
                 reply({"type": "pong"})
 
 
+def _latest_for(console: Console, session: Session, key: str) -> bytes | None:
+    """The camera's newest JPEG as this user may see it: liftable masks lifted only while the user
+    holds an active lift of this camera (privacy first: never for anyone else)."""
+    cache = console.jpegs
+    if cache is None:
+        return None
+    lifted = (
+        console.lifts is not None
+        and key in console.services.liftable_masks
+        and console.lifts.active(key, session.user.username) is not None
+    )
+    return cache.latest(key, lifted=lifted)
+
+
 def _tile_frame(camera: str, jpg: bytes) -> bytes:
     """Binary tile message: 2-byte big-endian length of the camera key, the key (UTF-8), the JPEG."""
     key = camera.encode("utf-8")
@@ -431,7 +445,7 @@ async def tiles(ws: WebSocket) -> None:
             if cache is None:
                 continue
             for key in cameras:
-                jpg = await asyncio.to_thread(cache.latest, key)
+                jpg = await asyncio.to_thread(_latest_for, console, session, key)
                 if jpg is not None and jpg is not last.get(key):
                     last[key] = jpg
                     await ws.send_bytes(_tile_frame(key, jpg))
