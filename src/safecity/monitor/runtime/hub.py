@@ -160,6 +160,7 @@ class MonitorHub:
         self.select_every_s = select_every_s
         self._config = config
         self._cameras = [c for c in config.cameras if c.enabled]
+        self._known = {c.id for c in self._cameras}
         self._clock = clock
         self._sink_threads = sink_threads
         self._pumps: list[_SinkPump] = [_SinkPump(s, threaded=sink_threads) for s in sinks]
@@ -242,6 +243,7 @@ class MonitorHub:
         with self._lock:
             self._config = config
             self._cameras = cameras
+            self._known = ids
             for cid in ids - set(self._health):
                 self._health[cid] = "online"
             for table in (self._health, self._errors, self._counters, self._tiles, self._tiles_dropped):
@@ -276,6 +278,8 @@ class MonitorHub:
                 if self._sink_threads:  # queued under the lock: every sink sees each camera's order
                     for pump in pumps:
                         pump.put(msg.kind, ev)
+            elif msg.camera not in self._known:
+                pass  # a camera removed by update_config: its last words change nothing
             elif isinstance(msg, HealthMsg):
                 self._health[msg.camera] = msg.state
             elif isinstance(msg, StatsMsg):

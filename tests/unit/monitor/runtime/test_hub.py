@@ -182,3 +182,14 @@ def test_hub_threaded_sinks_get_every_event_by_stop() -> None:
 def test_hub_rejects_a_bad_select_period() -> None:
     with pytest.raises(ConfigError, match="select_every_s"):
         MonitorHub(_config("a"), RecordingTransport(), select_every_s=0.0)
+
+
+def test_hub_ignores_the_last_words_of_a_removed_camera() -> None:
+    hub = MonitorHub(_config("a", "b"), ReconfigurableTransport(), select_every_s=None)
+    hub.deliver(EventMsg("start", make_event(uid="e1", camera="b"), 10.0))
+    hub.update_config(_config("a"))
+    # the worker ends the removed camera's events and reports its health once more
+    hub.deliver(EventMsg("end", make_event(uid="e1", camera="b", end_s=11.0), 11.0))
+    hub.deliver(HealthMsg("b", "online"))
+    hub.deliver(StatsMsg("b", {"frames": 1}))
+    assert hub.live_events() == [] and hub.health() == {"a": "online"} and hub.stats()["cameras"] == {}
