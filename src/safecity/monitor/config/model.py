@@ -43,6 +43,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from safecity.errors import ConfigError
+from safecity.monitor.config.ptz import PtzConfig, misplaced_ptz_keys, ptz_problems
 from safecity.monitor.config.schedule import Schedule, ScheduleWindow, local_time, parse_schedule
 from safecity.monitor.types import COCO_CLASSES, EVENT_TYPES, EventType, HealthState
 from safecity.yamlconf import format_validation_error, load_model, parse_yaml_text
@@ -523,6 +524,13 @@ class CameraConfig(BaseModel):
         default=None,
         description="Wall-clock time of a file's first frame, so schedules apply in replay (else always on).",
     )
+    ptz: PtzConfig | None = Field(default=None, description="Rotating camera: ONVIF, presets, tours.")
+    heading_deg: float | None = Field(
+        default=None, ge=0.0, lt=360.0, description="Fixed camera: compass heading of its view (0 N, 90 E)."
+    )
+    fov_deg: float = Field(default=60.0, gt=0.0, le=180.0, description="Fixed camera: horizontal view angle.")
+
+    _ptz_keys = model_validator(mode="before")(misplaced_ptz_keys)
 
     @property
     def live(self) -> bool:
@@ -531,7 +539,7 @@ class CameraConfig(BaseModel):
 
     @model_validator(mode="after")
     def _verify(self) -> CameraConfig:
-        problems = [*verify_names_unique(self), *verify_rule_targets(self)]
+        problems = [*verify_names_unique(self), *verify_rule_targets(self), *ptz_problems(self)]
         if problems:
             raise ValidationError.from_exception_data("CameraConfig", problems)
         return self

@@ -18,6 +18,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from safecity.monitor.config import model as c
+from safecity.monitor.config import ptz
 
 __all__ = ["BEGIN", "END", "reference_markdown", "write_reference"]
 
@@ -45,6 +46,11 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("`motion` (`MotionConfig`)", c.MotionConfig),
     ("`selection` (`SelectionConfig`)", c.SelectionConfig),
     ("`outputs` (`OutputsConfig`)", c.OutputsConfig),
+    ("`cameras[].ptz` (`PtzConfig`; see docs/ptz.md)", ptz.PtzConfig),
+    ("`cameras[].ptz.onvif` (`OnvifConfig`)", ptz.OnvifConfig),
+    ("`cameras[].ptz.presets[]` (`PresetConfig`)", ptz.PresetConfig),
+    ("`cameras[].ptz.tours[]` (`TourConfig`)", ptz.TourConfig),
+    ("`cameras[].ptz.tours[].stops[]` (`TourStopConfig`)", ptz.TourStopConfig),
 )
 
 
@@ -61,7 +67,15 @@ _BY_NAME = {
 }
 
 
-def _describe_type(name: str, info: FieldInfo) -> str:
+_BY_FIELD: dict[tuple[type[BaseModel], str], str] = {
+    (ptz.PresetConfig, "rules"): "list of rule names",
+    (ptz.PresetConfig, "position"): "[pan, tilt, zoom] (-1..1, -1..1, 0..1)",
+}
+
+
+def _describe_type(name: str, info: FieldInfo, model: type[BaseModel] | None = None) -> str:
+    if (model, name) in _BY_FIELD:
+        return _BY_FIELD[(model, name)]  # type: ignore[index]
     if name in _BY_NAME:
         return _BY_NAME[name]
     ann = info.annotation
@@ -73,6 +87,7 @@ def _describe_type(name: str, info: FieldInfo) -> str:
         "pathlib.",
         "datetime.",
         "safecity.monitor.config.model.",
+        "safecity.monitor.config.ptz.",
         "safecity.monitor.types.",
     ):
         text = text.replace(prefix, "")
@@ -121,7 +136,7 @@ def reference_markdown() -> str:
         doc = (model.__doc__ or "").strip().splitlines()[0]
         out += ["", doc, "", "| key | type | default | bounds | meaning |", "|---|---|---|---|---|"]
         for name, info in model.model_fields.items():
-            typ = _describe_type(name, info).replace("|", "\\|")
+            typ = _describe_type(name, info, model).replace("|", "\\|")
             desc = (info.description or "").replace("|", "\\|")
             out.append(f"| `{name}` | {typ} | {_default(info)} | {_bounds(info)} | {desc} |")
         out.append("")
