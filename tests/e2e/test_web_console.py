@@ -167,7 +167,9 @@ def _login(browser: object, server: Server, user: str) -> object:
     return page
 
 
-def test_operator_sees_tile_acknowledges_admin_audits_viewer_refused(server: Server, browser: object) -> None:
+def test_operator_sees_tile_acknowledges_admin_audits_viewer_refused(
+    server: Server, browser: object, tmp_path: Path
+) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = _login(browser, server, "operator")
     # the wall: the tile of lot-1 appears with its reason, without reloading the page
@@ -191,6 +193,17 @@ def test_operator_sees_tile_acknowledges_admin_audits_viewer_refused(server: Ser
     assert "e2e: checked, guard informed" in page.locator("#detail .history").inner_text()
     page.locator("#snapshot").wait_for(timeout=5_000)
     page.screenshot(path=str(SHOTS / "events-operator.png"))
+    # a signed evidence export from the event page; the downloaded package verifies offline
+    page.locator("#export-reason").fill("e2e: 경찰 요청 2026-1")
+    page.click("#export-btn")
+    page.locator("#export-download").wait_for(timeout=90_000)
+    package = page.request.get(server.url + str(page.locator("#export-download").get_attribute("href")))
+    assert package.status == 200
+    (tmp_path / "export.zip").write_bytes(package.body())
+    from safecity.evidence.verify import verify_package
+
+    report = verify_package(tmp_path / "export.zip")
+    assert report.ok and report.manifest["exported_by"] == "operator", report.findings
     page.context.close()
 
     # admin finds the acknowledgement in the audit page

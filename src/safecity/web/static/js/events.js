@@ -1,4 +1,5 @@
-// Events: live queue and history search; detail with snapshot, clip, acknowledge / escalate / close.
+// Events: live queue and history search; detail with snapshot, clip, acknowledge / escalate / close,
+// and a signed evidence export (operators and admins: the export_evidence permission).
 import { api, canOperate, connectLive, fmtTime, h, initPage, localToIso, qs, sevBadge, stateBadge, TYPE_KO } from "./api.js";
 
 const me = await initPage("events");
@@ -109,7 +110,32 @@ async function show(uid) {
     closeBtn.addEventListener("click", () => act(uid, "close", { note: note.value || null }, err));
     parts.push(ackForm, escForm, h("div", { class: "row", style: "margin-top:8px" }, closeBtn), err);
   }
+  if (canOperate(me)) parts.push(exportForm(uid));
   detail.replaceChildren(...parts);
+}
+
+// Signed evidence export: the reason is required and kept in the package and the audit log.
+function exportForm(uid) {
+  const reason = h("textarea", { id: "export-reason", name: "reason", maxlength: "2000", required: true,
+    placeholder: "reason, e.g. 영등포경찰서 공문 2026-123" });
+  const out = h("div", { id: "export-result", class: "muted" });
+  const btn = h("button", { id: "export-btn", type: "submit" }, "Export evidence (signed)");
+  const form = h("form", { id: "export-form" }, h("h2", {}, "Evidence export"),
+    h("label", {}, "Reason (kept in the package and the audit log)", reason), btn, out);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (!reason.value.trim()) { out.className = "error"; out.textContent = "Give a reason."; return; }
+    btn.disabled = true; out.className = "muted"; out.textContent = "Exporting (re-encoding with watermark)…";
+    try {
+      const r = await api("/api/exports", { method: "POST", body: { event_uid: uid, reason: reason.value } });
+      out.className = "";
+      out.replaceChildren(`Package ${r.export_id}: ${r.files} file(s)${r.missing.length ? `, ${r.missing.length} not on disk` : ""}. `,
+        h("a", { id: "export-download", href: r.download, download: `${r.export_id}.zip` }, "Download zip"),
+        ` · check it with: safecity evidence verify ${r.export_id}.zip`);
+    } catch (err) { out.className = "error"; out.textContent = err.message; }
+    btn.disabled = false;
+  });
+  return form;
 }
 
 filterForm.addEventListener("submit", (e) => { e.preventDefault(); load(); });
