@@ -117,3 +117,25 @@ def test_camera_health_on_postgres(store: EventStore, engine: Engine) -> None:
         row = c.execute(select(camera_health)).one()
     assert row.state == "online"
     assert row.since == datetime.fromtimestamp(EPOCH + 9.0, UTC)
+
+
+def test_reused_uid_is_refused_and_closed_event_stays_put(store: EventStore) -> None:
+    """Issue 11, item 1 on PostgreSQL: a second run's start with a stored uid is not merged into it; a
+    closed event is neither reopened nor moved by late messages."""
+    ev = _event("dup", zone="gate", severity=2)
+    store.publish("start", ev)
+    store.publish("start", _event("c", zone="yard", severity=2))
+    assert store.flush(10)
+    store.close_event("c", "kim", "handled")
+    store.publish("start", _event("dup", zone="other", severity=5, start_s=100.0, last_s=100.0))
+    store.publish("end", _event("c", zone="yard", severity=5, last_s=50.0, end_s=50.0))
+    assert store.flush(10)
+    dup = store.get_event("dup")
+    closed = store.get_event("c")
+    assert dup is not None and (dup["zone"], dup["severity"]) == ("gate", 2)
+    assert closed is not None and (closed["state"], closed["end_at"], closed["severity"]) == (
+        "closed",
+        None,
+        2,
+    )
+    assert closed["updates"][-1]["detail"]["after_close"] is True
