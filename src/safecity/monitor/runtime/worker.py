@@ -387,8 +387,8 @@ class CameraWorker:
         if c.pipeline is None:
             return
         now = self._clock()
-        for kind, ev in c.pipeline.finish(c.last_t_s):
-            self._publish(c, kind, ev, now)
+        for kind, ev in c.pipeline.finish(c.last_t_s):  # on the worker's clock, like every other event
+            self._publish(c, kind, self._on_clock(ev, None if c.config.live else c.offset_s), now)
         self._set_health(c, health_from_events(c.live_health.values()))
         self._send_stats(c, now)
 
