@@ -17,6 +17,7 @@ what arrived and what to do. The CLI turns these into a one-line message and exi
     ├── AuthError              login, session or permission problem (console)
     └── PtzError               a PTZ camera refused or failed a command (e.g. unknown preset)
         ├── PtzAuthError       the camera refused the ONVIF credentials
+        ├── PtzUnknownPresetError  the camera (or its config) has no such preset
         ├── PtzUnreachableError  no answer from the camera (refused, timed out, stopped mid-move)
         └── PtzUnsupportedError  the camera offers no PTZ service (a fixed camera)
 """
@@ -33,6 +34,7 @@ __all__ = [
     "PlanningError",
     "PtzAuthError",
     "PtzError",
+    "PtzUnknownPresetError",
     "PtzUnreachableError",
     "PtzUnsupportedError",
     "SafecityError",
@@ -97,6 +99,10 @@ class PtzError(SafecityError):
 
 class PtzAuthError(PtzError):
     """The camera refused the ONVIF user name or password."""
+
+
+class PtzUnknownPresetError(PtzError):
+    """The camera (or its configured presets) has no preset of that name or token."""
 
 
 class PtzUnreachableError(PtzError):

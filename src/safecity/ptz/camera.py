@@ -22,7 +22,7 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from safecity.errors import PtzError, PtzUnreachableError
+from safecity.errors import PtzError, PtzUnknownPresetError, PtzUnreachableError
 from safecity.ptz.client import AsyncOnvifPtz
 from safecity.ptz.types import DeviceInfo, PtzPreset, PtzStatus
 
@@ -148,14 +148,14 @@ class PtzCamera:
         """The token of the camera's preset called ``name`` (or whose token is ``name``).
 
         Raises:
-            PtzError: no such preset (the message lists the camera's presets).
+            PtzUnknownPresetError: no such preset (the message lists the camera's presets).
         """
         presets = self.presets()
         for p in presets:
             if p.name == name or p.token == name:
                 return p.token
         known = ", ".join(f"{p.name} ({p.token})" for p in presets) or "none"
-        raise PtzError(f"camera {self.name} has no preset {name!r}; its presets: {known}")
+        raise PtzUnknownPresetError(f"camera {self.name} has no preset {name!r}; its presets: {known}")
 
     def goto_preset(self, token: str, speed: float | None = None) -> None:
         self._do("GotoPreset", lambda: self.client.goto_preset(token, speed))

@@ -24,7 +24,13 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from safecity.errors import PtzAuthError, PtzError, PtzUnreachableError, PtzUnsupportedError
+from safecity.errors import (
+    PtzAuthError,
+    PtzError,
+    PtzUnknownPresetError,
+    PtzUnreachableError,
+    PtzUnsupportedError,
+)
 from safecity.ptz.types import DeviceInfo, PtzPosition, PtzPreset, PtzProfile, PtzStatus
 
 __all__ = ["AsyncOnvifPtz", "translate_error"]
@@ -76,7 +82,9 @@ def translate_error(exc: BaseException, camera: str, op: str, timeout_s: float) 
             if {"ActionNotSupported", "PTZNotSupported"} & set(subs):
                 return PtzUnsupportedError(f"{where} is not supported by the camera ({text})")
             if "NoToken" in subs:
-                return PtzError(f"{where}: the camera has no such preset ({text}); list its presets first")
+                return PtzUnknownPresetError(
+                    f"{where}: the camera has no such preset ({text}); list its presets first"
+                )
             detail = "/".join(subs) or "fault"
             return PtzError(f"{where} refused by the camera: {text} ({detail})")
         if isinstance(e, zeep.exceptions.TransportError):

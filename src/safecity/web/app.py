@@ -199,9 +199,18 @@ def create_app(
         routes_evidence,
         routes_live,
         routes_plans,
+        routes_ptz,
     )
 
-    for module in (routes_auth, routes_live, routes_events, routes_admin, routes_plans, routes_evidence):
+    for module in (
+        routes_auth,
+        routes_live,
+        routes_events,
+        routes_admin,
+        routes_plans,
+        routes_evidence,
+        routes_ptz,
+    ):
         app.include_router(module.router)
     # the one vendored Leaflet copy (shared with the planning reports), before the general /static mount
     app.mount("/static/vendor/leaflet", StaticFiles(directory=LEAFLET_DIR), name="leaflet")
