@@ -230,6 +230,15 @@ def get_mask_lift(
     """This user's active lift of the camera, if any."""
     require_camera(console, request, session, key, action="view_mask_lift")
     lift = console.lifts.active(key, session.user.username) if console.lifts is not None else None
+    console.audit.record(
+        "view_mask_lift",
+        username=session.user.username,
+        allowed=True,
+        target_type="camera",
+        target_id=key,
+        remote_addr=client_addr(request),
+        detail="active" if lift is not None else "none",
+    )
     return _lift_json(lift)
 
 
