@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from safecity.monitor.types import EventSink, MonitorService
+    from safecity.ptz.control import PtzControl
     from safecity.store.events import EventStore
 
 __all__ = [
@@ -76,6 +77,7 @@ class Services:
         camera_max_bytes: camera key -> size cap of that camera's snapshots and clips (``media_max_mb``).
         liftable_masks: camera key -> privacy polygons that a permitted user may lift for a while (live
             view only; recordings keep them masked).
+        ptz: the PTZ cameras of the config (ONVIF control and operator leases), or None.
     """
 
     settings: Settings
@@ -89,6 +91,7 @@ class Services:
     retention: tuple[float, int] | None = None
     camera_max_bytes: Mapping[str, int] = field(default_factory=dict)
     liftable_masks: Mapping[str, Sequence[Polygon]] = field(default_factory=dict)
+    ptz: PtzControl | None = None
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
     _sweeper: threading.Event | None = field(default=None, repr=False)
 
@@ -375,6 +378,11 @@ def build_services(
                 str(c.id): int(c.media_max_mb * 1e6) for c in config.cameras if c.media_max_mb is not None
             }
             services.live_cameras = live_cameras_from_config(config)
+            if any(c.ptz is not None for c in config.cameras):
+                from safecity.ptz.control import PtzControl
+
+                services.ptz = PtzControl.from_config(config)
+                services._closers.append(services.ptz.close)
             runtime = build_runtime(config, out.sinks, media_root=out.media_root, choice=choice)
             services.monitor = runtime
             services._closers.append(runtime.stop)

@@ -8,8 +8,8 @@ audited). Admins may break a lease. Every move, allowed or refused, is one audit
 with the command in ``detail``). Camera failures answer 504 (no answer in time), 502 (refused
 credentials or the camera refused the command) or 404 (no such preset), never a traceback.
 
-The PTZ cameras come from ``app.state.ptz`` (a :class:`~safecity.ptz.control.PtzControl`); without it
-every PTZ route answers 404.
+The PTZ cameras come from ``Services.ptz`` (a :class:`~safecity.ptz.control.PtzControl`, built from the
+cameras with a ``ptz`` block); without any every PTZ route answers 404.
 """
 
 from __future__ import annotations
@@ -93,8 +93,8 @@ class ReleaseBody(_Body):
     force: bool = Field(default=False, description="break another user's lease (admins only)")
 
 
-def _control(request: Request) -> PtzControl:
-    control: PtzControl | None = getattr(request.app.state, "ptz", None)
+def _control(console: Console) -> PtzControl:
+    control = console.services.ptz
     if control is None:
         raise HTTPException(status_code=404, detail="no PTZ cameras are configured on this console")
     return control
@@ -102,7 +102,7 @@ def _control(request: Request) -> PtzControl:
 
 def _unit(console: Console, request: Request, session: Session, key: str, action: str) -> PtzUnit:
     """The PTZ camera ``key`` after the group check (403 audited); 404 if it is not a PTZ camera."""
-    control = _control(request)
+    control = _control(console)
     require_camera(console, request, session, key, action=action)
     unit = control.units.get(key)
     if unit is None:
@@ -152,7 +152,7 @@ def _steer(
 ) -> dict[str, Any]:
     """Lease, run, audit: the common path of every move."""
     unit = _unit(console, request, session, key, "ptz_move")
-    control = _control(request)
+    control = _control(console)
     try:
         lease = control.leases.acquire(key, session.user.username, unit.config.lease_s)
     except LeaseHeldError as exc:
@@ -174,7 +174,7 @@ def _steer(
 @router.get("")
 def list_ptz(request: Request, console: ConsoleDep, session: SessionDep) -> dict[str, Any]:
     """The PTZ cameras the user may see: presets, tours, home and who holds each lease."""
-    control = getattr(request.app.state, "ptz", None)
+    control = console.services.ptz
     if control is None:
         return {"cameras": []}
     allowed = console.users.cameras_of(session.user)
@@ -210,7 +210,7 @@ def status(key: CameraKey, request: Request, console: ConsoleDep, session: Sessi
         "position": None if pos is None else {"pan": pos.pan, "tilt": pos.tilt, "zoom": pos.zoom},
         "moving": st.moving,
         "error": st.error,
-        "lease": _lease_json(_control(request).leases.holder(key)),
+        "lease": _lease_json(_control(console).leases.holder(key)),
     }
 
 
@@ -276,7 +276,7 @@ def take_lease(
     """Take (or renew) the camera's lease without moving it; 409 naming the holder if taken."""
     unit = _unit(console, request, session, key, "ptz_lease")
     try:
-        lease = _control(request).leases.acquire(key, session.user.username, unit.config.lease_s)
+        lease = _control(console).leases.acquire(key, session.user.username, unit.config.lease_s)
     except LeaseHeldError as exc:
         _audit(console, request, session, key, "ptz_lease", False, {"refused": str(exc)})
         raise HTTPException(
@@ -297,7 +297,7 @@ def release_lease(
         _audit(console, request, session, key, "ptz_lease_break", False, {"refused": reason})
         raise HTTPException(status_code=403, detail=f"forbidden: {reason}")
     try:
-        ended = _control(request).leases.release(key, session.user.username, force=body.force)
+        ended = _control(console).leases.release(key, session.user.username, force=body.force)
     except LeaseHeldError as exc:
         _audit(console, request, session, key, "ptz_release", False, {"refused": str(exc)})
         raise HTTPException(

@@ -9,7 +9,13 @@ import zeep.exceptions
 from lxml.etree import QName
 from onvif.exceptions import ONVIFError
 
-from safecity.errors import PtzAuthError, PtzError, PtzUnreachableError, PtzUnsupportedError
+from safecity.errors import (
+    PtzAuthError,
+    PtzError,
+    PtzUnknownPresetError,
+    PtzUnreachableError,
+    PtzUnsupportedError,
+)
 from safecity.ptz.client import AsyncOnvifPtz, translate_error
 
 TER = "http://www.onvif.org/ver10/error"
@@ -25,7 +31,11 @@ def _fault(reason: str, *subs: str) -> zeep.exceptions.Fault:
         (_fault("Sender not Authorized", "NotAuthorized"), PtzAuthError, "refused the ONVIF credentials"),
         (zeep.exceptions.TransportError(status_code=401), PtzAuthError, "HTTP 401"),
         (_fault("no PTZ", "ActionNotSupported", "PTZNotSupported"), PtzUnsupportedError, "not supported"),
-        (_fault("token 'x' does not exist", "InvalidArgVal", "NoToken"), PtzError, "no such preset"),
+        (
+            _fault("token 'x' does not exist", "InvalidArgVal", "NoToken"),
+            PtzUnknownPresetError,
+            "no such preset",
+        ),
         (
             _fault("out of range", "InvalidArgVal", "InvalidPosition"),
             PtzError,

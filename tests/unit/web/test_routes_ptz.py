@@ -1,6 +1,6 @@
 """PTZ operator API against the virtual ONVIF camera (a real process speaking ONVIF SOAP; no video).
 
-The console's ``app.state.ptz`` holds a real :class:`PtzControl` whose WEST camera is the virtual PTZ;
+The console's ``Services.ptz`` holds a real :class:`PtzControl` whose WEST camera is the virtual PTZ;
 EAST stays a fixed camera. Roles, camera groups, the lease (with the console's settable clock), the
 audit trail and bounded inputs are checked through the HTTP API.
 """
@@ -44,7 +44,7 @@ def _config(**kw: object) -> PtzConfig:
 def ptz(env: Env, vcam: VirtualPtz) -> Iterator[PtzControl]:
     cam = PtzCamera("127.0.0.1", vcam.port, vcam.user, vcam.password, name=WEST, timeout_s=3.0)
     control = PtzControl([PtzUnit(WEST, "West gate PTZ", _config(), cam)], clock=env.clock)
-    env.client.app.state.ptz = control  # type: ignore[attr-defined]
+    env.services.ptz = control
     users = env.client.app.state.console.users  # type: ignore[attr-defined]
     users.add_user("operator2", OTHER_PW, "operator")
     users.set_user_groups("operator2", ["west"])
@@ -193,7 +193,7 @@ def test_fixed_camera_unknown_preset_and_bounded_inputs(env: Env, ptz: PtzContro
 
 def test_an_unreachable_camera_is_a_clear_504(env: Env, ptz: PtzControl) -> None:
     dead = PtzCamera("127.0.0.1", free_port(), "admin", "x", name=WEST, timeout_s=1.0)
-    env.client.app.state.ptz = PtzControl([PtzUnit(WEST, "dead", _config(), dead)], clock=env.clock)  # type: ignore[attr-defined]
+    env.services.ptz = PtzControl([PtzUnit(WEST, "dead", _config(), dead)], clock=env.clock)
     r = env.client.post(
         f"/api/ptz/{WEST}/move", json={"mode": "relative", "pan": 0.1}, headers=env.bearer("operator")
     )
