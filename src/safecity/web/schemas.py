@@ -9,18 +9,18 @@ from fastapi import Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 __all__ = [
-    "MAX_OFFSET",
     "EscalateBody",
+    "GroupBody",
     "LiveClientMessage",
+    "LoginBody",
+    "MAX_OFFSET",
+    "NoteBody",
     "OffsetParam",
     "TilesMessage",
-    "UtcDatetime",
-    "to_utc_checked",
-    "GroupBody",
-    "LoginBody",
-    "NoteBody",
     "UserCreateBody",
     "UserPatchBody",
+    "UtcDatetime",
+    "to_utc_checked",
 ]
 
 RoleName = Literal["admin", "operator", "viewer"]
