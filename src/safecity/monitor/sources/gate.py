@@ -61,7 +61,7 @@ GateMode = Literal["compressed", "decode"]
 FALLBACK_REASONS: dict[str, str] = {
     "configured": "the camera's config asks to decode every frame",
     "all_intra": "every packet is a keyframe (all-intra or MJPEG): sizes do not say what moved",
-    "constant_bitrate": "constant-bitrate stream (filler data pads every frame): sizes carry no signal",
+    "constant_bitrate": "constant-bitrate stream (HRD cbr_flag or filler data): sizes carry no signal",
     "gop_exceeds_memory": "keyframes are further apart than the packet memory bound allows",
     "corrupt_packet": "a corrupt packet arrived (transmission error): decoding every frame to stay safe",
     "resolution_change": "the stream changed its resolution mid-stream",

@@ -20,7 +20,8 @@ of learning / active periods, which the full pipeline should analyse.
   packet is decoded until the gate is quiet again (``quiet_s``) or :meth:`GatedSource.hold_active`
   asks to stay.
 * **Fallback** (logged once, then ``status().gate_mode == "decode"`` with ``fallback_reason``):
-  filler data in the packets (``constant_bitrate``, x264 ``nal-hrd=cbr``), nearly only keyframes
+  HRD parameters with ``cbr_flag`` = 1 (read from the first keyframe of each session) or filler
+  data in the packets (``constant_bitrate``, x264 ``nal-hrd=cbr``), nearly only keyframes
   (``all_intra``), more bytes since the last keyframe than the memory bound
   (``gop_exceeds_memory``), a corrupt packet or one the decoder refuses (``corrupt_packet``), a
   decoded frame of another size than the stream's or a changed in-band SPS that decodes to one
@@ -49,6 +50,7 @@ from safecity.monitor.sources.packets import (
     PacketReader,
     StreamParams,
     StreamStart,
+    hrd_constant_bitrate,
     nal_unit_types,
     parameter_sets,
 )
@@ -218,6 +220,7 @@ class GatedSource:
         self._decoding = False
         self._pts_t: dict[int, float] = {}
         self._sps: bytes | None = None
+        self._hrd_checked = False
 
     def _start(self, start: StreamStart) -> None:
         self._reset_session()
@@ -255,6 +258,11 @@ class GatedSource:
         learning = self.gate.state == "learning"
         if not (learning or pkt.keyframe):
             return
+        if pkt.keyframe and not self._hrd_checked:
+            self._hrd_checked = True
+            if hrd_constant_bitrate(self._stream, pkt.av_packet):
+                self._fallback("constant_bitrate", "the stream's HRD parameters say cbr_flag = 1")
+                return
         data = bytes(pkt.av_packet)
         if learning and FILLER_NAL[params.codec] in nal_unit_types(
             data, params.codec, params.nal_length_size

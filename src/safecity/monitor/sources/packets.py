@@ -16,7 +16,9 @@ duration, a jump back is stitched on), RTSP gives Unix time at receipt. Each pac
 :func:`nal_unit_types` lists the NAL unit types of an H.264/HEVC packet (length-prefixed as in MP4,
 or Annex B start codes as in MPEG-TS and RTSP): filler data (H.264 type 12, HEVC 38) is what
 x264's ``nal-hrd=cbr`` pads frames with, and an in-band SPS (7 / 33) announces new stream
-parameters (a mid-stream resolution change).
+parameters (a mid-stream resolution change). :func:`hrd_constant_bitrate` reads the ``cbr_flag`` of
+the stream's HRD parameters with FFmpeg's own header parser (the ``trace_headers`` bitstream
+filter): a constant-bitrate encoder that never needs to pad is found that way too.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import av
+import av.logging
+from av.bitstream import BitStreamFilterContext
 
 from safecity.monitor.sources.readers import RtspSource, open_video_file
 from safecity.monitor.types import SourceGap
@@ -42,6 +46,7 @@ __all__ = [
     "SPS_NAL",
     "StreamParams",
     "StreamStart",
+    "hrd_constant_bitrate",
     "nal_unit_types",
     "parameter_sets",
     "stream_params",
@@ -184,6 +189,35 @@ def parameter_sets(data: bytes, codec: str, length_size: int) -> bytes:
         return b""
     sps = SPS_NAL[codec]
     return b"".join(data[s:e] for s, e in _nal_units(data, length_size) if _nal_type(codec, data[s]) == sps)
+
+
+def hrd_constant_bitrate(stream: Any, keyframe: Any) -> bool | None:
+    """Whether the stream's HRD parameters say constant bitrate (``cbr_flag`` = 1).
+
+    Runs FFmpeg's ``trace_headers`` bitstream filter over the stream's extradata and one keyframe
+    packet (in-band SPS) and reads the ``cbr_flag`` lines it logs. None when the stream carries no
+    HRD parameters or the filter cannot parse it (another codec).
+
+    Args:
+        stream: the PyAV video stream (its codec parameters give the extradata).
+        keyframe: an ``av.Packet`` holding a keyframe of that stream.
+    """
+    previous = av.logging.get_level()
+    av.logging.set_level(av.logging.INFO)  # the filter logs at INFO; PyAV passes nothing on by default
+    try:
+        with av.logging.Capture() as logs:
+            bsf = BitStreamFilterContext("trace_headers", stream)
+            bsf.filter(av.Packet(bytes(keyframe)))  # a copy: the filter takes the packet's data
+            bsf.filter(None)
+    except (av.FFmpegError, ValueError) as exc:
+        log.debug("trace_headers failed (%s): no HRD information", exc)
+        return None
+    finally:
+        av.logging.set_level(previous)
+    flags = [line[2].split()[-1] for line in logs if "cbr_flag" in str(line[2])]
+    if not flags:
+        return None
+    return any(f == "1" for f in flags)
 
 
 def stream_params(stream: Any) -> StreamParams:

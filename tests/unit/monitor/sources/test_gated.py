@@ -22,10 +22,12 @@ from safecity.errors import SourceError
 from safecity.monitor.evaluation.labels import load_labels
 from safecity.monitor.sources.gate import GateConfig
 from safecity.monitor.sources.gated import GatedSource
+from safecity.monitor.sources.packets import Packet, PacketReader, StreamStart, nal_unit_types
 from safecity.monitor.sources.readers import DecodedFrame, FileSource
 
 REPO = Path(__file__).resolve().parents[4]
 ROOM = REPO / "data" / "video" / "intel-sample-videos" / "one-by-one-person-detection.mp4"
+LOT = REPO / "data" / "video" / "intel-sample-videos" / "car-detection.mp4"
 LABELS = REPO / "tests" / "data" / "labels" / "one-by-one-person-detection.yaml"
 CUT_S = 2.0  # the clips start at this time of the bundled clip
 STILL_S = 40.0  # ... held still this long
@@ -47,7 +49,9 @@ def _first_onset() -> float:
 def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("gated")
     base = f"scale=480:270,fps=10,tpad=start_mode=clone:start_duration={STILL_S:g}"
-    out = {k: d / f"{k}.mp4" for k in ("quiet_entry", "night_entry", "cbr", "intra", "long_gop")}
+    out = {
+        k: d / f"{k}.mp4" for k in ("quiet_entry", "night_entry", "cbr", "cbr_no_filler", "intra", "long_gop")
+    }
     cut = ["-ss", str(CUT_S), "-t", "12", "-i", str(ROOM)]
     _ffmpeg(*cut, "-vf", base, *ENC, "-g", "10", str(out["quiet_entry"]))
     _ffmpeg(
@@ -63,6 +67,15 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     _ffmpeg(
         *short, *ENC, "-g", "10", "-b:v", "300k", "-maxrate", "300k", "-minrate", "300k", "-bufsize", "150k",
         "-x264-params", "nal-hrd=cbr", str(out["cbr"]),
+    )  # fmt: skip
+    # CBR that never has to pad: a detailed still (the car park) with sensor noise fills 800 kb/s
+    still = d / "lot.png"
+    _ffmpeg("-ss", "11", "-i", str(LOT), "-frames:v", "1", str(still))
+    _ffmpeg(
+        "-loop", "1", "-framerate", "10", "-i", str(still), "-t", "6",
+        "-vf", "scale=640:360,noise=alls=4:allf=t",
+        *ENC, "-g", "20", "-b:v", "800k", "-maxrate", "800k", "-minrate", "800k", "-bufsize", "400k",
+        "-x264-params", "nal-hrd=cbr", str(out["cbr_no_filler"]),
     )  # fmt: skip
     _ffmpeg(*short, *ENC, "-g", "1", str(out["intra"]))
     _ffmpeg(
@@ -98,6 +111,14 @@ def _packet_times(path: Path) -> list[float]:
     ).stdout  # fmt: skip
     times = [float(line.strip(", ")) for line in out.split() if line.strip(", ")]
     return [t - min(times) for t in times]
+
+
+def _has_filler(path: Path) -> bool:
+    reader = PacketReader(path, camera="cam")
+    items = list(reader)
+    (start,) = [i for i in items if isinstance(i, StreamStart)]
+    ls = start.params.nal_length_size
+    return any(12 in nal_unit_types(bytes(p.av_packet), "h264", ls) for p in items if isinstance(p, Packet))
 
 
 def _run(path: Path, **kw: object) -> tuple[GatedSource, list[tuple[DecodedFrame, bool]], list[float]]:
@@ -168,6 +189,7 @@ def test_bundled_room_is_active_at_every_labelled_entry() -> None:
     ("clip", "reason", "gate"),
     [
         ("cbr", "constant_bitrate", GateConfig()),
+        ("cbr_no_filler", "constant_bitrate", GateConfig()),
         ("intra", "all_intra", GateConfig()),
         ("long_gop", "gop_exceeds_memory", GateConfig(max_buffer_bytes=64 * 1024)),
         ("corrupt", "corrupt_packet", GateConfig()),
@@ -177,6 +199,8 @@ def test_bundled_room_is_active_at_every_labelled_entry() -> None:
 def test_bad_streams_fall_back_to_decoding_every_frame(
     clips: dict[str, Path], clip: str, reason: str, gate: GateConfig, caplog: pytest.LogCaptureFixture
 ) -> None:
+    if clip == "cbr_no_filler":  # the HRD cbr_flag finds it, not padding
+        assert not _has_filler(clips[clip])
     with caplog.at_level(logging.WARNING, logger="safecity.monitor.sources.gated"):
         src, items, _ = _run(clips[clip], detect_fps=None, gate=gate)
     status = src.status()

@@ -17,6 +17,7 @@ from safecity.monitor.sources.packets import (
     Packet,
     PacketReader,
     StreamStart,
+    hrd_constant_bitrate,
     nal_unit_types,
     parameter_sets,
 )
@@ -175,3 +176,16 @@ def test_nal_parsing_of_truncated_or_foreign_data() -> None:
     assert nal_unit_types(b"\x00\x00\x00\x09\x65", "h264", 4) == []  # length past the end
     assert nal_unit_types(b"\x00\x00\x01\x40\x01", "hevc", 0) == [32]  # HEVC VPS header
     assert nal_unit_types(b"\xff\xd8\xff", "mjpeg", 0) == []
+
+
+def test_hrd_cbr_flag_is_read_from_the_headers(clips: dict[str, Path]) -> None:
+    """FFmpeg's header parser finds cbr_flag = 1 in the CBR encode; the VBR ones carry no HRD or cbr 0."""
+    for name, want in (("cbr", True), ("vbr", None), ("ts_small", None)):
+        reader = PacketReader(clips[name], camera="cam")
+        it = iter(reader)
+        start = next(it)
+        assert isinstance(start, StreamStart)
+        key = next(p for p in it if isinstance(p, Packet) and p.keyframe)
+        assert hrd_constant_bitrate(start.stream, key.av_packet) is want, name
+        assert key.av_packet.size == key.size  # the packet is left whole (it is decoded later)
+        reader.close()
