@@ -124,7 +124,19 @@ def register(sub: Any) -> None:
     g.add_argument(
         "--gt-events", type=Path, help="label file with the true events (tests/data/labels format)"
     )
-    p.add_argument("--suite", type=Path, help="evaluate every label file of this folder")
+    p.add_argument(
+        "--gt-format",
+        choices=("auto", "mot15", "mot17"),
+        default="auto",
+        help="layout of --gt-mot: mot17 = 9 columns (..., consider, class, visibility), mot15 = 10 columns "
+        "(..., conf, wx, wy, wz); auto (default) decides by the column count",
+    )
+    p.add_argument(
+        "--suite",
+        type=Path,
+        help="evaluate every label file of this folder (files whose clip or gt is absent are skipped, "
+        "with a note)",
+    )
     p.add_argument(
         "--detect-fps", type=_fps_arg, default="camera", help="analysis rate ('full' = every frame)"
     )
@@ -539,13 +551,30 @@ def cmd_eval(args: argparse.Namespace) -> int:
         "full" if args.detect_fps is None else ("default" if args.detect_fps == "camera" else args.detect_fps)
     )
     reports = []
+    skipped: list[dict[str, Any]] = []
     if args.suite is not None:
         files = find_label_files(args.suite)
         if not files:
             raise InputError(f"no label files (*.yaml) in {args.suite}; see tests/data/labels/README.md")
         for i, f in enumerate(files, 1):
+            lab = load_labels(f)
+            missing = [p for p in (lab.clip, lab.gt_mot) if p is not None and not p.is_file()]
+            if missing:
+                skipped.append({"label_file": f.name, "missing": [str(p) for p in missing]})
+                print(
+                    f"eval [{i}/{len(files)}] {f.name}: skipped, its data is not here ({missing[0]}); it is "
+                    "test-only data from the shared/ folder next to the checkout (or $SAFECITY_SHARED), "
+                    "see tests/data/labels/README.md",
+                    file=sys.stderr,
+                )
+                continue
             print(f"eval [{i}/{len(files)}] {f.name}", file=sys.stderr)
             reports.append(evaluate_labels(f, detect_fps=fps))
+        if not reports:
+            raise InputError(
+                f"none of the {len(files)} label files in {args.suite} has its clip here; "
+                "see tests/data/labels/README.md for where the data comes from"
+            )
     else:
         if args.clip is None or args.config is None or (args.gt_mot is None and args.gt_events is None):
             raise InputError("eval needs --suite DIR, or --clip, --config and one of --gt-mot / --gt-events")
@@ -562,6 +591,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 truth=truth,
                 gt_mot=args.gt_mot,
                 detect_fps=rate,
+                gt_format=args.gt_format,
             )
         )
     if args.json:
@@ -574,6 +604,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 f"{k}_tiles": shared_wall_recall(event_clips, max_tiles=k) for k in (1, 2)
             },
             "clips": [r.as_dict() for r in reports],
+            "skipped": skipped,
         }
         print(json.dumps(doc, indent=2, ensure_ascii=False))
     else:

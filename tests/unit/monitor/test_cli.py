@@ -193,3 +193,66 @@ def test_replay_of_an_unreadable_video_leaves_existing_outputs_alone(
         "events.jsonl",
         "tracks.txt",
     ]
+
+
+ROOM = REPO / "data" / "video" / "intel-sample-videos" / "one-by-one-person-detection.mp4"
+LABELS = REPO / "tests" / "data" / "labels"
+
+
+def _tud_gt() -> Path:
+    import importlib.util
+
+    spec = importlib.util.find_spec("motmetrics")
+    assert spec is not None and spec.submodule_search_locations
+    return Path(next(iter(spec.submodule_search_locations))) / "data" / "TUD-Stadtmitte" / "gt.txt"
+
+
+def test_eval_refuses_mot15_gt_read_as_mot17(capsys: pytest.CaptureFixture[str]) -> None:
+    """py-motmetrics' TUD-Stadtmitte gt (MOT15 layout) forced to MOT17: a clear error before any replay."""
+    argv = [
+        "eval", "--clip", str(ROOM), "--config", str(LABELS / "one-by-one-person-detection.cameras.yaml"),
+        "--gt-mot", str(_tud_gt()), "--gt-format", "mot17",
+    ]  # fmt: skip
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "read as MOT17" in err and "--gt-format mot15" in err and "Traceback" not in err
+
+
+def test_eval_gt_format_choices(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["eval", "--gt-format", "mot99"])
+    assert info.value.code == 2 and "invalid choice" in capsys.readouterr().err
+
+
+def test_eval_suite_skips_label_files_without_their_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A clone without ../shared: the Town Centre label is skipped with a note, the rest is evaluated."""
+    import shutil
+    import subprocess
+
+    monkeypatch.setenv("SAFECITY_SHARED", str(tmp_path / "no-shared"))
+    suite = tmp_path / "labels"
+    suite.mkdir()
+    for name in ("towncentre.yaml", "towncentre.cameras.yaml", "one-by-one-person-detection.cameras.yaml"):
+        shutil.copy(LABELS / name, suite / name)
+    assert main(["eval", "--suite", str(suite)]) == 1  # nothing left to evaluate: an error, not a 0
+    err = capsys.readouterr().err
+    assert (
+        "towncentre.yaml: skipped" in err and "shared/ folder" in err and "none of the 1 label files" in err
+    )
+    clip = tmp_path / "room-3s.mp4"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-ss", "5", "-t", "3", "-i", str(ROOM), "-c:v", "libx264", "-preset",
+         "veryfast", "-an", str(clip)], check=True, timeout=60,
+    )  # fmt: skip
+    (suite / "room.yaml").write_text(
+        f"clip: {clip}\nconfig: one-by-one-person-detection.cameras.yaml\ncamera: obo-room\n"
+        "events: []\nevent_types: []\n"
+    )
+    assert main(["eval", "--suite", str(suite), "--json"]) == 0
+    out = capsys.readouterr()
+    doc = json.loads(out.out)
+    assert [c["scene"] for c in doc["clips"]] == ["room"]
+    assert [s["label_file"] for s in doc["skipped"]] == ["towncentre.yaml"]
+    assert "towncentre.yaml: skipped" in out.err

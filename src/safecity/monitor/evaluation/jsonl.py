@@ -15,6 +15,14 @@ other event names its zone (or none).
 Track lines (MOTChallenge): ``frame,id,x,y,w,h,conf,-1,-1,-1`` with 1-based frame numbers of the
 source file, so py-motmetrics or TrackEval can score them.
 
+Ground truth (:func:`read_mot_gt`) comes in two layouts: MOT16/17/20 ``gt.txt`` has 9 columns
+``frame,id,x,y,w,h,consider,class,visibility``; the 2D MOT 2015 sequences (and py-motmetrics'
+bundled TUD files) have 10, ``frame,id,x,y,w,h,conf,wx,wy,wz`` with world coordinates (or -1) where
+MOT17 has class and visibility. Read as MOT17, such a file loses almost every row (a world x of
+4.5 becomes class 4, a wz of 0 becomes visibility 0), so the layout is detected from the column
+count (or given), MOT15 rows become class 1 / visibility 1 / consider = conf > 0, and a file of
+which (almost) no scored rows remain is refused with the reason.
+
 Example:
     >>> import io
     >>> from safecity.monitor.types import Event
@@ -32,7 +40,7 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -42,13 +50,20 @@ from safecity.monitor.types import Event, EventKind, Tracks
 
 __all__ = [
     "JsonlEventWriter",
+    "MOT_FORMATS",
+    "MotFormat",
     "MotRow",
     "MotWriter",
     "event_from_json",
     "event_to_json",
     "read_events_jsonl",
     "read_mot",
+    "read_mot_gt",
 ]
+
+MotFormat = Literal["auto", "mot15", "mot17"]
+MOT_FORMATS: tuple[str, ...] = ("auto", "mot15", "mot17")
+_MIN_SCORED_SHARE = 0.1  # below this share of scored rows a gt file is refused
 
 
 def _iso(t_s: float) -> str:
@@ -310,3 +325,96 @@ def read_mot(path: str | Path) -> dict[int, MotRow]:
             visibility=a[:, 8].astype(np.float32),
         )
     return out
+
+
+def _column_counts(path: Path) -> dict[int, int]:
+    """How many lines have each number of comma-separated columns."""
+    counts: dict[int, int] = {}
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                n = line.count(",") + 1
+                counts[n] = counts.get(n, 0) + 1
+    return counts
+
+
+def read_mot_gt(path: str | Path, fmt: MotFormat = "auto") -> dict[int, MotRow]:
+    """Read a MOTChallenge ground-truth file as MOT17 rows (consider, class, visibility).
+
+    Args:
+        path: ``gt.txt``.
+        fmt: ``mot17`` (9 columns: ``..., consider, class, visibility``), ``mot15`` (10 columns:
+            ``..., conf, wx, wy, wz``), or ``auto``: 9 columns -> mot17, 10 -> mot15.
+
+    Raises:
+        InputError: the file is missing or malformed, its column count fits neither layout, the
+            class / visibility columns of a mot17 reading are not classes and visibilities, or fewer
+            than 10 % of its rows are scored pedestrians (``consider == 1``, class 1) under the
+            chosen layout: the message says which layout was used, what the columns held and
+            which ``--gt-format`` to try.
+
+    Example:
+        >>> import tempfile
+        >>> d = Path(tempfile.mkdtemp())
+        >>> _ = (d / "gt.txt").write_text("1,1,10,20,30,60,1,4.48,5.50,0\\n2,1,12,20,30,60,1,4.50,5.52,0\\n")
+        >>> rows = read_mot_gt(d / "gt.txt")  # MOT15: 10 columns
+        >>> int(rows[1].cls[0]), float(rows[1].visibility[0])
+        (1, 1.0)
+    """
+    p = Path(path)
+    rows = read_mot(p)
+    counts = _column_counts(p)
+    cols = max(counts, key=lambda k: counts[k]) if counts else 0
+    layout = fmt
+    if fmt == "auto":
+        if cols == 9:
+            layout = "mot17"
+        elif cols == 10:
+            layout = "mot15"
+        else:
+            raise InputError(
+                f"{p}: {cols} columns per line; expected a MOTChallenge ground truth with 9 columns "
+                "(MOT16/17/20: frame,id,x,y,w,h,consider,class,visibility) or 10 (2D MOT 2015: "
+                "frame,id,x,y,w,h,conf,wx,wy,wz); pass --gt-format mot15 or mot17 if you know the layout"
+            )
+    total = sum(len(r.ids) for r in rows.values())
+    if layout == "mot15" and cols != 10:
+        raise InputError(
+            f"{p}: read as 2D MOT 2015 ground truth (10 columns: frame,id,x,y,w,h,conf,wx,wy,wz), but it "
+            f"has {cols}; a MOT16/17/20 gt.txt has 9: pass --gt-format mot17 (or auto)"
+        )
+    if layout == "mot15":
+        rows = {
+            f: MotRow(
+                f,
+                r.ids,
+                r.xyxy_px,
+                (r.conf > 0).astype(np.float32),
+                np.ones(len(r.ids), np.int64),
+                np.ones(len(r.ids), np.float32),
+            )
+            for f, r in rows.items()
+        }
+    else:
+        cls = np.concatenate([r.cls for r in rows.values()]) if rows else np.zeros(0, np.int64)
+        vis = np.concatenate([r.visibility for r in rows.values()]) if rows else np.zeros(0, np.float32)
+        if cols == 10 or (vis.size and ((vis < 0) | (vis > 1)).mean() > 0.5):
+            raise InputError(
+                f"{p}: read as MOT17 ground truth, but it has {cols} columns and columns 8-9 hold "
+                f"{_sample(cls)} / {_sample(vis)}, not class ids and visibilities in 0..1; a 2D MOT 2015 "
+                "file (frame,id,x,y,w,h,conf,wx,wy,wz) looks like this: pass --gt-format mot15 (or auto)"
+            )
+    scored = sum(int(((r.conf > 0) & (r.cls == 1)).sum()) for r in rows.values())
+    if total == 0 or scored < _MIN_SCORED_SHARE * total:
+        raise InputError(
+            f"{p}: only {scored} of {total} rows are scored pedestrians (consider/conf > 0 and class 1) "
+            f"when read as {layout}; nothing meaningful would be measured. Expected a MOTChallenge "
+            "gt.txt of pedestrians; check the file, or its layout with --gt-format mot15 / mot17"
+        )
+    return rows
+
+
+def _sample(a: npt.NDArray[Any]) -> str:
+    vals = sorted({round(float(v), 2) for v in a[:200]})
+    shown = ", ".join(f"{v:g}" for v in vals[:5])
+    return f"[{shown}{', ...' if len(vals) > 5 else ''}]"

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from safecity.monitor.evaluation.jsonl import MotRow
+from safecity.monitor.evaluation.jsonl import MotFormat, MotRow
 from safecity.monitor.types import Detections, Event, Tracks, WallLayout
 
 __all__ = [
@@ -534,6 +534,7 @@ def evaluate_clip(
     event_types: Sequence[str] | None = None,
     detector: Any = None,
     min_visibility: float = 0.25,
+    gt_format: MotFormat = "auto",
 ) -> ClipReport:
     """Replay ``clip`` with the engine and score it against labelled events and/or MOT boxes.
 
@@ -550,14 +551,18 @@ def evaluate_clip(
         event_types: types scored (default: the types of the camera's rules, without health).
         detector: a detector to reuse (default: built from the config).
         min_visibility: MOT17 visibility threshold for detector targets.
+        gt_format: layout of ``gt_mot``: ``auto`` (from the column count), ``mot15`` or ``mot17``
+            (see :func:`~safecity.monitor.evaluation.jsonl.read_mot_gt`; read before the replay, so
+            a file that cannot be scored fails at once).
     """
     from pathlib import Path
 
     from safecity.monitor.config.model import load_monitor_config
-    from safecity.monitor.evaluation.jsonl import read_mot
+    from safecity.monitor.evaluation.jsonl import read_mot_gt
     from safecity.monitor.runtime.local import build_detector
     from safecity.monitor.runtime.replay import replay_clip
 
+    gt = read_mot_gt(gt_mot, gt_format) if gt_mot is not None else None
     cfg = load_monitor_config(config_path)
     cam = _camera(cfg, camera_id)
     det = detector if detector is not None else build_detector(cfg.detector_for(cam))
@@ -567,8 +572,7 @@ def evaluate_clip(
     true_events = [dataclasses_replace_camera(e, cam.id) for e in truth or []]
     tracking = detector_score = None
     name = scene or Path(str(clip)).stem
-    if gt_mot is not None:
-        gt = read_mot(gt_mot)
+    if gt is not None:
         rate = gt_fps or _clip_fps(clip)
         frames = [(f - 1) / rate for f in sorted(gt)]
         derived = events_from_tracks(

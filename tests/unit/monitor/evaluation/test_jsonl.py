@@ -16,6 +16,7 @@ from safecity.monitor.evaluation.jsonl import (
     event_to_json,
     read_events_jsonl,
     read_mot,
+    read_mot_gt,
 )
 from tests.factories import box_at, make_event, make_tracks
 
@@ -117,3 +118,71 @@ def test_read_mot_bad_line(tmp_path: Path) -> None:
     path.write_text("1,2,3\n")
     with pytest.raises(InputError, match=r"gt.txt:1: 3 columns"):
         read_mot(path)
+
+
+def _motmetrics_data() -> Path:
+    """MOT15-format gt files py-motmetrics ships (TUD-Campus, TUD-Stadtmitte), found without importing it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("motmetrics")
+    assert spec is not None and spec.submodule_search_locations
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
+
+
+def test_read_mot_gt_detects_mot15_with_world_coordinates() -> None:
+    """TUD-Stadtmitte: 10 columns with world coordinates; read as MOT17 it would lose every row."""
+    path = _motmetrics_data() / "TUD-Stadtmitte" / "gt.txt"
+    lines = [ln for ln in path.read_text().splitlines() if ln.strip()]
+    assert all(len(ln.split(",")) == 10 for ln in lines)
+    rows = read_mot_gt(path)
+    assert sum(len(r.ids) for r in rows.values()) == len(lines)
+    scored = sum(int(((r.conf > 0) & (r.cls == 1) & (r.visibility >= 0.25)).sum()) for r in rows.values())
+    assert scored == len(lines)  # every annotated pedestrian is scored
+    assert len({int(i) for r in rows.values() for i in r.ids}) == 10  # the sequence's 10 people
+    forced = read_mot_gt(path, "mot15")
+    assert sorted(forced) == sorted(rows) and all((forced[f].ids == rows[f].ids).all() for f in rows)
+    # the same boxes as the plain reader
+    plain = read_mot(path)
+    assert all((plain[f].xyxy_px == rows[f].xyxy_px).all() for f in plain)
+
+
+def test_read_mot_gt_detects_mot15_without_world_coordinates() -> None:
+    rows = read_mot_gt(_motmetrics_data() / "TUD-Campus" / "gt.txt")
+    assert sum(int((r.cls == 1).sum()) for r in rows.values()) == 359
+
+
+def test_read_mot_gt_refuses_mot15_read_as_mot17() -> None:
+    with pytest.raises(InputError, match=r"--gt-format mot15") as info:
+        read_mot_gt(_motmetrics_data() / "TUD-Stadtmitte" / "gt.txt", "mot17")
+    assert "10 columns" in str(info.value) and "read as MOT17" in str(info.value)
+
+
+def test_read_mot_gt_refuses_a_file_with_almost_no_scored_rows(tmp_path: Path) -> None:
+    """A 9-column file of (almost) only non-pedestrian classes, and a predictions file given as gt."""
+    gt = tmp_path / "gt.txt"
+    gt.write_text(
+        "".join(f"{f},{i},10,10,20,40,1,{3 if i < 20 else 1},1.0\n" for f in (1, 2) for i in range(21))
+    )
+    with pytest.raises(InputError, match=r"only 2 of 42 rows are scored pedestrians .* when read as mot17"):
+        read_mot_gt(gt)
+    preds = _motmetrics_data() / "TUD-Campus" / "test.txt"  # conf -1: tracker output, not gt
+    with pytest.raises(InputError, match=r"only 0 of \d+ rows"):
+        read_mot_gt(preds)
+
+
+def test_read_mot_gt_mot17_and_bad_layouts(tmp_path: Path) -> None:
+    gt = tmp_path / "gt.txt"
+    gt.write_text("1,1,10,10,20,40,1,1,0.8\n1,2,50,10,20,40,0,7,1.0\n2,1,12,10,20,40,1,1,0.9\n")
+    rows = read_mot_gt(gt)
+    assert rows[1].cls.tolist() == [1, 7] and rows[1].visibility.tolist() == pytest.approx([0.8, 1.0])
+    with pytest.raises(InputError, match=r"has 9; a MOT16/17/20 gt.txt has 9"):
+        read_mot_gt(gt, "mot15")
+    odd = tmp_path / "odd.txt"
+    odd.write_text("1,1,10,10,20,40,1\n")
+    with pytest.raises(InputError, match=r"7 columns per line"):
+        read_mot_gt(odd)
+
+
+def test_read_mot_gt_mot17_shared(shared_dir: Path) -> None:
+    rows = read_mot_gt(shared_dir / "data/video/mot17-mini-dev/MOT17-05-FRCNN/gt/gt.txt")
+    assert sum(int(((r.conf > 0) & (r.cls == 1)).sum()) for r in rows.values()) == 45
