@@ -43,7 +43,7 @@ import scipy.sparse as sp
 from safecity.errors import PlanningError
 from safecity.plan.coverage import coverage_matrix
 
-__all__ = ["CameraOption", "PlanResult", "SitingModel", "greedy_cover"]
+__all__ = ["CameraOption", "PlanResult", "SitingModel", "greedy_cover", "new_highs"]
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -230,6 +230,11 @@ def _new_highs() -> Any:
     finally:
         os.dup2(saved, 1)
         os.close(saved)
+
+
+def new_highs() -> Any:
+    """A ``highspy.Highs`` whose start-up banner does not reach our stdout (``--json`` stays clean)."""
+    return _new_highs()
 
 
 def _status_label(h: object, time_limit_s: float) -> str:

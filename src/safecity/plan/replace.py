@@ -68,7 +68,7 @@ def due_reason(rec: CameraRecord, today: date, cfg: PlanConfig) -> str | None:
 def _knapsack(value: F64, cost: F64, budget: float, time_limit_s: float) -> npt.NDArray[np.bool_]:
     import highspy
 
-    from safecity.plan.optimize import _new_highs
+    from safecity.plan.optimize import new_highs
 
     n = len(value)
     lp = highspy.HighsLp()
@@ -85,7 +85,7 @@ def _knapsack(value: F64, cost: F64, budget: float, time_limit_s: float) -> npt.
     lp.a_matrix_.index_ = np.zeros(n, dtype=np.int64)
     lp.a_matrix_.value_ = cost
     lp.integrality_ = [highspy.HighsVarType.kInteger] * n
-    h = _new_highs()
+    h = new_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("mip_rel_gap", 1e-6)

@@ -11,7 +11,10 @@ MODULES = [
     "safecity.plan.areas",
     "safecity.plan.config",
     "safecity.plan.coverage",
+    "safecity.plan.geometry",
+    "safecity.plan.greedy",
     "safecity.plan.optimize",
+    "safecity.plan.reduce",
     "safecity.plan.replace",
     "safecity.plan.score",
 ]
