@@ -75,6 +75,11 @@ class PtzCamera:
     def name(self) -> str:
         return self.client.name
 
+    @property
+    def connected(self) -> bool:
+        """Whether the last connect succeeded (and no call since found the camera unreachable)."""
+        return self._connected
+
     def _run(self, coro: Coroutine[Any, Any, T], what: str) -> T:
         future = asyncio.run_coroutine_threadsafe(coro, _loop())
         try:

@@ -8,18 +8,22 @@ config names (``ptz.onvif.password_env``), never from the file.
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from safecity.errors import ConfigError, PtzUnknownPresetError
+from safecity.errors import ConfigError, PtzError, PtzUnknownPresetError
 from safecity.monitor.config.model import MonitorConfig
 from safecity.monitor.config.ptz import PtzConfig
 from safecity.ptz.camera import PtzCamera
 from safecity.ptz.lease import LeaseBook
 
 __all__ = ["PtzControl", "PtzUnit"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,8 @@ class PtzControl:
     def __init__(self, units: Iterable[PtzUnit], clock: Callable[[], float] = time.time) -> None:
         self.units = {u.key: u for u in units}
         self.leases = LeaseBook(clock)
+        self._warming: set[str] = set()
+        self._warm_lock = threading.Lock()
 
     @classmethod
     def from_config(
@@ -83,6 +89,30 @@ class PtzControl:
             )
             units.append(PtzUnit(cam.id, cam.name or cam.id, cam.ptz, client))
         return cls(units, clock)
+
+    def warm(self, keys: Iterable[str]) -> None:
+        """Connect the cameras of ``keys`` that are not connected, each in a background thread, so that
+        an operator's first command does not wait for the connection (a few ONVIF round trips)."""
+        for key in keys:
+            unit = self.units.get(key)
+            if unit is None or unit.camera.connected:
+                continue
+            with self._warm_lock:
+                if key in self._warming:
+                    continue
+                self._warming.add(key)
+            threading.Thread(
+                target=self._connect, args=(unit,), name=f"ptz-connect-{key}", daemon=True
+            ).start()
+
+    def _connect(self, unit: PtzUnit) -> None:
+        try:
+            unit.camera.connect()
+        except PtzError as exc:  # the next command reports it to the operator
+            log.warning("PTZ camera %s: %s", unit.key, exc)
+        finally:
+            with self._warm_lock:
+                self._warming.discard(unit.key)
 
     def close(self) -> None:
         for u in self.units.values():

@@ -179,9 +179,10 @@ def list_ptz(request: Request, console: ConsoleDep, session: SessionDep) -> dict
         return {"cameras": []}
     allowed = console.users.cameras_of(session.user)
     out = []
-    for key, unit in sorted(control.units.items()):
-        if allowed is not None and key not in allowed:
-            continue
+    visible = [k for k in sorted(control.units) if allowed is None or k in allowed]
+    control.warm(visible)  # connect in the background: the first command then answers at once
+    for key in visible:
+        unit = control.units[key]
         out.append(
             {
                 "key": key,
