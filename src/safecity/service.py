@@ -309,16 +309,16 @@ def build_runtime(
 
     options = RuntimeOptions(media_root=media_root)
     if choice.backend == "ray":
-        from safecity.monitor.runtime.ray_transport import RayMonitorRuntime
+        from safecity.monitor.runtime.ray_transport import ray_runtime
 
-        return RayMonitorRuntime(
+        return ray_runtime(
             config,
             sinks=sinks,
             address=choice.ray_address,
             cameras_per_actor=choice.cameras_per_actor,
             loop=choice.loop,
             realtime=choice.realtime,
-            options=options,
+            media_root=media_root,  # shared by every node: absolute, checked when it starts
         )
     from safecity.monitor.runtime.local import MonitorRuntime
 
