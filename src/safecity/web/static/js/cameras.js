@@ -1,9 +1,10 @@
 // Cameras and map: registry + monitored cameras on the district map, health, last event, groups.
+// Admins can lift a live camera's liftable privacy masks on their own view (1-30 min, with a reason).
 /* global L */
 import { api, fmtTime, h, healthBadge, initPage, TYPE_KO } from "./api.js";
 import { districtMap } from "./map.js";
 
-await initPage("cameras");
+const me = await initPage("cameras");
 const main = document.getElementById("main");
 const list = h("tbody", { id: "camera-rows" });
 const groupsEl = h("div", { id: "groups" });
@@ -33,10 +34,32 @@ for (const c of cams.cameras) {
   const popup = h("div", {}, h("b", {}, c.name), h("br"), `key ${c.key}`, h("br"), "health ", healthBadge(c.health),
     c.purpose ? h("div", {}, `purpose: ${c.purpose}, ${c.count} camera(s)`) : null,
     c.last_event ? h("div", {}, `last event: ${TYPE_KO[c.last_event.type] || c.last_event.type} ${fmtTime(c.last_event.at)}`) : null,
-    c.live ? h("img", { src: `/api/cameras/${encodeURIComponent(c.key)}/frame.jpg`, style: "width:220px;margin-top:6px" }) : null);
+    c.live ? h("img", { src: `/api/cameras/${encodeURIComponent(c.key)}/frame.jpg`, style: "width:220px;margin-top:6px" }) : null,
+    c.live && me.role === "admin" ? liftForm(c.key) : null);
   m.bindPopup(popup);
   markers.set(c.key, m);
 }
+// Lift the liftable privacy masks of one camera for this admin's live view only (audited, expires by itself).
+function liftForm(key) {
+  const reason = h("input", { placeholder: "reason (audited)", maxlength: "500", class: "lift-reason" });
+  const minutes = h("select", {}, ...[5, 10, 30].map((m) => h("option", { value: String(m) }, `${m} min`)));
+  const out = h("div", { class: "muted" });
+  const btn = h("button", { type: "submit" }, "Lift privacy mask");
+  const form = h("form", { class: "lift-form", style: "margin-top:6px" }, reason, minutes, btn, out);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (!reason.value.trim()) { out.className = "error"; out.textContent = "Give a reason."; return; }
+    try {
+      const r = await api(`/api/cameras/${encodeURIComponent(key)}/mask-lift`, { method: "POST",
+        body: { reason: reason.value, minutes: Number(minutes.value) } });
+      out.className = "muted"; out.textContent = `Lifted for you until ${fmtTime(r.expires_at)} (audited).`;
+      const img = form.parentElement && form.parentElement.querySelector("img");
+      if (img) img.src = `/api/cameras/${encodeURIComponent(key)}/frame.jpg?t=${Date.now()}`;
+    } catch (err) { out.className = "error"; out.textContent = err.message; }
+  });
+  return form;
+}
+
 function renderList() {
   const term = search.value.trim().toLowerCase();
   const rows = cams.cameras.filter((c) => (!onlyLive.checked || c.live)
