@@ -1,7 +1,12 @@
 """``safecity plan sites|replace``: camera siting and replacement plans from the command line.
 
-Progress goes to stderr; the summary and file paths to stdout (``--json`` for scripts). Exit codes:
-0 success, 1 bad input / infeasible plan / store error, 2 usage error.
+Progress (with a bar, bound, incumbent and gap while solving) goes to stderr; the summary and file paths to
+stdout (``--json`` keeps stdout pure JSON). Exit codes: 0 success, 1 bad input / infeasible plan / store
+error, 2 usage error, 3 ``--require-optimal`` and the plan was not proven optimal (it is still saved,
+marked ``proven_optimal: false``).
+
+Existing cameras (both commands): the store's registry for the area when it has one, otherwise the
+bundled 2018 standard-data CSV; the choice is printed and kept in ``summary.existing.source``.
 """
 
 from __future__ import annotations
@@ -20,11 +25,16 @@ from safecity.settings import Settings
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from safecity.plan.history import PastEvent
+    from safecity.plan.poles import Progress
     from safecity.plan.report import PlanFiles
     from safecity.plan.types import Plan
     from safecity.registry.model import CameraRecord
 
-__all__ = ["register"]
+__all__ = ["EXIT_NOT_PROVEN", "register"]
+
+EXIT_NOT_PROVEN = 3
+BUNDLED = "bundled CSV data/seoul/cctv/seoul_cctv_points_2018.csv"
 
 
 def _positive(what: str, example: str) -> Callable[[str], float]:
@@ -64,7 +74,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "--out", type=Path, help="output folder (default var/plans/<kind>-<area>-<timestamp>/)"
         )
         q.add_argument(
-            "--database-url", help="SQLAlchemy URL (default: SAFECITY_DATABASE_URL or var/safecity.db)"
+            "--database-url",
+            help="SQLAlchemy URL (default: SAFECITY_DATABASE_URL, else <SAFECITY_HOME or ./var>/safecity.db, "
+            "the database `safecity serve` and `safecity demo` use)",
         )
         q.add_argument("--time-limit-s", type=_positive("seconds", "60"), help="solver time limit in seconds")
         q.add_argument("--no-save", action="store_true", help="write the files only, not the store")
@@ -82,6 +94,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     s.add_argument("--max-sites", type=int, help="at most this many sites")
     s.add_argument("--min-per-dong", type=int, default=0, help="at least this many sites in every dong")
+    s.add_argument(
+        "--events",
+        choices=("auto", "store", "none"),
+        default="auto",
+        help="event_history layer from the control room's events: auto (use them if the store has any), "
+        "store (required; an error if there are none), none",
+    )
+    s.add_argument(
+        "--require-optimal",
+        action="store_true",
+        help=f"exit with code {EXIT_NOT_PROVEN} when the plan is not proven optimal within the gap",
+    )
     s.set_defaults(func=_sites)
 
     r = psub.add_parser(
@@ -89,7 +113,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="choose aged / low-resolution cameras to replace within a budget",
         description="Cameras past the service life or under the minimum resolution, ranked by the "
         "priority of their site and their age/resolution, chosen within the budget. Reads the registry "
-        "from the store (run `safecity registry import` first).",
+        "from the store (`safecity registry import`); on a store without cameras for the area it uses the "
+        "bundled 2018 standard data, as `plan sites` does, and says so.",
     )
     common(r)
     r.add_argument("--as-of", type=date.fromisoformat, help="reference date YYYY-MM-DD (default today)")
@@ -111,6 +136,25 @@ def _progress(args: argparse.Namespace) -> Callable[[str], None]:
         print(f"safecity plan: {msg}", file=sys.stderr, flush=True)
 
     return say
+
+
+def _bar(args: argparse.Namespace, limit_s: float) -> Callable[[Progress], None]:
+    """Solver progress on stderr: a bar of the time limit, bound, incumbent and gap."""
+    tty = sys.stderr.isatty()
+
+    def show(p: Progress) -> None:
+        frac = min(1.0, p.elapsed_s / limit_s) if limit_s > 0 else 1.0
+        filled = round(20 * frac)
+        gap = "n/a" if p.gap == float("inf") else f"{p.gap:.3%}"
+        bound = "n/a" if p.bound == float("inf") else f"{p.bound:,.1f}"
+        line = (
+            f"safecity plan: [{'#' * filled}{'.' * (20 - filled)}] {p.elapsed_s:5.1f}/{limit_s:g} s  "
+            f"bound {bound}  incumbent {p.incumbent:,.1f}  gap {gap}  ({p.phase})"
+        )
+        end = "\n" if (not tty or p.phase == "done") else ""
+        print(("\r" if tty else "") + line, end=end, file=sys.stderr, flush=True)
+
+    return show
 
 
 def _engine(args: argparse.Namespace) -> Engine:
@@ -157,11 +201,21 @@ def _finish(args: argparse.Namespace, plan: Plan, files: PlanFiles, plan_id: int
         f"  cameras {s.get('cameras')} {json.dumps(s.get('cameras_by_type', {}), ensure_ascii=False)}",
     ]
     if plan.kind == "sites":
-        lines.append(
+        mix, guro = s.get("mix", {}), s.get("guro_2024", {})
+        ex = s.get("existing", {})
+        lines += [
+            f"  proven optimal: {'yes' if s.get('proven_optimal') else 'NO'} (bound "
+            f"{float(s.get('bound', 0)):,.1f}, incumbent {float(s.get('incumbent', 0)):,.1f})",
             f"  sites {s.get('sites')} {json.dumps(s.get('sites_by_kind', {}))}; covered priority "
             f"{float(s.get('covered_priority', 0)):,.1f} of {float(s.get('total_priority', 0)):,.1f} "
-            f"({float(s.get('covered_share', 0)):.1%})"
-        )
+            f"({float(s.get('covered_share', 0)):.1%}); lights added {s.get('lights_added', 0)}",
+            f"  mix: {mix.get('ptz', 0)} PTZ + {mix.get('fixed', 0)} fixed at {mix.get('sites', 0)} poles "
+            f"({mix.get('cameras_per_site', 0)} per pole); Guro 2024: {guro.get('ptz')} PTZ + "
+            f"{guro.get('fixed')} fixed at {guro.get('sites')} sites",
+            f"  existing in the area: {ex.get('cameras_in_area', 0):,} cameras in "
+            f"{ex.get('rows_in_area', 0):,} registry rows at {ex.get('sites_in_area', 0):,} sites "
+            f"(of {ex.get('rows_total', 0):,} rows read from the {ex.get('source', '?')})",
+        ]
     else:
         lines.append(
             f"  due {s.get('cameras_due')} cameras in {s.get('records_due')} records; chosen "
@@ -181,6 +235,40 @@ def _save(args: argparse.Namespace, engine: Engine | None, plan: Plan) -> int | 
     return save_plan(engine, plan)
 
 
+def _existing(engine: Engine | None, area: str) -> tuple[list[CameraRecord] | None, str]:
+    """The store's registry for the area if it has one, else None (= the bundled CSV) and a label."""
+    if engine is not None:
+        stored = _store_cameras(engine, area)
+        if stored:
+            return stored, f"store ({len(stored):,} registry rows for the area)"
+    return None, BUNDLED + " (the store has no cameras for this area)"
+
+
+def _past_events(
+    args: argparse.Namespace, engine: Engine | None, say: Callable[[str], None]
+) -> list[PastEvent] | None:
+    if args.events == "none":
+        return None
+    if engine is None:
+        if args.events == "store":
+            raise PlanningError("--events store needs the store; drop --no-save or pass --database-url")
+        return None
+    from safecity.plan.history import load_events
+
+    past = load_events(engine)
+    if not past:
+        if args.events == "store":
+            raise PlanningError(
+                "--events store: the store has no events with a camera position "
+                f"({engine.url.render_as_string(hide_password=True)}); run the monitoring first or use "
+                "--events none"
+            )
+        say("event_history layer: no events in the store, the layer is zero")
+        return None
+    say(f"event_history layer: {len(past):,} events from the store")
+    return past
+
+
 def _check_counts(values: Sequence[tuple[str, int | None]]) -> None:
     for name, v in values:
         if v is not None and v < 0:
@@ -198,12 +286,10 @@ def _sites(args: argparse.Namespace) -> int:
     say = _progress(args)
     cfg = load_plan_config(args.config)
     engine = None if args.no_save and args.database_url is None else _engine(args)
-    cams, source = None, "bundled CSV data/seoul/cctv/seoul_cctv_points_2018.csv"
-    if engine is not None:
-        stored = _store_cameras(engine, args.area)
-        if stored:
-            cams, source = stored, f"store ({len(stored)} records)"
+    cams, source = _existing(engine, args.area)
     say(f"existing cameras from the {source}")
+    past = _past_events(args, engine, say)
+    cfg_limit = args.time_limit_s if args.time_limit_s is not None else cfg.time_limit_s
     plan, layers = plan_sites(
         area=args.area,
         budget_krw=args.budget_krw,
@@ -214,11 +300,26 @@ def _sites(args: argparse.Namespace) -> int:
         max_sites=args.max_sites,
         min_per_dong=args.min_per_dong,
         time_limit_s=args.time_limit_s,
+        past_events=past,
         progress=say,
+        solver_progress=_bar(args, cfg_limit),
     )
     plan_id = _save(args, engine, plan)
     files = write_outputs(plan, layers, _out_dir(args, "sites", plan.area))
-    return _finish(args, plan, files, plan_id)
+    rc = _finish(args, plan, files, plan_id)
+    if not plan.summary.get("proven_optimal", False):
+        gap = float(plan.summary.get("gap", float("inf")))
+        print(
+            "safecity plan: WARNING: THIS PLAN IS NOT PROVEN OPTIMAL: gap "
+            + ("unknown" if gap == float("inf") else f"{gap:.3%}")
+            + f" > {cfg.mip_rel_gap:.3%} within {cfg_limit:g} s. It was saved with proven_optimal=false. "
+            "Raise --time-limit-s, plan a smaller area, or accept the gap.",
+            file=sys.stderr,
+            flush=True,
+        )
+        if args.require_optimal:
+            return EXIT_NOT_PROVEN
+    return rc
 
 
 def _replace(args: argparse.Namespace) -> int:
@@ -236,22 +337,22 @@ def _replace(args: argparse.Namespace) -> int:
         rep["min_megapixels"] = args.min_megapixels
     if rep:
         cfg = cfg.model_copy(update={"replacement": cfg.replacement.model_copy(update=rep)})
-    area = load_area(args.area)
-    engine = _engine(args)
-    cams = _store_cameras(engine, args.area)
-    if not cams:
-        raise PlanningError(
-            f"the store has no cameras for {area.name_ko} "
-            f"({engine.url.render_as_string(hide_password=True)}); "
-            "import the registry first: safecity registry import data/seoul/cctv/guro_cctv_points_2018.csv"
-        )
-    say(f"{len(cams):,} camera records from the store")
+    load_area(args.area)
+    engine = None if args.no_save and args.database_url is None else _engine(args)
+    stored, source = _existing(engine, args.area)
+    if stored is None:
+        from safecity.plan.data import bundled_cameras
+
+        cams = bundled_cameras()
+    else:
+        cams = stored
+    say(f"existing cameras from the {source}")
     plan, layers = plan_replace(
         area=args.area,
         budget_krw=args.budget_krw,
         cfg=cfg,
         cameras=cams,
-        camera_source="store",
+        camera_source=source,
         today=args.as_of,
         time_limit_s=args.time_limit_s,
         progress=say,

@@ -233,6 +233,8 @@ def plan_replace(
             ref=r.record.camera_key,
             props={
                 "reason": r.reason,
+                "install_year": int(r.record.installed_ym[:4]) if r.record.installed_ym else None,
+                "resolution": r.record.megapixels,
                 "age_years": r.age_years,
                 "megapixels": r.record.megapixels,
                 "installed_ym": r.record.installed_ym,

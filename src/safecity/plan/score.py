@@ -22,27 +22,42 @@ from scipy.spatial import cKDTree
 from safecity.plan.config import LayerWeights
 
 __all__ = [
+    "CELL_LAYERS",
     "CellScores",
     "LAYERS",
+    "LAYER_LABELS_KO",
     "combine",
     "count_within",
     "coverage_gap",
+    "dark_and_active",
     "per_cell_share",
     "request_counts",
     "scaled",
 ]
 
 F64 = npt.NDArray[np.float64]
+#: every priority layer, in display order; ``lighting`` is valued at new poles only (see sites.py)
 LAYERS = (
     "coverage_gap",
     "population",
-    "households",
     "one_person_households",
     "crime",
-    "streetlight_density",
-    "police_request",
-    "resident_request",
+    "lighting",
+    "requests",
+    "event_history",
 )
+#: layers that make up a cell's score (what a camera's view is worth)
+CELL_LAYERS = tuple(n for n in LAYERS if n != "lighting")
+#: Korean labels for display next to the layer names
+LAYER_LABELS_KO = {
+    "coverage_gap": "CCTV 사각지대",
+    "population": "인구",
+    "one_person_households": "1인 가구",
+    "crime": "5대 범죄",
+    "lighting": "보안등 부족(야간 활동)",
+    "requests": "설치 요청(경찰·주민)",
+    "event_history": "관제 이력(이벤트)",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +129,18 @@ def per_cell_share(group: Sequence[str] | npt.NDArray[np.str_], totals: Mapping[
     return np.asarray(vals[inv] / counts[inv], dtype=np.float64)
 
 
+def dark_and_active(activity: F64, lights_within: F64, lights_enough: int) -> F64:
+    """Where people live and few lights stand: activity (0..1) × (1 − lights / lights_enough, floored at 0).
+
+    >>> dark_and_active(np.array([1.0, 1.0, 0.0]), np.array([0.0, 4.0, 0.0]), 4).tolist()
+    [1.0, 0.0, 0.0]
+    """
+    lit = np.clip(np.asarray(lights_within, dtype=np.float64) / float(lights_enough), 0.0, 1.0)
+    return np.asarray(np.asarray(activity, dtype=np.float64) * (1.0 - lit), dtype=np.float64)
+
+
 def combine(layers: Mapping[str, F64], weights: LayerWeights) -> CellScores:
-    """Weighted sum of the named layers, clipped at zero.
+    """Weighted sum of the named cell layers (``lighting`` is kept but not summed: it prices new poles).
 
     Raises:
         ValueError: a layer name is not one of :data:`LAYERS`.
@@ -126,5 +151,6 @@ def combine(layers: Mapping[str, F64], weights: LayerWeights) -> CellScores:
     n = len(next(iter(layers.values()))) if layers else 0
     total = np.zeros(n)
     for name, arr in layers.items():
-        total = total + getattr(weights, name) * arr
+        if name in CELL_LAYERS:
+            total = total + getattr(weights, name) * arr
     return CellScores(layers=dict(layers), score=np.clip(total, 0.0, None))

@@ -1,8 +1,10 @@
-"""``plan sites``: from an area and a budget to a :class:`~safecity.plan.types.Plan` of new camera sites.
+"""``plan sites``: from an area and a budget to a :class:`~safecity.plan.types.Plan` of new poles.
 
-Steps: area -> demand grid -> score layers -> candidates (streetlights, existing sites, grid points,
-requests) -> budgeted MCLP (HiGHS) -> plan items with costs. Files and the store are written elsewhere
-(``report``, ``store_io``).
+Steps: area -> 100 m score grid -> priority layers -> demand points (``demand_step_m`` apart, each with its
+cell's score) -> candidate poles (streetlights, existing sites, grid points, requests) -> what each
+camera could see (PTZ disc, fixed sector per heading) -> the exact pole model (:mod:`safecity.plan.poles`)
+-> one plan item per pole with its cameras, headings, cost lines, lights and explanation. Files and the
+store are written elsewhere (``report``, ``store_io``).
 """
 
 from __future__ import annotations
@@ -24,29 +26,57 @@ from safecity.geo import xy_to_lonlat
 from safecity.plan import data, score
 from safecity.plan.areas import Area, load_area
 from safecity.plan.config import PlanConfig
-from safecity.plan.optimize import CameraOption, PlanResult, SitingModel
+from safecity.plan.geometry import CameraKind, option_coverage
+from safecity.plan.history import PastEvent, event_layer
+from safecity.plan.poles import PoleProblem, PoleResult, Progress, solve_poles
 from safecity.plan.types import MapLayers, Plan, PlanItem
 from safecity.registry.model import CameraRecord
 
-__all__ = ["Candidates", "SiteInputs", "build_candidates", "build_inputs", "map_layers", "plan_sites"]
+__all__ = [
+    "GURO_2024",
+    "SITE_KIND",
+    "Candidates",
+    "SiteInputs",
+    "build_candidates",
+    "build_inputs",
+    "demand_points",
+    "map_layers",
+    "plan_sites",
+]
+
+#: what Guro-gu built in 2024 (planning-domain notes): 126 cameras at 54 sites, 35 PTZ + 91 fixed
+GURO_2024 = {"cameras": 126, "sites": 54, "ptz": 35, "fixed": 91}
+#: candidate source -> kind of site in the plan
+SITE_KIND = {
+    "grid": "new_pole",
+    "request": "new_pole",
+    "streetlight": "streetlight",
+    "utility_pole": "utility_pole",
+    "existing_site": "existing_site",
+}
 
 F64 = npt.NDArray[np.float64]
-Progress = Callable[[str], None]
+Say = Callable[[str], None]
 
 
 def _quiet(_msg: str) -> None:
     return None
 
 
+def _no_progress(_p: Progress) -> None:
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Candidates:
-    """Candidate sites: position (metres), kind, reference, preparation cost and dong."""
+    """Candidate sites: position (metres), source kind, reference, preparation cost, dong and cell."""
 
     xy: F64
-    kind: tuple[str, ...]
+    kind: tuple[str, ...]  # grid | request | streetlight | existing_site
     ref: tuple[str, ...]
     site_cost_krw: F64
     dong: tuple[str, ...]
+    cell: npt.NDArray[np.int64]
 
     def __len__(self) -> int:
         return len(self.kind)
@@ -60,9 +90,10 @@ class SiteInputs:
     grid: data.DemandGrid
     scores: score.CellScores
     existing_xy: F64
-    n_existing_cameras: int
+    existing: dict[str, Any]
     candidates: Candidates
     requests: data.Requests
+    n_events: int
 
 
 def build_candidates(
@@ -73,16 +104,16 @@ def build_candidates(
     requests: data.Requests,
     cfg: PlanConfig,
 ) -> Candidates:
-    """Streetlights (reuse), unique existing sites (add a camera), grid points and request points."""
+    """Streetlights (reuse), unique existing sites (add cameras), grid points (new pole) and requests."""
     sc = cfg.site_costs
     step = cfg.grid_candidate_step
     cell = grid.cell_size_m
-    gi = np.round(grid.xy / cell).astype(np.int64)
+    gi = np.floor(grid.xy / cell).astype(np.int64)
     on_step = (gi[:, 0] % step == 0) & (gi[:, 1] % step == 0)
     grid_xy = grid.xy[on_step]
     sites = np.unique(existing_xy, axis=0) if len(existing_xy) else np.zeros((0, 2))
     parts: list[tuple[F64, str, list[str], float]] = [
-        (lights_xy, "streetlight", list(light_ids), sc.reuse_streetlight),
+        (lights_xy, "streetlight", [f"light:{i}" for i in light_ids], sc.reuse_streetlight),
         (sites, "existing_site", [f"site:{x:.0f}:{y:.0f}" for x, y in sites], sc.existing_site),
         (grid_xy, "grid", [f"cell:{x:.0f}:{y:.0f}" for x, y in grid_xy], sc.new_pole),
         (requests.xy, "request", [f"request:{k}:{i + 1}" for i, k in enumerate(requests.kind)], sc.new_pole),
@@ -95,8 +126,36 @@ def build_candidates(
         near = np.asarray(cKDTree(grid.xy).query(xy, k=1)[1], dtype=np.int64)
         dong = tuple(str(grid.dong_code[i]) for i in near)
     else:
+        near = np.zeros(len(xy), dtype=np.int64)
         dong = ("",) * len(xy)
-    return Candidates(xy=xy, kind=kinds, ref=refs, site_cost_krw=cost, dong=dong)
+    return Candidates(xy=xy, kind=kinds, ref=refs, site_cost_krw=cost, dong=dong, cell=near)
+
+
+def demand_points(grid: data.DemandGrid, step_m: float) -> tuple[F64, npt.NDArray[np.int64]]:
+    """Points ``step_m`` apart inside every cell (centred), and the cell each belongs to.
+
+    >>> g = data.DemandGrid(np.array([[950.0, 1950.0]]) * 1000, np.array(["1"]), np.array(["g"]), 100.0)
+    >>> pts, cell = demand_points(g, 50.0)
+    >>> (pts - g.xy[0]).tolist(), cell.tolist()
+    ([[-25.0, -25.0], [25.0, -25.0], [-25.0, 25.0], [25.0, 25.0]], [0, 0, 0, 0])
+    """
+    k = round(grid.cell_size_m / step_m)
+    offs = (np.arange(k) + 0.5) * step_m - grid.cell_size_m / 2
+    ox, oy = np.meshgrid(offs, offs)
+    off = np.column_stack([ox.ravel(), oy.ravel()])
+    pts = (grid.xy[:, None, :] + off[None, :, :]).reshape(-1, 2)
+    return pts, np.repeat(np.arange(len(grid), dtype=np.int64), len(off))
+
+
+def _check_layers(layers: dict[str, F64], grid: data.DemandGrid) -> None:
+    for name, arr in layers.items():
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise PlanningError(
+                f"layer {name!r} has {int(bad.sum())} cell(s) without a value (first: dong "
+                f"{grid.dong_code[i]}); fix the data file behind this layer or set weights.{name}: 0"
+            )
 
 
 def build_inputs(
@@ -105,9 +164,14 @@ def build_inputs(
     *,
     cameras: Sequence[CameraRecord],
     requests: data.Requests,
-    progress: Progress = _quiet,
+    past_events: Sequence[PastEvent] | None = None,
+    progress: Say = _quiet,
 ) -> SiteInputs:
-    """Demand grid, priority score and candidates for ``area``."""
+    """Score grid with every priority layer, and the candidates, for ``area``.
+
+    Raises:
+        PlanningError: a layer with missing values, or ``past_events`` given but empty.
+    """
     grid = data.demand_grid(area, cfg.cell_size_m)
     progress(
         f"{len(grid):,} demand cells of {cfg.cell_size_m:g} m in {area.name_ko} ({area.area_km2:.1f} km²)"
@@ -118,82 +182,66 @@ def build_inputs(
     crime = data.crime_per_km2(area)
     police = np.array([k == "police" for k in requests.kind], dtype=bool)
     req_xy = requests.xy.reshape(-1, 2)
+    req = 1.5 * score.request_counts(grid.xy, req_xy[police], cfg.cell_size_m) + score.request_counts(
+        grid.xy, req_xy[~police], cfg.cell_size_m
+    )
+    population = score.scaled(score.per_cell_share(grid.dong_code, stats.population))
+    lights_near = score.count_within(grid.xy, lights_xy, cfg.lighting.radius_m)
     layers = {
         "coverage_gap": score.coverage_gap(grid.xy, existing_xy, cfg.gap_radius_m),
-        "population": score.scaled(score.per_cell_share(grid.dong_code, stats.population)),
-        "households": score.scaled(score.per_cell_share(grid.dong_code, stats.households)),
+        "population": population,
         "one_person_households": score.scaled(score.per_cell_share(grid.dong_code, stats.one_person)),
-        "crime": score.scaled([crime.get(str(g), 0.0) for g in grid.gu]),
-        "streetlight_density": score.scaled(score.count_within(grid.xy, lights_xy, cfg.streetlight_radius_m)),
-        "police_request": score.scaled(score.request_counts(grid.xy, req_xy[police], cfg.cell_size_m)),
-        "resident_request": score.scaled(score.request_counts(grid.xy, req_xy[~police], cfg.cell_size_m)),
+        "crime": score.scaled([crime.get(str(g), np.nan) for g in grid.gu]),
+        "lighting": score.dark_and_active(population, lights_near, cfg.lighting.lights_enough),
+        "requests": score.scaled(req),
+        "event_history": (
+            np.zeros(len(grid))
+            if past_events is None
+            else event_layer(grid.xy, past_events, cfg.event_history)
+        ),
     }
+    _check_layers(layers, grid)
     scores = score.combine(layers, cfg.weights)
     cands = build_candidates(grid, lights_xy, light_ids, existing_xy, requests, cfg)
+    n_sites = len(np.unique(existing_xy, axis=0)) if len(existing_xy) else 0
+    existing = {
+        "rows_in_area": len(used),
+        "cameras_in_area": sum(r.count for r in used),
+        "sites_in_area": n_sites,
+        "rows_total": len(cameras),
+    }
     progress(
-        f"{len(cands):,} candidate sites ({len(lights_xy):,} streetlights, "
-        f"{len(np.unique(existing_xy, axis=0)) if len(existing_xy) else 0:,} existing sites, "
-        f"{len(requests)} requests); {sum(r.count for r in used):,} existing cameras"
+        f"{len(cands):,} candidate poles ({len(lights_xy):,} streetlights, {n_sites:,} existing sites, "
+        f"{int(np.sum(np.array(cands.kind) == 'grid')):,} grid points, {len(requests)} requests); "
+        f"existing: {existing['cameras_in_area']:,} cameras in {existing['rows_in_area']:,} registry rows "
+        f"at {n_sites:,} sites in the area"
+        + (f"; {len(past_events):,} past events" if past_events is not None else "")
     )
     return SiteInputs(
         area=area,
         grid=grid,
         scores=scores,
         existing_xy=existing_xy,
-        n_existing_cameras=sum(r.count for r in used),
+        existing=existing,
         candidates=cands,
         requests=requests,
+        n_events=0 if past_events is None else len(past_events),
     )
 
 
-def _options(cfg: PlanConfig) -> list[CameraOption]:
-    return [
-        CameraOption(name=n, radius_m=t.radius_m, cost_krw=t.cost_krw, cameras=t.cameras_per_option)
+def camera_kinds(cfg: PlanConfig) -> tuple[CameraKind, ...]:
+    """The config's camera types as the optimiser sees them (sorted by name: fixed, ptz)."""
+    return tuple(
+        CameraKind(
+            name=n,
+            range_m=t.radius_m,
+            fov_deg=t.fov_deg,
+            headings_deg=t.headings_deg,
+            cost_krw=t.cost_krw,
+            max_per_site=t.max_per_site,
+        )
         for n, t in sorted(cfg.camera_types.items())
-    ]
-
-
-def _items(inputs: SiteInputs, model: SitingModel, res: PlanResult) -> list[PlanItem]:
-    cands, w = inputs.candidates, inputs.scores.score
-    lon, lat = xy_to_lonlat(cands.xy[:, 0], cands.xy[:, 1]) if len(cands) else (np.zeros(0), np.zeros(0))
-    raw: list[tuple[float, PlanItem]] = []
-    for j in res.open_sites:
-        first = True
-        for t, opt in enumerate(model.options):
-            if not res.chosen[j, t]:
-                continue
-            cov = model.coverage[t]
-            cells = cov.indices[cov.indptr[j] : cov.indptr[j + 1]]
-            site_cost = float(cands.site_cost_krw[j]) if first else 0.0
-            pri = float(w[cells].sum())
-            raw.append(
-                (
-                    pri,
-                    PlanItem(
-                        rank=0,
-                        kind=cands.kind[j],
-                        lat=float(lat[j]),
-                        lon=float(lon[j]),
-                        camera_type=opt.name,
-                        n_cameras=opt.cameras,
-                        cost_krw=site_cost + opt.option_cost_krw,
-                        priority=round(pri, 4),
-                        ref=cands.ref[j],
-                        props={
-                            "site_cost_krw": site_cost,
-                            "camera_cost_krw": opt.option_cost_krw,
-                            "radius_m": opt.radius_m,
-                            "cells_in_view": len(cells),
-                            "dong": cands.dong[j],
-                            "x_m": round(float(cands.xy[j, 0]), 1),
-                            "y_m": round(float(cands.xy[j, 1]), 1),
-                        },
-                    ),
-                )
-            )
-            first = False
-    raw.sort(key=lambda p: -p[0])
-    return [dataclasses.replace(it, rank=i + 1) for i, (_, it) in enumerate(raw)]
+    )
 
 
 def plan_sites(
@@ -204,45 +252,71 @@ def plan_sites(
     cameras: Sequence[CameraRecord] | None = None,
     camera_source: str = "bundled CSV",
     requests_path: Path | None = None,
+    past_events: Sequence[PastEvent] | None = None,
     max_sites: int | None = None,
     min_per_dong: int = 0,
     time_limit_s: float | None = None,
-    progress: Progress = _quiet,
+    progress: Say = _quiet,
+    solver_progress: Callable[[Progress], None] = _no_progress,
 ) -> tuple[Plan, MapLayers]:
-    """Choose new sites and camera types for ``area`` within ``budget_krw``.
+    """Choose poles, cameras and headings for ``area`` within ``budget_krw``.
+
+    The time limit counts from the start of this call (loading, coverage and solving).
 
     Raises:
         InputError: unknown area or a bad requests file.
-        PlanningError: budget below one camera, no candidates, infeasible constraints, solver failure.
+        PlanningError: budget below one pole, no candidates, missing layer values, an empty events
+            layer, infeasible constraints, solver failure.
     """
     t0 = time.perf_counter()
+    limit = time_limit_s if time_limit_s is not None else cfg.time_limit_s
     the_area = load_area(area)
     reqs = data.read_requests(requests_path, the_area) if requests_path is not None else data.Requests.empty()
     cams = list(cameras) if cameras is not None else data.bundled_cameras()
-    inputs = build_inputs(the_area, cfg, cameras=cams, requests=reqs, progress=progress)
-    if len(inputs.candidates) == 0:
+    kinds = camera_kinds(cfg)
+    cheapest = min(cfg.site_costs.model_dump().values()) + min(k.cost_krw for k in kinds)
+    if budget_krw < cheapest:
+        raise PlanningError(
+            f"--budget-krw {budget_krw:,.0f} is below one pole with one camera ({cheapest:,.0f} KRW: the "
+            "cheapest site_costs entry plus the cheapest camera_types cost_krw); raise the budget"
+        )
+    inputs = build_inputs(
+        the_area, cfg, cameras=cams, requests=reqs, past_events=past_events, progress=progress
+    )
+    cands = inputs.candidates
+    if len(cands) == 0:
         raise PlanningError(
             f"no candidate sites in {the_area.name_ko}: no streetlights, existing sites or grid points; "
             "check the area and the data files"
         )
-    model = SitingModel.from_arrays(
-        demand_xy=inputs.grid.xy,
-        weights=inputs.scores.score,
-        site_xy=inputs.candidates.xy,
-        site_cost_krw=inputs.candidates.site_cost_krw,
-        options=_options(cfg),
-        budget_krw=budget_krw,
-        max_sites=max_sites,
-        max_cameras_per_site=cfg.max_cameras_per_site,
-        site_group=inputs.candidates.dong if min_per_dong > 0 else None,
-        min_sites_per_group=min_per_dong,
+    pts, pt_cell = demand_points(inputs.grid, cfg.demand_step_m)
+    per_cell = round((cfg.cell_size_m / cfg.demand_step_m) ** 2)
+    w_pts = inputs.scores.score[pt_cell] / per_cell
+    options = option_coverage(pts, cands.xy, kinds)
+    new_pole = np.array([SITE_KIND[k] == "new_pole" for k in cands.kind], dtype=bool)
+    bonus = np.where(new_pole, cfg.weights.lighting * inputs.scores.layers["lighting"][cands.cell], 0.0)
+    progress(
+        f"{len(pts):,} demand points ({cfg.demand_step_m:g} m); {len(options):,} camera options "
+        f"({len(kinds)} types, headings included) on {len(cands):,} poles"
     )
-    limit = time_limit_s if time_limit_s is not None else cfg.time_limit_s
-    progress(f"solving with HiGHS (time limit {limit:g} s)")
-    res = model.solve(time_limit_s=limit, mip_rel_gap=cfg.mip_rel_gap)
-    progress(f"HiGHS: {res.status}, gap {res.mip_gap:.4%}, {res.solve_s:.1f} s")
-    items = _items(inputs, model, res)
-    summary = _summary(inputs, model, res, items, time.perf_counter() - t0, camera_source)
+    prob = PoleProblem(
+        weights=w_pts,
+        options=options,
+        kinds=kinds,
+        site_cost_krw=cands.site_cost_krw,
+        site_xy=cands.xy,
+        budget_krw=float(budget_krw),
+        max_cameras_per_site=cfg.max_cameras_per_site,
+        max_sites=max_sites,
+        site_group=np.asarray(cands.dong, dtype=np.str_) if min_per_dong > 0 else None,
+        min_per_group=min_per_dong,
+        site_value=bonus,
+    )
+    left = max(1.0, limit - (time.perf_counter() - t0))
+    progress(f"solving (time limit {limit:g} s in all, {left:.0f} s left for the solver)")
+    res = solve_poles(prob, time_limit_s=left, mip_rel_gap=cfg.mip_rel_gap, report=solver_progress)
+    items = _items(inputs, prob, res, pts, pt_cell, per_cell, bonus, cfg)
+    summary = _summary(inputs, prob, res, items, time.perf_counter() - t0, camera_source, cfg, bonus)
     plan = Plan(
         kind="sites",
         area=the_area.key,
@@ -252,7 +326,7 @@ def plan_sites(
         cost_krw=res.cost_krw,
         status=res.status,
         objective=res.objective,
-        mip_gap=res.mip_gap,
+        mip_gap=res.gap,
         params={
             "budget_krw": float(budget_krw),
             "max_sites": max_sites,
@@ -267,54 +341,175 @@ def plan_sites(
     return plan, map_layers(inputs.area, inputs.grid, inputs.scores.score, cams)
 
 
+def _dong_names(area: Area) -> dict[str, str]:
+    return {str(c): str(n) for c, n in zip(area.dongs["code"], area.dongs["name"], strict=True)}
+
+
+def _items(
+    inputs: SiteInputs,
+    prob: PoleProblem,
+    res: PoleResult,
+    pts: F64,
+    pt_cell: npt.NDArray[np.int64],
+    per_cell: int,
+    bonus: F64,
+    cfg: PlanConfig,
+) -> list[PlanItem]:
+    cands, o = inputs.candidates, prob.options
+    lon, lat = xy_to_lonlat(cands.xy[:, 0], cands.xy[:, 1]) if len(cands) else (np.zeros(0), np.zeros(0))
+    names = _dong_names(inputs.area)
+    layers = inputs.scores.layers
+    weights = cfg.weights
+    chosen = np.flatnonzero(res.chosen)
+    by_site: dict[int, list[int]] = {}
+    for oi in chosen:
+        by_site.setdefault(int(o.site[oi]), []).append(int(oi))
+    raw: list[tuple[float, PlanItem]] = []
+    for j, opts in by_site.items():
+        seen = np.unique(
+            np.concatenate([o.matrix.indices[o.matrix.indptr[x] : o.matrix.indptr[x + 1]] for x in opts])
+        )
+        cells = pt_cell[seen]
+        contrib = {
+            name: round(float(getattr(weights, name) * layers[name][cells].sum() / per_cell), 4)
+            for name in score.CELL_LAYERS
+        }
+        contrib["lighting"] = round(float(bonus[j]), 4)
+        value = float(prob.weights[seen].sum() + bonus[j])
+        cams: list[dict[str, Any]] = []
+        site_line = {"item": f"site: {SITE_KIND[cands.kind[j]]}", "krw": float(cands.site_cost_krw[j])}
+        cost_lines: list[dict[str, Any]] = [site_line]
+        for x in sorted(
+            opts,
+            key=lambda v: (prob.kinds[int(o.kind[v])].name != "ptz", float(np.nan_to_num(o.heading_deg[v]))),
+        ):
+            k = prob.kinds[int(o.kind[x])]
+            head = None if k.is_disc else float(o.heading_deg[x])
+            cams.append(
+                {
+                    "type": k.name,
+                    "heading_deg": head,
+                    "range_m": k.range_m,
+                    "fov_deg": None if k.is_disc else k.fov_deg,
+                }
+            )
+            cost_lines.append(
+                {"item": f"camera: {k.name}" + ("" if head is None else f" {head:g}°"), "krw": k.cost_krw}
+            )
+        types = sorted({str(c["type"]) for c in cams}, key=lambda t: t != "ptz")
+        site_kind = SITE_KIND[cands.kind[j]]
+        cost = float(sum(float(c["krw"]) for c in cost_lines))
+        dong = cands.dong[j]
+        raw.append(
+            (
+                value,
+                PlanItem(
+                    rank=0,
+                    kind=cands.kind[j],
+                    lat=float(lat[j]),
+                    lon=float(lon[j]),
+                    camera_type="+".join(types),
+                    n_cameras=len(cams),
+                    cost_krw=cost,
+                    priority=round(value, 4),
+                    ref=cands.ref[j],
+                    props={
+                        "explain": {
+                            "layers": contrib,
+                            "dong": names.get(dong, dong),
+                            "value": round(value, 4),
+                            "points_covered": len(seen),
+                        },
+                        "cameras": cams,
+                        "cost_lines": cost_lines,
+                        "site_kind": site_kind,
+                        "lights_added": 1 if site_kind == "new_pole" else 0,
+                        "dong_code": dong,
+                        "x_m": round(float(cands.xy[j, 0]), 1),
+                        "y_m": round(float(cands.xy[j, 1]), 1),
+                    },
+                ),
+            )
+        )
+    raw.sort(key=lambda p: -p[0])
+    return [dataclasses.replace(it, rank=i + 1) for i, (_, it) in enumerate(raw)]
+
+
 def _summary(
     inputs: SiteInputs,
-    model: SitingModel,
-    res: PlanResult,
+    prob: PoleProblem,
+    res: PoleResult,
     items: Sequence[PlanItem],
     wall_s: float,
     camera_source: str,
+    cfg: PlanConfig,
+    bonus: F64,
 ) -> dict[str, Any]:
-    w = inputs.scores.score
-    cams_by_type: dict[str, int] = {}
+    o = prob.options
+    by_type: dict[str, int] = {}
     for it in items:
-        cams_by_type[str(it.camera_type)] = cams_by_type.get(str(it.camera_type), 0) + it.n_cameras
-    open_ = res.open_sites
-    kinds = [inputs.candidates.kind[j] for j in open_]
-    site_cost_by_kind: dict[str, float] = {}
-    for j in open_:
-        k = inputs.candidates.kind[j]
-        site_cost_by_kind[k] = site_cost_by_kind.get(k, 0.0) + float(inputs.candidates.site_cost_krw[j])
-    cam_cost_by_type = {
-        o.name: float(res.chosen[:, t].sum()) * o.option_cost_krw for t, o in enumerate(model.options)
-    }
-    total = float(w.sum())
+        for c in it.props["cameras"]:
+            by_type[c["type"]] = by_type.get(c["type"], 0) + 1
+    kinds = [it.props["site_kind"] for it in items]
+    n_sites = len(items)
+    n_cams = sum(by_type.values())
+    total = float(prob.weights.sum())
+    covered_value = float(prob.weights[res.covered].sum())
+    cost_by_kind: dict[str, float] = {}
+    for j in res.open_sites:
+        k = SITE_KIND[inputs.candidates.kind[int(j)]]
+        cost_by_kind[k] = cost_by_kind.get(k, 0.0) + float(inputs.candidates.site_cost_krw[int(j)])
+    st = res.stats
     return {
-        "sites": len(open_),
+        "sites": n_sites,
         "sites_by_kind": {k: kinds.count(k) for k in sorted(set(kinds))},
-        "cameras": sum(cams_by_type.values()),
-        "cameras_by_type": dict(sorted(cams_by_type.items())),
+        "cameras": n_cams,
+        "cameras_by_type": dict(sorted(by_type.items())),
+        "mix": {
+            "ptz": by_type.get("ptz", 0),
+            "fixed": by_type.get("fixed", 0),
+            "sites": n_sites,
+            "cameras_per_site": round(n_cams / n_sites, 2) if n_sites else 0.0,
+        },
+        "guro_2024": dict(GURO_2024),
+        "lights_added": int(sum(int(it.props["lights_added"]) for it in items)),
         "cost_krw": res.cost_krw,
         "cost_sites_krw": res.site_cost_krw,
         "cost_cameras_krw": res.camera_cost_krw,
-        "cost_sites_by_kind_krw": site_cost_by_kind,
-        "cost_cameras_by_type_krw": cam_cost_by_type,
-        "covered_priority": res.objective,
+        "cost_sites_by_kind_krw": cost_by_kind,
+        "covered_priority": covered_value,
+        "light_value": float(bonus[res.open_sites].sum()),
         "total_priority": total,
-        "covered_share": res.objective / total if total > 0 else 0.0,
-        "covered_cells": int(res.covered.sum()),
+        "covered_share": covered_value / total if total > 0 else 0.0,
+        "covered_points": int(res.covered.sum()),
+        "demand_points": len(prob.weights),
+        "demand_step_m": cfg.demand_step_m,
         "cells": len(inputs.grid),
         "candidates": len(inputs.candidates),
-        "existing_cameras": inputs.n_existing_cameras,
+        "camera_options": len(o),
+        "existing": {
+            **inputs.existing,
+            "source": camera_source,
+            "note": "rows = registry records (one record may hold several cameras); cameras = sum of their "
+            "counts; sites = distinct positions; in_area = inside the plan's area polygon",
+        },
+        "existing_cameras": inputs.existing["cameras_in_area"],
         "existing_source": camera_source,
+        "events_used": inputs.n_events,
         "requests": len(inputs.requests),
         "status": res.status,
-        "mip_gap": res.mip_gap,
+        "proven_optimal": res.proven_optimal,
+        "gap": res.gap,
+        "mip_gap": res.gap,
         "bound": res.bound,
+        "incumbent": res.objective,
+        "objective": res.objective,
+        "layer_weights": {n: float(getattr(cfg.weights, n)) for n in score.LAYERS},
+        "layer_labels_ko": dict(score.LAYER_LABELS_KO),
+        "reductions": dataclasses.asdict(st),
+        "phases_s": dict(res.phases_s),
         "model_rows": res.n_rows,
         "model_cols": res.n_cols,
-        "build_s": round(res.build_s, 3),
-        "solve_s": round(res.solve_s, 3),
         "wall_s": round(wall_s, 3),
     }
 

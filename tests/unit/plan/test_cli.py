@@ -53,7 +53,35 @@ def test_sites_end_to_end(tmp_path: Path, sqlite_url: str, capsys: pytest.Captur
     assert res["summary"]["requests"] == 1 and res["summary"]["sites"] >= 1
     for name in ("plan.geojson", "plan.csv", "plan.html", "summary.json"):
         assert (out / name).stat().st_size > 0
-    assert "demand cells" in cap.err  # progress on stderr
+    assert "demand cells" in cap.err and "incumbent" in cap.err  # progress (and its bar) on stderr
+    summ = res["summary"]
+    assert isinstance(summ["proven_optimal"], bool) and summ["gap"] >= 0
+    assert summ["bound"] >= summ["incumbent"] - 1e-6
+    assert summ["guro_2024"] == {"cameras": 126, "sites": 54, "ptz": 35, "fixed": 91}
+    assert (
+        summ["mix"]["sites"] == summ["sites"] and summ["mix"]["ptz"] + summ["mix"]["fixed"] == summ["cameras"]
+    )
+    feats = json.loads((out / "plan.geojson").read_text(encoding="utf-8"))["features"]
+    for f in feats:
+        p = f["properties"]
+        assert set(p["explain"]) == {"layers", "dong", "value", "points_covered"}
+        assert set(p["explain"]["layers"]) == {
+            "coverage_gap",
+            "population",
+            "one_person_households",
+            "crime",
+            "lighting",
+            "requests",
+            "event_history",
+        }
+        assert p["explain"]["dong"].endswith("동") and p["explain"]["points_covered"] >= 1
+        assert sum(p["explain"]["layers"].values()) == pytest.approx(p["explain"]["value"], abs=1e-2)
+        assert p["site_kind"] in ("new_pole", "streetlight", "utility_pole", "existing_site")
+        assert p["lights_added"] == (1 if p["site_kind"] == "new_pole" else 0)
+        assert sum(c["krw"] for c in p["cost_lines"]) == pytest.approx(p["cost_krw"])
+        for c in p["cameras"]:
+            assert (c["type"] == "ptz") == (c["heading_deg"] is None) == (c["fov_deg"] is None)
+        assert sum(1 for c in p["cameras"] if c["type"] == "ptz") <= 1 and len(p["cameras"]) <= 4
     n, m = _plans(sqlite_url)
     assert n == 1 and m == len(json.loads((out / "plan.geojson").read_text(encoding="utf-8"))["features"])
 
@@ -84,6 +112,43 @@ def test_replace_end_to_end(tmp_path: Path, sqlite_url: str, capsys: pytest.Capt
     assert res["cost_krw"] <= 1.3e9
     assert (tmp_path / "r" / "plan.html").is_file()
     assert _plans(sqlite_url)[0] == 1
+    feats = json.loads((tmp_path / "r" / "plan.geojson").read_text(encoding="utf-8"))["features"]
+    for f in feats:
+        p = f["properties"]
+        assert p["reason"] in ("age", "resolution", "age+resolution")
+        assert p["install_year"] is None or 2000 <= p["install_year"] <= 2024
+        assert p["resolution"] is None or p["resolution"] > 0
+
+
+@pytest.mark.parametrize("kind", ["sites", "replace"])
+def test_empty_store_uses_the_bundled_registry_for_both_commands(
+    tmp_path: Path, sqlite_url: str, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
+    budget = "2e8" if kind == "sites" else "1.3e9"
+    rc = main(
+        ["plan", kind, "--budget-krw", budget, "--database-url", sqlite_url, "--out", str(tmp_path / kind)]
+    )
+    cap = capsys.readouterr()
+    assert rc == 0, cap.err
+    assert "bundled CSV" in cap.err and "the store has no cameras for this area" in cap.err
+    assert _plans(sqlite_url)[0] == 1
+
+
+def test_require_optimal_exits_3_and_marks_the_plan_unproven(
+    tmp_path: Path, sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("mip_rel_gap: 0.0\n", encoding="utf-8")  # gap 0 for Guro's full budget: not in 2 s
+    argv = ["plan", "sites", "--budget-krw", "1.22e9", "--config", str(cfg), "--time-limit-s", "2"]
+    rc = main([*argv, "--require-optimal", "--database-url", sqlite_url, "--out", str(tmp_path / "o")])
+    cap = capsys.readouterr()
+    assert rc == 3, cap.err
+    assert "NOT PROVEN OPTIMAL" in cap.err
+    engine = connect(sqlite_url)
+    with engine.connect() as c:
+        summary = c.execute(select(plans.c.summary)).scalar_one()
+    engine.dispose()
+    assert summary["proven_optimal"] is False and summary["gap"] > 0
 
 
 def test_replace_service_life_flag_changes_what_is_due(
@@ -149,15 +214,15 @@ def _write(tmp_path: Path, name: str, text: str) -> str:
             "1 of 2 request(s) lie outside 구로구: row 2 (line 3)",
         ),
         # budget below one site plus one camera
-        (["sites", "--budget-krw", "1000"], {}, "too small for one camera"),
+        (["sites", "--budget-krw", "1000"], {}, "--budget-krw 1,000 is below one pole with one camera"),
         # every weight zero: no candidate covers a cell with positive priority
         (
             ["sites", "--budget-krw", "1e9", "--config", "{c}"],
             {
-                "c": "weights: {coverage_gap: 0, population: 0, households: 0, one_person_households: 0,"
-                " crime: 0, streetlight_density: 0, police_request: 0, resident_request: 0}\n"
+                "c": "weights: {coverage_gap: 0, population: 0, one_person_households: 0,"
+                " crime: 0, lighting: 0, requests: 0, event_history: 0}\n"
             },
-            "no candidate site covers",
+            "no candidate camera covers",
         ),
         # infeasible mix: 60 sites in each of 15 dongs cannot fit 1.22 bn KRW
         (["sites", "--budget-krw", "1.22e9", "--min-per-dong", "60"], {}, "infeasible"),
@@ -167,8 +232,30 @@ def _write(tmp_path: Path, name: str, text: str) -> str:
             {"c": "cell_size: 50\n"},
             "c.yaml:1: cell_size",
         ),
-        # replace before any registry import
-        (["replace", "--budget-krw", "1.3e9"], {}, "safecity registry import"),
+        # a sector field of view outside (0, 360] names the key and value
+        (
+            ["sites", "--budget-krw", "1e9", "--config", "{c}"],
+            {
+                "c": "camera_types:\n  fixed:\n    radius_m: 80\n    fov_deg: 400\n    cost_krw: 3e6\n"
+                "    replacement_cost_krw: 1.9e6\n"
+            },
+            "fov_deg must be in (0, 360], got 400",
+        ),
+        # a narrow camera with one heading would always look north
+        (
+            ["sites", "--budget-krw", "1e9", "--config", "{c}"],
+            {
+                "c": "camera_types:\n  fixed:\n    radius_m: 80\n    fov_deg: 60\n    headings: 1\n"
+                "    cost_krw: 3e6\n    replacement_cost_krw: 1.9e6\n"
+            },
+            "always looks north",
+        ),
+        # the events layer asked for, but the store has no events
+        (
+            ["sites", "--budget-krw", "1e9", "--events", "store"],
+            {},
+            "--events store: the store has no events",
+        ),
     ],
 )
 def test_bad_input_exits_1_and_saves_nothing(

@@ -13,10 +13,12 @@ MODULES = [
     "safecity.plan.coverage",
     "safecity.plan.geometry",
     "safecity.plan.greedy",
+    "safecity.plan.history",
     "safecity.plan.optimize",
     "safecity.plan.reduce",
     "safecity.plan.replace",
     "safecity.plan.score",
+    "safecity.plan.sites",
 ]
 
 

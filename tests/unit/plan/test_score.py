@@ -8,7 +8,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from safecity.plan.config import LayerWeights
-from safecity.plan.score import LAYERS, combine, count_within, coverage_gap, request_counts, scaled
+from safecity.plan.score import (
+    LAYER_LABELS_KO,
+    LAYERS,
+    combine,
+    count_within,
+    coverage_gap,
+    dark_and_active,
+    request_counts,
+    scaled,
+)
 from tests.unit.plan.factories import X0, Y0
 
 CELLS = np.array([[X0, Y0], [X0 + 100, Y0], [X0 + 200, Y0]])
@@ -35,15 +44,20 @@ def test_count_within_and_requests() -> None:
     assert request_counts(CELLS, reqs, 100.0).tolist() == [2, 0, 1]
 
 
-def test_combine_weights_and_clip() -> None:
+def test_combine_weights_and_lighting_is_not_a_cell_value() -> None:
     layers = {
         "coverage_gap": np.array([1.0, 0.0, 1.0]),
-        "streetlight_density": np.array([0.0, 1.0, 1.0]),
+        "crime": np.array([0.0, 1.0, 0.5]),
+        "lighting": np.array([1.0, 1.0, 1.0]),  # prices new poles (sites.py), not what a camera sees
     }
-    w = LayerWeights(coverage_gap=3.0, streetlight_density=-4.0)
-    out = combine(layers, w)
-    # 3, -4 -> clipped to 0, 3 - 4 -> 0
-    assert out.score.tolist() == [3.0, 0.0, 0.0]
+    out = combine(layers, LayerWeights(coverage_gap=3.0, crime=2.0, lighting=5.0))
+    assert out.score.tolist() == [3.0, 2.0, 4.0]
+
+
+def test_dark_and_active() -> None:
+    act = np.array([1.0, 0.5, 1.0, 0.0])
+    lights = np.array([0.0, 0.0, 2.0, 0.0])
+    assert dark_and_active(act, lights, 4).tolist() == [1.0, 0.5, 0.5, 0.0]
 
 
 def test_combine_rejects_unknown_layer() -> None:
@@ -52,7 +66,7 @@ def test_combine_rejects_unknown_layer() -> None:
 
 
 def test_layers_match_weights_fields() -> None:
-    assert set(LAYERS) == set(LayerWeights.model_fields)
+    assert set(LAYERS) == set(LayerWeights.model_fields) == set(LAYER_LABELS_KO)
 
 
 @given(st.lists(st.floats(0, 1e6), min_size=1, max_size=50))
