@@ -3,8 +3,9 @@
 ``serve`` runs the console (and the monitoring runtime when given ``--monitor-config``);
 ``users`` manages console accounts (the first admin is created here, the password read from a
 prompt or ``--password-stdin``, never a default); ``demo`` sets up a local demonstration in
-``var/demo`` (SQLite, bundled Guro registry, plans, demo users and camera groups, sample videos
-looped as cameras) and serves it.
+the default data folder (``SAFECITY_HOME`` or ``./var``: the same SQLite database that ``serve`` and
+``safecity plan`` use, so plans made on the command line show in the console; bundled Guro registry,
+plans, demo users and camera groups, sample videos looped as cameras) and serves it.
 """
 
 from __future__ import annotations
@@ -52,14 +53,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     _server_args(demo, default_port=8000)
     demo.add_argument(
-        "--home", type=Path, default=Path("var/demo"), help="demo data folder (default var/demo)"
+        "--home",
+        type=Path,
+        default=None,
+        help="demo data folder (default: SAFECITY_HOME or ./var, shared with serve and plan)",
     )
     demo.add_argument(
         "--config", type=Path, default=DEMO_CONFIG, help="monitoring config of the demo cameras"
     )
     demo.add_argument("--no-monitor", action="store_true", help="console only, no video analysis")
     demo.add_argument("--no-plans", action="store_true", help="skip computing the demo plans")
-    demo.add_argument("--setup-only", action="store_true", help="prepare var/demo and exit (no server)")
+    demo.add_argument("--setup-only", action="store_true", help="prepare the demo data and exit (no server)")
     demo.set_defaults(func=_demo)
 
     users = sub.add_parser("users", help="console users: add, list, passwd, set, delete")
@@ -347,7 +351,7 @@ def _demo(args: argparse.Namespace) -> int:
     from safecity.service import build_services, live_cameras_from_config
 
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    home = args.home.resolve()
+    home = (args.home if args.home is not None else Settings().home).resolve()
     settings = Settings(home=home, demo=True, database_url=f"sqlite:///{home / 'safecity.db'}")
     _progress(f"demo data in {home}")
     from safecity.store.db import connect

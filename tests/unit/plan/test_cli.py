@@ -296,3 +296,17 @@ def test_bad_budget_is_a_usage_error(budget: str, capsys: pytest.CaptureFixture[
         main(["plan", "sites", "--budget-krw", budget])
     assert exc.value.code == 2
     assert "expected an amount" in capsys.readouterr().err
+
+
+def test_cli_plans_land_in_the_database_the_demo_console_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SAFECITY_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("SAFECITY_DATABASE_URL", raising=False)
+    assert main(["demo", "--setup-only", "--no-monitor", "--no-plans"]) == 0
+    rc = main(["plan", "sites", "--budget-krw", "2e8", "--out", str(tmp_path / "o")])
+    cap = capsys.readouterr()
+    assert rc == 0, cap.err
+    db = tmp_path / "home" / "safecity.db"
+    assert _plans(f"sqlite:///{db}")[0] == 1  # the demo's database: the console shows the CLI plan
+    assert "store (" in cap.err  # the demo imported the Guro registry: the plan used it, not the CSV
