@@ -30,10 +30,25 @@ import pytest
 from safecity.monitor.runtime.messages import EventMsg, TileMsg, WorkerMessage
 from safecity.monitor.runtime.transport import HubInbox, Transport
 from safecity.monitor.types import Event, EventKind
+from tests.unit.monitor.runtime.test_ray_actor import make_blob_detector, write_walking_clip
 
 REPO = Path(__file__).resolve().parents[2]
 RAY = REPO / ".venv" / "bin" / "ray"
 WAIT_S = 150.0
+BLOB = "tests.unit.monitor.runtime.test_ray_actor:make_blob_detector"
+"""Detector factory (``RuntimeOptions.detector_factory``) importable on every node of the checkout."""
+
+__all__ = [
+    "BLOB",
+    "ListSink",
+    "LocalCluster",
+    "RecordingInbox",
+    "RecordingTransport",
+    "free_port",
+    "make_blob_detector",
+    "wait_for",
+    "write_walking_clip",
+]
 
 
 def wait_for(cond: Callable[[], bool], what: str, limit_s: float = WAIT_S) -> float:
@@ -125,28 +140,6 @@ class RecordingTransport:
 
 def _check_transport(t: RecordingTransport) -> Transport:
     return t  # mypy: RecordingTransport is a Transport
-
-
-def write_walking_clip(path: Path, *, seconds: float = 8.0, fps: float = 10.0) -> Path:
-    """A 320x180 clip: still grey picture, then a bright 40x60 block walking left to right.
-
-    The blob detector sees the block as one person; it moves ~11 px per analysed frame at 5 fps.
-    """
-    import cv2
-    import numpy as np
-
-    w, h = 320, 180
-    out = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (w, h))
-    rng = np.random.default_rng(0)
-    n = int(seconds * fps)
-    for i in range(n):
-        img = np.full((h, w, 3), 90, np.uint8) + rng.integers(0, 3, (h, w, 3), dtype=np.uint8)
-        if i >= n // 3:
-            x = int(10 + (i - n // 3) * (w - 60) / (n - n // 3))
-            img[60:120, x : x + 40] = 250
-        out.write(img)
-    out.release()
-    return path
 
 
 def free_port() -> int:

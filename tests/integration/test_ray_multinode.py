@@ -30,6 +30,7 @@ from safecity.monitor.runtime.messages import FailureMsg
 from safecity.monitor.runtime.ray_transport import ACTOR_LOST, RayTransport, ray_runtime
 from safecity.monitor.runtime.worker import RuntimeOptions
 from tests.integration.ray_helpers import (
+    BLOB,
     ListSink,
     LocalCluster,
     RecordingInbox,
@@ -44,7 +45,6 @@ pytestmark = pytest.mark.integration
 ray = pytest.importorskip("ray")
 
 ZONE = {"name": "right", "polygon": [[0.5, 0.0], [1.0, 0.0], [1.0, 1.0], [0.5, 1.0]]}
-BLOB = "tests.unit.monitor.runtime.test_local:make_blob_detector"
 CRASH_DIR_ENV = "SAFECITY_TEST_CRASH_DIR"
 A_CAMS, B_CAMS = ("a1", "a2"), ("b1", "b2")
 

@@ -19,11 +19,38 @@ from safecity.monitor.runtime.ray_actor import (
     media_check_problem,
 )
 from safecity.monitor.runtime.worker import RuntimeOptions
-from tests.unit.monitor.runtime.test_local import _write_clip
+from tests.unit.monitor.test_pipeline import BlobDetector
 
 WAIT_S = 90.0
 ZONE = {"name": "right", "polygon": [[0.5, 0.0], [1.0, 0.0], [1.0, 1.0], [0.5, 1.0]]}
-BLOB = "tests.unit.monitor.runtime.test_local:make_blob_detector"
+BLOB = f"{__name__}:make_blob_detector"
+
+
+def make_blob_detector(_cfg: Any) -> BlobDetector:
+    """Detector factory for the workers (``RuntimeOptions.detector_factory``)."""
+    return BlobDetector()
+
+
+def write_walking_clip(path: Path, *, seconds: float = 8.0, fps: float = 10.0) -> Path:
+    """A 320x180 clip: still grey picture, then a bright 40x60 block walking left to right.
+
+    The blob detector sees the block as one person; it moves ~11 px per analysed frame at 5 fps.
+    """
+    import cv2
+    import numpy as np
+
+    w, h = 320, 180
+    out = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (w, h))
+    rng = np.random.default_rng(0)
+    n = int(seconds * fps)
+    for i in range(n):
+        img = np.full((h, w, 3), 90, np.uint8) + rng.integers(0, 3, (h, w, 3), dtype=np.uint8)
+        if i >= n // 3:
+            x = int(10 + (i - n // 3) * (w - 60) / (n - n // 3))
+            img[60:120, x : x + 40] = 250
+        out.write(img)
+    out.release()
+    return path
 
 
 def test_ack_buffer_keeps_messages_until_acknowledged() -> None:
@@ -86,7 +113,7 @@ def _poll_until(actor: CameraGroupActor, cond: Any, ack: int = 0) -> list[PollRe
 
 
 def test_actor_runs_its_cameras_and_resends_what_was_not_acknowledged(tmp_path: Path) -> None:
-    clip = _write_clip(tmp_path / "walk.mp4", seconds=4.0)
+    clip = write_walking_clip(tmp_path / "walk.mp4", seconds=4.0)
     cfg = _config(tmp_path, ("a", clip))
     actor = CameraGroupActor(cfg, cfg.cameras, RuntimeOptions(detector_factory=BLOB))
     try:
@@ -114,7 +141,7 @@ def test_actor_runs_its_cameras_and_resends_what_was_not_acknowledged(tmp_path: 
 
 
 def test_actor_refuses_a_media_root_that_is_not_the_drivers(tmp_path: Path) -> None:
-    clip = _write_clip(tmp_path / "walk.mp4", seconds=2.0)
+    clip = write_walking_clip(tmp_path / "walk.mp4", seconds=2.0)
     cfg = _config(tmp_path, ("a", clip), ("b", clip))
     media = tmp_path / "media"
     media.mkdir()
@@ -141,7 +168,7 @@ def broken_detector_factory(_cfg: Any) -> Any:
 
 
 def test_actor_reports_a_detector_that_crashes_with_a_bug(tmp_path: Path) -> None:
-    clip = _write_clip(tmp_path / "walk.mp4", seconds=2.0)
+    clip = write_walking_clip(tmp_path / "walk.mp4", seconds=2.0)
     cfg = _config(tmp_path, ("a", clip))
     opts = RuntimeOptions(detector_factory=f"{__name__}:broken_detector_factory", restart_backoff_s=(5.0,))
     actor = CameraGroupActor(cfg, cfg.cameras, opts)
