@@ -13,11 +13,13 @@ PostgreSQL, the write lock on SQLite), so concurrent writers cannot fork the cha
 - ``broken``: a row's ``prev_hash`` is not the hash of the row before it: rows between were deleted
   or inserted, or the row before was altered together with its hash;
 - ``truncated``: the head says more rows (or another last row) than the table holds: the newest
-  rows were deleted.
+  rows were deleted;
+- ``rewritten``: a head hash recorded earlier outside the database (an *anchor*) is no longer in the
+  chain: someone rebuilt the log and recomputed every hash.
 
 Someone who can write the database *and* recompute every hash can rebuild the whole chain; the head
 hash printed by ``safecity audit verify`` (and stored in every evidence export's manifest) anchors
-it outside the database.
+it outside the database: pass such hashes back as ``anchors`` (``--anchor``) to detect that.
 
 Example:
     >>> from datetime import UTC, datetime
@@ -31,7 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -52,7 +54,7 @@ __all__ = [
 
 GENESIS = "0" * 64
 CHAIN_FIELDS = ("at", "username", "action", "target_type", "target_id", "remote_addr", "allowed", "detail")
-BreakKind = Literal["altered", "inserted", "broken", "truncated"]
+BreakKind = Literal["altered", "inserted", "broken", "truncated", "rewritten"]
 
 
 def _iso(value: object) -> str:
@@ -174,7 +176,31 @@ def _walk(conn: Connection, rows: Iterable[RowMapping]) -> ChainReport:
     return ChainReport(n, expected_prev, prev_id, None)
 
 
-def verify_chain(engine: Engine) -> ChainReport:
-    """Walk the audit log in id order and return the first break (or none) and the head hash."""
+def verify_chain(engine: Engine, *, anchors: Sequence[str] = ()) -> ChainReport:
+    """Walk the audit log in id order and return the first break (or none) and the head hash.
+
+    ``anchors`` are head hashes recorded earlier outside the database (``safecity audit verify``
+    output, an evidence manifest's ``audit_head``): each must still be the hash of a row of the intact
+    chain, else the log was rewritten from that point on (``rewritten``).
+    """
     with engine.connect() as conn:
-        return _check(conn)
+        report = _check(conn)
+        if report.first_break is not None:
+            return report
+        for anchor in anchors:
+            if anchor == GENESIS:
+                continue
+            hit = conn.execute(select(audit_log.c.id).where(audit_log.c.row_hash == anchor).limit(1)).first()
+            if hit is None:
+                return ChainReport(
+                    report.rows,
+                    report.head_hash,
+                    report.last_id,
+                    ChainBreak(
+                        "rewritten",
+                        None,
+                        f"the anchored head hash {anchor} is not in the audit log: the log was rewritten "
+                        "(or truncated) after that hash was recorded, and its hashes recomputed",
+                    ),
+                )
+        return report

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from safecity.errors import InputError
 from safecity.settings import Settings
 
 __all__ = ["register"]
@@ -34,6 +35,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="check the audit log's hash chain; exit 3 and name the first altered, inserted or deleted row",
     )
     ver.add_argument("--database-url")
+    ver.add_argument(
+        "--anchor",
+        action="append",
+        default=[],
+        metavar="HASH",
+        help="a head hash recorded earlier (an earlier run's output, an evidence manifest's audit_head); "
+        "it must still be in the chain (repeatable)",
+    )
     ver.add_argument("--json", action="store_true", help="machine-readable output")
     ver.set_defaults(func=_audit_verify)
 
@@ -72,7 +81,10 @@ def _audit_verify(args: argparse.Namespace) -> int:
     from safecity.store.db import connect
 
     engine = connect(_url(args))
-    report = verify_chain(engine)
+    bad = [a for a in args.anchor if len(a) != 64 or any(ch not in "0123456789abcdef" for ch in a)]
+    if bad:
+        raise InputError(f"--anchor must be a 64-digit lowercase hex SHA-256, got {bad[0]!r}")
+    report = verify_chain(engine, anchors=args.anchor)
     brk = report.first_break
     if args.json:
         print(

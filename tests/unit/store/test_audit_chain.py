@@ -130,3 +130,32 @@ def test_cli_verify_exit_codes(sqlite_url: str, capsys: pytest.CaptureFixture[st
     assert main(["audit", "verify", "--database-url", sqlite_url]) == 3
     out = capsys.readouterr().out
     assert "TAMPERED (altered)" in out and "audit row 3 was altered" in out
+
+
+def test_anchor_detects_a_log_rebuilt_with_recomputed_hashes(
+    sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Someone with database access deletes a row and recomputes every hash and the head: the chain is
+    self-consistent again, but a head hash recorded earlier (an anchor) is gone."""
+    engine = connect(sqlite_url)
+    _filled(engine)
+    anchor = verify_chain(engine).head_hash
+    assert verify_chain(engine, anchors=[anchor]).ok
+    with engine.begin() as c:
+        c.execute(text("DELETE FROM audit_log WHERE id = 3"))
+        prev = "0" * 64
+        rows = c.execute(text("SELECT * FROM audit_log ORDER BY id")).mappings().all()
+        for r in rows:
+            h = row_digest(prev, {**r, "at": datetime.fromisoformat(r["at"])})
+            c.execute(
+                text("UPDATE audit_log SET prev_hash = :p, row_hash = :h WHERE id = :i"),
+                {"p": prev, "h": h, "i": r["id"]},
+            )
+            prev = h
+        c.execute(text("UPDATE audit_head SET rows = 4, last_id = 5, last_hash = :h"), {"h": prev})
+    assert verify_chain(engine).ok  # the forgery is consistent ...
+    brk = verify_chain(engine, anchors=[anchor]).first_break  # ... but the anchor is gone
+    assert brk is not None and brk.kind == "rewritten" and anchor in brk.message
+    assert main(["audit", "verify", "--database-url", sqlite_url, "--anchor", anchor]) == 3
+    assert "TAMPERED (rewritten)" in capsys.readouterr().out
+    assert main(["audit", "verify", "--database-url", sqlite_url, "--anchor", "xyz"]) == 1
