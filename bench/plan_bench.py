@@ -7,6 +7,11 @@ Writes into ``--out``:
   within R), solved in the SAME process by spopt ``MCLP.from_cost_matrix`` + PuLP HiGHS and by
   ``safecity.plan.optimize.SitingModel``; wall times of each (distance/coverage build + model build +
   solve), their ratio, and whether the objectives are identical (both solved to gap 0).
+- ``plan_commands.json``: the user-facing commands end to end (child processes, wall time incl. start-up):
+  ``safecity plan sites --area seoul --budget-krw 30e9`` (time, proven or not, gap, mix, reductions) and
+  ``safecity plan sites --area guro --budget-krw 1.22e9`` against the shared spopt baseline script
+  (``../shared/bench/spopt_baseline.py --area guro``, or ``$SPOPT_BASELINE``) run in the same benchmark
+  run, one after the other; ratio = baseline wall / our wall (target >= 10).
 - ``plan_seoul.json``: the Seoul-scale instance (60,684 cells x 50,000 candidates, p = 1,350), our solver
   only (spopt cannot allocate its dense matrix), run in a child process so that its peak RSS
   (``resource.getrusage``) is its own: wall time, solve time, status, MIP gap, peak RSS.
@@ -214,6 +219,91 @@ def bench_seoul() -> dict[str, Any]:
     }
 
 
+def _run_cli(args: list[str], out: Path) -> dict[str, Any]:
+    import os
+
+    exe = Path(sys.executable).with_name("safecity")
+    cmd = [str(exe), "plan", "sites", *args, "--no-save", "--json", "--out", str(out)]
+    load = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    res: dict[str, Any] = {
+        "command": " ".join(["safecity", "plan", "sites", *args]),
+        "exit_code": proc.returncode,
+    }
+    res |= {"wall_s": round(wall, 2), "load_avg_1m_before": round(load, 2)}
+    if proc.returncode != 0:
+        res["stderr_tail"] = proc.stderr[-2000:]
+        return res
+    doc = json.loads(proc.stdout)
+    sm = doc["summary"]
+    res |= {
+        "status": doc["status"],
+        "proven_optimal": sm["proven_optimal"],
+        "gap": sm["gap"],
+        "bound": sm["bound"],
+        "incumbent": sm["incumbent"],
+        "cost_krw": doc["cost_krw"],
+        "mix": sm["mix"],
+        "guro_2024": sm["guro_2024"],
+        "sites_by_kind": sm["sites_by_kind"],
+        "lights_added": sm["lights_added"],
+        "demand_points": sm["demand_points"],
+        "cells": sm["cells"],
+        "candidates": sm["candidates"],
+        "camera_options": sm["camera_options"],
+        "reductions": sm["reductions"],
+        "phases_s": sm["phases_s"],
+        "plan_wall_s": sm["wall_s"],
+    }
+    return res
+
+
+def bench_commands(out: Path) -> dict[str, Any]:
+    import os
+    import tempfile
+
+    shared = Path(os.environ.get("SPOPT_BASELINE", REPO.parent / "shared" / "bench" / "spopt_baseline.py"))
+    with tempfile.TemporaryDirectory() as tmp:
+        print("plan_bench: safecity plan sites --area seoul --budget-krw 30e9", file=sys.stderr)
+        seoul = _run_cli(["--area", "seoul", "--budget-krw", "30e9"], Path(tmp) / "seoul")
+        print(f"plan_bench: seoul {seoul.get('wall_s')} s, gap {seoul.get('gap')}", file=sys.stderr)
+        guro = _run_cli(["--area", "guro", "--budget-krw", "1.22e9"], Path(tmp) / "guro")
+        print(f"plan_bench: guro command {guro.get('wall_s')} s", file=sys.stderr)
+    base: dict[str, Any] = {"script": str(shared)}
+    if shared.is_file():
+        env = dict(os.environ, SEOUL_DATA=str(DATA))
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, str(shared), "--area", "guro"], capture_output=True, text=True, env=env
+        )
+        base |= {"wall_s": round(time.perf_counter() - t0, 2), "exit_code": proc.returncode}
+        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+        if lines:
+            base["result"] = json.loads(lines[-1])
+        print(f"plan_bench: spopt baseline script {base['wall_s']} s", file=sys.stderr)
+    else:
+        base["missing"] = "baseline script not found; set SPOPT_BASELINE"
+    ratio = (
+        round(base["wall_s"] / guro["wall_s"], 2)
+        if base.get("exit_code") == 0 and guro.get("exit_code") == 0
+        else None
+    )
+    return {
+        "seoul": seoul
+        | {
+            "target": "proven optimal (gap <= 0.1 %) within 60 s",
+            "target_met": bool(seoul.get("proven_optimal") and seoul["wall_s"] <= 66),
+        },
+        "guro_command": guro,
+        "spopt_baseline_script": base,
+        "guro_ratio_x": ratio,
+        "guro_target": "whole Guro command >= 10x faster than the baseline script in the same run",
+        "guro_target_met": bool(ratio is not None and ratio >= 10),
+    }
+
+
 def _env() -> dict[str, Any]:
     import os
 
@@ -229,7 +319,7 @@ def _env() -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, required=True, help="folder for plan_guro.json and plan_seoul.json")
-    ap.add_argument("--only", choices=["guro", "seoul"], help="run one case")
+    ap.add_argument("--only", choices=["guro", "seoul", "commands"], help="run one case")
     ap.add_argument("--child-seoul", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.child_seoul:
@@ -242,6 +332,18 @@ def main(argv: list[str] | None = None) -> int:
         (a.out / "plan_guro.json").write_text(json.dumps(g, indent=2), encoding="utf-8")
         print(f"plan_guro: speedup {g['speedup_x']}x, objective equal {g['objective_equal']}")
         ok &= g["objective_equal"]
+    if a.only in (None, "commands"):
+        c = bench_commands(a.out) | {"env": _env()}
+        (a.out / "plan_commands.json").write_text(
+            json.dumps(c, indent=2, ensure_ascii=False), encoding="utf-8"
+        )
+        sc = c["seoul"]
+        print(
+            f"plan_commands: seoul {sc.get('wall_s')} s, proven {sc.get('proven_optimal')}, "
+            f"gap {sc.get('gap')}; "
+            f"guro command {c['guro_command'].get('wall_s')} s vs baseline script "
+            f"{c['spopt_baseline_script'].get('wall_s')} s = {c['guro_ratio_x']}x"
+        )
     if a.only in (None, "seoul"):
         proc = subprocess.run(
             [sys.executable, __file__, "--out", str(a.out), "--child-seoul"], capture_output=True, text=True

@@ -26,7 +26,10 @@ def test_save_guro_plan_to_postgres(pg_url: str) -> None:
     assert len(view.items) == len(plan.items) > 0
     assert view.cost_krw == pytest.approx(plan.cost_krw) and view.cost_krw <= 1.5e8
     assert [i.rank for i in view.items] == sorted(i.rank for i in view.items)
-    assert view.summary["covered_priority"] == pytest.approx(plan.objective)
+    assert view.summary["incumbent"] == pytest.approx(plan.objective)
+    assert view.summary["covered_priority"] + view.summary["light_value"] == pytest.approx(plan.objective)
+    assert isinstance(view.summary["proven_optimal"], bool)
+    assert all("explain" in i.props and "cameras" in i.props for i in view.items)
     engine.dispose()
 
 

@@ -276,6 +276,24 @@ def _check_counts(values: Sequence[tuple[str, int | None]]) -> None:
 
 
 def _sites(args: argparse.Namespace) -> int:
+    engines: list[Engine] = []
+    try:
+        return _sites_with(args, engines)
+    finally:
+        for e in engines:
+            e.dispose()  # close pooled connections (PostgreSQL) before returning to the caller
+
+
+def _replace(args: argparse.Namespace) -> int:
+    engines: list[Engine] = []
+    try:
+        return _replace_with(args, engines)
+    finally:
+        for e in engines:
+            e.dispose()
+
+
+def _sites_with(args: argparse.Namespace, engines: list[Engine]) -> int:
     from safecity.plan.config import load_plan_config
     from safecity.plan.report import write_outputs
     from safecity.plan.sites import plan_sites
@@ -286,6 +304,7 @@ def _sites(args: argparse.Namespace) -> int:
     say = _progress(args)
     cfg = load_plan_config(args.config)
     engine = None if args.no_save and args.database_url is None else _engine(args)
+    engines += [] if engine is None else [engine]
     cams, source = _existing(engine, args.area)
     say(f"existing cameras from the {source}")
     past = _past_events(args, engine, say)
@@ -322,7 +341,7 @@ def _sites(args: argparse.Namespace) -> int:
     return rc
 
 
-def _replace(args: argparse.Namespace) -> int:
+def _replace_with(args: argparse.Namespace, engines: list[Engine]) -> int:
     from safecity.plan.areas import load_area
     from safecity.plan.config import load_plan_config
     from safecity.plan.replace import plan_replace
@@ -339,6 +358,7 @@ def _replace(args: argparse.Namespace) -> int:
         cfg = cfg.model_copy(update={"replacement": cfg.replacement.model_copy(update=rep)})
     load_area(args.area)
     engine = None if args.no_save and args.database_url is None else _engine(args)
+    engines += [] if engine is None else [engine]
     stored, source = _existing(engine, args.area)
     if stored is None:
         from safecity.plan.data import bundled_cameras
