@@ -6,23 +6,37 @@ See :mod:`safecity.plan.poles` for the model and why each reduction is exact; th
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from safecity.plan.geometry import OptionSet
+from safecity.plan.geometry import CameraKind, OptionSet
 
-if TYPE_CHECKING:
-    from safecity.plan.poles import PoleProblem
-
-__all__ = ["dominated_sites", "merge_points", "same_site_dominated", "site_profit_bound"]
+__all__ = ["PoleInstance", "dominated_sites", "merge_points", "same_site_dominated", "site_profit_bound"]
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 B8 = npt.NDArray[np.bool_]
 _INF = float("inf")
+
+
+class PoleInstance(Protocol):
+    """What the reductions read of a pole model (:class:`~safecity.plan.poles.PoleProblem`)."""
+
+    @property
+    def n_sites(self) -> int: ...
+    @property
+    def options(self) -> OptionSet: ...
+    @property
+    def kinds(self) -> tuple[CameraKind, ...]: ...
+    @property
+    def site_cost_krw(self) -> F64: ...
+    @property
+    def bonus(self) -> F64: ...
+    @property
+    def max_cameras_per_site(self) -> int: ...
 
 
 def merge_points(a: sp.csc_matrix, w: F64) -> tuple[sp.csc_matrix, F64, I64]:
@@ -112,7 +126,7 @@ def _sees_all(ps: I64, pm: npt.NDArray[np.uint64], sites: I64, s_from: int, s_to
     return np.array([ok.get(int(x), False) for x in sites], dtype=bool)
 
 
-def dominated_sites(prob: PoleProblem, opts: I64, a_pos: sp.csc_matrix, xy: F64, near_m: float) -> B8:
+def dominated_sites(prob: PoleInstance, opts: I64, a_pos: sp.csc_matrix, xy: F64, near_m: float) -> B8:
     """Sites (indexed like ``prob.site_cost_krw``) dominated by a site within ``near_m``.
 
     j is dominated by j' when s_j' ≤ s_j, each useful option of j maps to a distinct option of j' of the

@@ -7,7 +7,6 @@ asserts a duration.
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,12 +17,10 @@ import cv2
 import numpy as np
 import pytest
 
-from safecity.errors import ModelError
 from safecity.monitor.config.model import MonitorConfig
 from safecity.monitor.runtime.local import (
     MonitorRuntime,
     RuntimeOptions,
-    _Worker,
     build_detector,
     health_from_events,
     make_selector,
@@ -180,7 +177,7 @@ if __name__ == "__main__":
     opts = RuntimeOptions(detector_factory="tests.unit.monitor.runtime.test_local:make_blob_detector")
     rt = MonitorRuntime(_config(tmp, clip, clip), workers=2, loop=True, realtime=True, options=opts)
     rt.start()
-    print(" ".join(str(p.pid) for p in rt._procs), flush=True)
+    print(" ".join(str(p) for p in rt.local.worker_pids()), flush=True)
     time.sleep(600)
 """
 
@@ -241,45 +238,6 @@ def test_make_selector_weighs_camera_importance(imp_a: float, imp_b: float, winn
     events = [make_event(uid=f"{c}-1", camera=c, start_s=100.0) for c in ("a", "b")]
     wall = selector.select(events, {"a": "online", "b": "online"}, 101.0)
     assert [t.camera for t in wall.tiles] == [winner]
-
-
-# --------------------------------------------------------------------------------------------
-# Detectors per worker: one instance per distinct config, shared by its cameras
-
-BUILT: list[str] = []
-
-
-def make_typed_detector(cfg: Any) -> BlobDetector:
-    """Detector factory that fails for ``onnx-yolo`` (an unusable model) and records what it built."""
-    if cfg.type == "onnx-yolo":
-        raise ModelError(f"cannot load {cfg.model}")
-    BUILT.append(f"{cfg.type}:{cfg.conf}")
-    return BlobDetector()
-
-
-def test_worker_shares_one_detector_per_distinct_config() -> None:
-    cams = [
-        {"id": "g1", "source": "a.mp4"},  # the top-level detector
-        {"id": "g2", "source": "a.mp4"},  # the top-level detector again: shared
-        {"id": "s1", "source": "a.mp4", "detector": {"type": "ssd", "conf": 0.3}},
-        {"id": "s2", "source": "a.mp4", "detector": {"type": "ssd", "conf": 0.3}},  # same override: shared
-        {"id": "s3", "source": "a.mp4", "detector": {"type": "ssd", "conf": 0.5}},  # other conf: its own
-        {"id": "y1", "source": "a.mp4", "detector": {"type": "onnx-yolo", "model": "m.onnx"}},  # fails
-    ]
-    cfg = MonitorConfig.model_validate({"cameras": cams})
-    out: queue.Queue[tuple[Any, ...]] = queue.Queue()
-    opts = RuntimeOptions(detector_factory=f"{__name__}:make_typed_detector")
-    worker = _Worker(cfg, cfg.cameras, opts, out, queue.Queue(), queue.Queue(), threading.Event())
-    BUILT.clear()
-    runnable = worker._load_detectors()
-    assert sorted(BUILT) == ["nanodet:0.35", "ssd:0.3", "ssd:0.5"]
-    assert [c.id for c in runnable] == ["g1", "g2", "s1", "s2", "s3"]
-    d = worker.detectors
-    assert d["g1"] is d["g2"] and d["s1"] is d["s2"]
-    assert len({id(d[c]) for c in ("g1", "s1", "s3")}) == 3
-    msgs = [out.get_nowait() for _ in range(out.qsize())]
-    assert ("health", "y1", "offline") in msgs
-    assert any(m[:2] == ("error", "y1") and "cannot load" in m[2] for m in msgs)
 
 
 # (config detector, the built cascade's passes and mode)
@@ -353,3 +311,32 @@ def test_worker_media_snapshot_and_clip_at_the_analysed_rate(tmp_path: Path) -> 
     assert len(times) >= 8  # 1 s before and 1 s after the start at 6 fps
     rate = (len(times) - 1) / (times[-1] - times[0])
     assert rate == pytest.approx(6.0, rel=0.05)  # every analysed frame, none of the 2 fps tiles
+
+
+# --------------------------------------------------------------------------------------------
+# A config that changes while running
+
+
+def test_runtime_update_config_restarts_changed_camera_and_adds_new(tmp_path: Path) -> None:
+    clip = _write_clip(tmp_path / "c.mp4")
+    cfg = _config(tmp_path, clip, clip)
+    sink = ListSink()
+    opts = RuntimeOptions(detector_factory=f"{__name__}:make_blob_detector")
+    rt = MonitorRuntime(cfg, sinks=[sink], workers=2, loop=True, realtime=True, options=opts)
+    rt.start()
+    try:
+        _wait(lambda: bool(sink.starts("bad", "intrusion")), "an intrusion of camera 'bad' (same clip)")
+        doc = cfg.model_dump(mode="json")
+        doc["cameras"][1]["rules"][0]["min_s"] = 0.4  # camera "bad" changes
+        doc["cameras"].append({**doc["cameras"][0], "id": "third"})  # a new camera
+        new = MonitorConfig.model_validate(doc)
+        rt.update_config(new)
+        assert rt.cameras() == ["good", "bad", "third"]
+        assert set(rt.placement()) == {"good", "bad", "third"}
+        _wait(lambda: bool(sink.starts("third", "intrusion")), "an intrusion of the new camera")
+        with sink.lock:
+            ended = {e.uid for k, e in sink.items if k == "end" and e.camera == "bad"}
+            started = [e.uid for k, e in sink.items if k == "start" and e.camera == "bad"]
+        assert started[0] in ended  # the old pipeline's live intrusion was ended by the restart
+    finally:
+        rt.stop()
