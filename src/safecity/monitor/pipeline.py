@@ -20,6 +20,7 @@ frames, after a lighting change) the whole frame is scanned once so objects alre
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from safecity.monitor.config.model import CameraConfig, MotionConfig, TrackerConfig
+from safecity.monitor.config.policy import filter_boxes
 from safecity.monitor.types import Detections, Event, EventKind, SourceGap, Tracks
 
 if TYPE_CHECKING:
@@ -120,6 +122,8 @@ class CameraPipeline:
         tracker: :class:`~safecity.monitor.config.model.TrackerConfig` (default: defaults).
         min_crop_px: smallest crop around a motion region (default: the detector's input size).
         tz: time zone of the camera's schedules (``MonitorConfig.timezone``).
+        box_limits: class -> largest box area (frame fraction); larger detections are dropped before
+            tracking (``MonitorConfig.filters.limits_for(camera)``; default: none).
     """
 
     def __init__(
@@ -132,6 +136,7 @@ class CameraPipeline:
         tracker: TrackerConfig | None = None,
         min_crop_px: int | None = None,
         tz: str = "Asia/Seoul",
+        box_limits: Mapping[str, float] | None = None,
     ) -> None:
         from safecity.monitor.rules.build import build_rules
         from safecity.monitor.vision.motion import MotionGate
@@ -161,6 +166,7 @@ class CameraPipeline:
         )
         self.rules = build_rules(camera, tz=tz)
         self.min_crop_px = min_crop_px
+        self.box_limits = dict(box_limits or {})
         # zone polygons for a cascade with confirm_when="in_zones" (other detectors ignore them)
         self._zones_frac = [np.asarray(z.polygon, np.float32) for z in camera.zones]
         self.counters = PipelineCounters()
@@ -212,6 +218,7 @@ class CameraPipeline:
                 track_boxes_frac=track_regions, zones_frac=self._zones_frac,
             )  # fmt: skip
             c.detector_calls += 1
+            detections = filter_boxes(detections, self.box_limits, w, h)
             c.detections += len(detections)
             tracks = self.tracker.update(detections, t_s)
         else:

@@ -40,7 +40,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -58,6 +58,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from safecity.errors import InputError, StoreError
 from safecity.health import HEALTH_OF_TYPE
 from safecity.media import media_paths
+from safecity.store.incidents import FixedPolicy, IncidentPolicy, auto_close, fold
 from safecity.store.schema import acknowledgements, camera_health, escalations, event_updates, events
 from safecity.store.spool import Spool, SpoolBusyError, open_spool, orphan_folders
 
@@ -178,6 +179,8 @@ class EventStore:
         media_root: when given, events get ``snapshot_path``/``clip_path`` relative to it.
         backoff_s: waits between retries while the database is down (the last repeats).
         start: start the writer thread now (it first writes any spool left from an earlier run).
+        policy: the alert policy incidents are folded with (:mod:`safecity.store.incidents`);
+            default: every event is an alert, 120 s window, no auto-close.
     """
 
     def __init__(
@@ -189,6 +192,7 @@ class EventStore:
         media_root: Path | None = None,
         backoff_s: Sequence[float] = (0.5, 1.0, 2.0, 5.0, 10.0),
         start: bool = True,
+        policy: IncidentPolicy | None = None,
     ) -> None:
         if not backoff_s or any(b < 0 for b in backoff_s):
             raise InputError(f"backoff_s must be non-negative seconds, at least one, got {tuple(backoff_s)}")
@@ -196,6 +200,9 @@ class EventStore:
         self.epoch_s = float(epoch_s)
         self._created_unix = time.time()
         self.media_root = media_root
+        self.policy: IncidentPolicy = policy or FixedPolicy()
+        self._newest = 0.0  # newest message time written (Unix s): the clock of auto-close
+        self.incident_listeners: list[Callable[[list[int]], None]] = []  # incident ids changed per batch
         self.spool_dir = Path(spool_dir)
         self._spool = open_spool(self.spool_dir)
         self._orphans = orphan_folders(self.spool_dir, self._spool)
@@ -376,7 +383,9 @@ class EventStore:
     # ------------------------------------------------------------------ writing
     def _write(self, record: Mapping[str, Any]) -> None:
         with self.engine.begin() as conn:
-            reason = _apply(conn, record, self.media_root, self._refused)
+            changed: list[int] = []
+            reason = _apply(conn, record, self.media_root, self._refused, self.policy, changed)
+        self._notify(changed)
         if reason is not None:
             self._dead_letter(dict(record), reason)
 
@@ -388,11 +397,17 @@ class EventStore:
         """
         try:
             refusals = []
+            changed: list[int] = []
             with self.engine.begin() as conn:
                 for record in records:
-                    reason = _apply(conn, record, self.media_root, self._refused)
+                    ev = record["event"]
+                    t_msg = ev["end_s"] if ev["end_s"] is not None else ev["last_s"]
+                    self._newest = max(self._newest, float(record.get("epoch_s", 0.0)) + float(t_msg))
+                    reason = _apply(conn, record, self.media_root, self._refused, self.policy, changed)
                     if reason is not None:
                         refusals.append((record, reason))
+                changed += auto_close(conn, self.policy, _utc(self._newest))
+            self._notify(changed)
             for record, reason in refusals:
                 self._dead_letter(dict(record), reason)
             return len(records), None
@@ -410,6 +425,17 @@ class EventStore:
                     return i, exc
                 self._dead_letter(dict(record), exc)
         return len(records), None
+
+    def _notify(self, changed: list[int]) -> None:
+        """Tell the incident listeners (payload v2 sinks) which incidents a committed batch changed."""
+        if not changed or not self.incident_listeners:
+            return
+        ids = sorted(set(changed))
+        for listener in list(self.incident_listeners):
+            try:
+                listener(ids)
+            except Exception:  # a failing listener must not stop the writer
+                log.exception("incident listener %r failed", listener)
 
     # ------------------------------------------------------------------ console API
     def list_events(
@@ -636,7 +662,9 @@ def _event_dict(m: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # Statements built once (the writer's cost is mostly statement construction otherwise).
-_SEL_EVENT = select(events.c.id, events.c.state).where(events.c.uid == bindparam("uid_"))
+_SEL_EVENT = select(events.c.id, events.c.state, events.c.incident_id).where(
+    events.c.uid == bindparam("uid_")
+)
 _INS_EVENT = insert(events)
 _UPD_EVENT = update(events).where(events.c.id == bindparam("eid_"))
 _SEL_DUP = select(event_updates.c.id).where(
@@ -648,7 +676,12 @@ _INS_UPDATE = insert(event_updates)
 
 
 def _apply(
-    conn: Connection, record: Mapping[str, Any], media_root: Path | None, refused: set[str]
+    conn: Connection,
+    record: Mapping[str, Any],
+    media_root: Path | None,
+    refused: set[str],
+    policy: IncidentPolicy | None = None,
+    changed: list[int] | None = None,
 ) -> str | None:
     """Write one message (see the module docstring) inside the caller's transaction.
 
@@ -718,9 +751,25 @@ def _apply(
         pk = result.inserted_primary_key
         assert pk is not None
         event_id = pk[0]
+        incident_id = None
     else:
-        event_id = row.id
+        event_id, incident_id = row.id, row.incident_id
         conn.execute(_UPD_EVENT, {"eid_": event_id, **values})
+    if policy is not None:
+        start_at = _utc(epoch + float(ev["start_s"]))
+        inc = fold(
+            conn,
+            event_id=event_id,
+            kind=kind,
+            ev=ev,
+            start_at=start_at,
+            at=at,
+            is_new=row is None,
+            incident_id=incident_id,
+            policy=policy,
+        )
+        if inc is not None and changed is not None:
+            changed.append(inc)
     _add_update(conn, event_id, kind, at, ev)
     if health is not None:
         _update_health(conn, ev["camera"], kind, health, at, ev)

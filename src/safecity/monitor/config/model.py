@@ -43,6 +43,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from safecity.errors import ConfigError
+from safecity.monitor.config.policy import AlertPolicy, BoxFilterConfig, policy_problems
 from safecity.monitor.config.ptz import PtzConfig, misplaced_ptz_keys, ptz_problems
 from safecity.monitor.config.schedule import Schedule, ScheduleWindow, local_time, parse_schedule
 from safecity.monitor.types import COCO_CLASSES, EVENT_TYPES, EventType, HealthState
@@ -613,6 +614,8 @@ class MonitorConfig(BaseModel):
     selection: SelectionConfig = Field(default_factory=SelectionConfig, description="Wall selection.")
     motion: MotionConfig = Field(default_factory=MotionConfig, description="Motion gate defaults.")
     outputs: OutputsConfig = Field(default_factory=OutputsConfig, description="Event and media outputs.")
+    policy: AlertPolicy = Field(default_factory=AlertPolicy, description="Incidents and alert levels.")
+    filters: BoxFilterConfig = Field(default_factory=BoxFilterConfig, description="Impossible-box filters.")
 
     @field_validator("timezone")
     @classmethod
@@ -630,6 +633,7 @@ class MonitorConfig(BaseModel):
     @model_validator(mode="after")
     def _verify(self) -> MonitorConfig:
         problems = verify_camera_ids_unique(self)
+        problems += policy_problems(self.cameras, self.policy, self.filters)
         if problems:
             raise ValidationError.from_exception_data("MonitorConfig", problems)
         return self

@@ -18,7 +18,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from safecity.monitor.config import model as c
-from safecity.monitor.config import ptz
+from safecity.monitor.config import policy, ptz
 
 __all__ = ["BEGIN", "END", "reference_markdown", "write_reference"]
 
@@ -46,6 +46,9 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("`motion` (`MotionConfig`)", c.MotionConfig),
     ("`selection` (`SelectionConfig`)", c.SelectionConfig),
     ("`outputs` (`OutputsConfig`)", c.OutputsConfig),
+    ("`policy` (`AlertPolicy`; see docs/console.md#alert-policy)", policy.AlertPolicy),
+    ("`policy.rules[]` (`PolicyRule`)", policy.PolicyRule),
+    ("`filters` (`BoxFilterConfig`)", policy.BoxFilterConfig),
     ("`cameras[].ptz` (`PtzConfig`; see docs/ptz.md)", ptz.PtzConfig),
     ("`cameras[].ptz.onvif` (`OnvifConfig`)", ptz.OnvifConfig),
     ("`cameras[].ptz.presets[]` (`PresetConfig`)", ptz.PresetConfig),
@@ -68,6 +71,9 @@ _BY_NAME = {
 
 
 _BY_FIELD: dict[tuple[type[BaseModel], str], str] = {
+    (policy.AlertPolicy, "rules"): "list of policy rules (below)",
+    (policy.BoxFilterConfig, "max_box_frac"): "class -> fraction 0..1",
+    (policy.BoxFilterConfig, "cameras"): "camera id -> {class: fraction}",
     (ptz.PresetConfig, "rules"): "list of rule names",
     (ptz.PresetConfig, "position"): "[pan, tilt, zoom] (-1..1, -1..1, 0..1)",
 }

@@ -414,6 +414,7 @@ class CameraWorker:
                 log.warning("camera %r did not stop within 5 s; its events are ended anyway", c.config.id)
         with contextlib.suppress(Exception):  # a broken pipeline must not stop the reconfiguration
             self.finish(c.config.id)
+        self._recovered(c)  # an outage of the old config ends; the new one reports its own
 
     def _detector(self, cam: CameraConfig) -> Detector:
         if self._fixed_detector is not None:
@@ -459,6 +460,7 @@ class CameraWorker:
         return CameraPipeline(
             cam, self._detector(cam), pose=self._pose, motion=cam.motion or self.config.motion,
             tracker=self.config.tracker_for(cam), tz=self.config.timezone,
+            box_limits=self.config.filters.limits_for(cam.id),
         )  # fmt: skip
 
     def _camera_loop(self, c: _Camera) -> None:
