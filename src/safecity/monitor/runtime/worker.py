@@ -415,6 +415,7 @@ class CameraWorker:
         with contextlib.suppress(Exception):  # a broken pipeline must not stop the reconfiguration
             self.finish(c.config.id)
         self._recovered(c)  # an outage of the old config ends; the new one reports its own
+        self._set_health(c, "online")  # the new pipeline starts from "online" and reports changes
 
     def _detector(self, cam: CameraConfig) -> Detector:
         if self._fixed_detector is not None:

@@ -209,3 +209,24 @@ def test_worker_step_in_the_calling_thread_keeps_file_time(tmp_path: Path) -> No
 def test_tile_wishes_split_by_worker() -> None:
     got = tile_wishes(frozenset({"a", "c", "x"}), {"a": "w0", "b": "w0", "c": "w1"})
     assert got == {"w0": TileWish(frozenset({"a"})), "w1": TileWish(frozenset({"c"}))}
+
+
+def test_worker_reconfigure_ends_the_outage_of_a_failing_camera(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"not a video")
+    good = _write_clip(tmp_path / "c.mp4", seconds=2.0)
+    cfg = _config(_cam("cam", bad))
+    inbox = Inbox()
+    opts = RuntimeOptions(restart_backoff_s=(0.05,))
+    w = CameraWorker(cfg, cfg.cameras, opts, inbox.emit, detector=BlobDetector())
+    w.start()
+    try:
+        _wait(lambda: bool(inbox.events("cam", "start", "camera_offline")), "the camera offline")
+        fixed = _config(_cam("cam", good))  # the operator fixes the source
+        assert w.reconfigure(fixed, fixed.cameras) == ["cam"]
+        offline = inbox.events("cam", "start", "camera_offline")[0].event.uid
+        assert offline in {m.event.uid for m in inbox.events("cam", "end", "camera_offline")}
+        _wait(lambda: bool(inbox.of(EndedMsg, "cam")), "the fixed camera to play its file")
+        assert inbox.of(HealthMsg, "cam")[-1].state == "online"
+    finally:
+        w.stop()
