@@ -33,12 +33,13 @@ from safecity.plan.types import MapLayers, Plan, PlanItem
 from safecity.registry.model import CameraRecord
 
 __all__ = [
+    "Candidates",
     "GURO_2024",
     "SITE_KIND",
-    "Candidates",
     "SiteInputs",
     "build_candidates",
     "build_inputs",
+    "camera_kinds",
     "demand_points",
     "map_layers",
     "plan_sites",
