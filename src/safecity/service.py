@@ -36,6 +36,7 @@ __all__ = [
     "Polygon",
     "RuntimeChoice",
     "Services",
+    "bound_policy",
     "build_outputs",
     "build_runtime",
     "build_services",
@@ -78,6 +79,7 @@ class Services:
         liftable_masks: camera key -> privacy polygons that a permitted user may lift for a while (live
             view only; recordings keep them masked).
         ptz: the PTZ cameras of the config (ONVIF control and operator leases), or None.
+        alert_policy: the config's ``policy:`` (``AlertPolicy``), or None (console only: the defaults).
     """
 
     settings: Settings
@@ -92,6 +94,7 @@ class Services:
     camera_max_bytes: Mapping[str, int] = field(default_factory=dict)
     liftable_masks: Mapping[str, Sequence[Polygon]] = field(default_factory=dict)
     ptz: PtzControl | None = None
+    alert_policy: Any = None
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
     _sweeper: threading.Event | None = field(default=None, repr=False)
 
@@ -169,6 +172,17 @@ def live_cameras_from_config(config: Any) -> dict[str, LiveCamera]:
         key = str(cam.id)
         out[key] = LiveCamera(key, cam.name or key, cam.group, cam.lat, cam.lon)
     return out
+
+
+def bound_policy(config: Any = None) -> Any:
+    """The incident policy the event store folds with: the config's ``policy:`` with its cameras' groups
+    and time zone, or the default policy (no config)."""
+    from safecity.monitor.config.policy import AlertPolicy, BoundPolicy
+
+    if config is None:
+        return BoundPolicy(AlertPolicy(), {})
+    groups = {str(c.id): c.group for c in config.cameras}
+    return BoundPolicy(config.policy, groups, config.timezone)
 
 
 def media_root_for(settings: Settings, config: Any = None, config_path: Path | None = None) -> Path:
@@ -276,7 +290,12 @@ def build_outputs(
             engine = connect(settings.db_url)
             out.engine = engine
             out.closers.append(engine.dispose)
-            events = EventStore(engine, spool_dir=settings.home / "spool" / "events", media_root=media_root)
+            events = EventStore(
+                engine,
+                spool_dir=settings.home / "spool" / "events",
+                media_root=media_root,
+                policy=bound_policy(config),
+            )
             out.events = events
 
             def close_events() -> None:
@@ -378,6 +397,7 @@ def build_services(
                 str(c.id): int(c.media_max_mb * 1e6) for c in config.cameras if c.media_max_mb is not None
             }
             services.live_cameras = live_cameras_from_config(config)
+            services.alert_policy = config.policy
             if any(c.ptz is not None for c in config.cameras):
                 from safecity.ptz.control import PtzControl
 

@@ -1,10 +1,11 @@
 """False-alarm suppressions: an operator's "false alarm" on an incident mutes matching future events.
 
 A suppression holds the camera, the rule (event type), the object class and the box of the incident's
-best event. A new event matches while the suppression is active (not lifted, not expired at the
-event's start) when camera and type are equal, the class is equal (or the suppression has none) and
-its box overlaps the suppression's box: IoU >= ``min_iou`` **or** centre distance <= ``max_centre_dist``
-(fractions of the frame). An event without a box matches a suppression without a box only.
+best event. An event written after it was created matches while the suppression is active (not
+lifted, not expired at the event's start) when camera and type are equal, the class is equal (or
+the suppression has none) and its box overlaps the suppression's box: IoU >= ``min_iou`` **or**
+centre distance <= ``max_centre_dist`` (fractions of the frame). An event without a box matches
+a suppression without a box only.
 
 Matching events are still stored (``events.suppressed_by``, searchable) but join no incident and ring
 nothing; the suppression's ``suppressed_count`` goes up so the operator sees what it hides.
@@ -62,7 +63,6 @@ def match_suppression(conn: Connection, ev: Mapping[str, Any], at: datetime) -> 
             suppressions.c.camera_key == ev["camera"],
             suppressions.c.type == ev["type"],
             suppressions.c.expires_at > at,
-            suppressions.c.created_at <= at,
             suppressions.c.lifted_at.is_(None),
         )
         .order_by(suppressions.c.id)

@@ -197,6 +197,7 @@ def create_app(
         routes_auth,
         routes_events,
         routes_evidence,
+        routes_incidents,
         routes_live,
         routes_plans,
         routes_ptz,
@@ -212,6 +213,8 @@ def create_app(
         routes_ptz,
     ):
         app.include_router(module.router)
+    app.include_router(routes_incidents.router)
+    app.include_router(routes_incidents.suppressions_router)
     # the one vendored Leaflet copy (shared with the planning reports), before the general /static mount
     app.mount("/static/vendor/leaflet", StaticFiles(directory=LEAFLET_DIR), name="leaflet")
     app.mount("/static/vendor/swagger-ui", StaticFiles(directory=SWAGGER_UI_DIR), name="swagger-ui")
