@@ -219,11 +219,12 @@ class LocalCluster:
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.nodes: dict[str, Node] = {}
-        # no token authentication on this test cluster (a production cluster uses it, docs/scale.md):
-        # Ray 2.60 turns it on where ~/.ray/auth_token exists, but a driver joining an explicit
-        # address only sends a token when RAY_AUTH_MODE=token was set before Ray was imported, which
-        # a test process cannot promise
-        self.auth = {"RAY_AUTH_MODE": "disabled"}
+        # the cluster's token authentication follows this process's: a driver reads RAY_AUTH_MODE when
+        # Ray is imported (and Ray itself sets it to "token" once it has started a local Ray here, e.g.
+        # an earlier test), and a driver whose mode differs from the cluster's cannot run actors there.
+        # With "token" the nodes use the same token (~/.ray/auth_token or RAY_AUTH_TOKEN).
+        mode = os.environ.get("RAY_AUTH_MODE", "").lower()
+        self.auth = {"RAY_AUTH_MODE": "token" if mode == "token" else "disabled"}
         self.env = {
             **os.environ,
             **self.auth,
