@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Crossing", "PART_NAMES", "TrackRecord", "parts_for"]
+__all__ = [
+    "Crossing",
+    "PART_NAMES",
+    "TrackRecord",
+    "parts_for",
+]
 
 PART_NAMES: tuple[str, ...] = ("body", "lower", "upper")
 """Body parts whose colours are recorded."""

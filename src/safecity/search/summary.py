@@ -42,7 +42,11 @@ from safecity.monitor.types import Tracks
 from safecity.search.palette import classify, names_of
 from safecity.search.records import Crossing, TrackRecord, parts_for
 
-__all__ = ["MAX_CROSSINGS", "PART_REGIONS", "TrackSummariser"]
+__all__ = [
+    "MAX_CROSSINGS",
+    "PART_REGIONS",
+    "TrackSummariser",
+]
 
 U8 = npt.NDArray[np.uint8]
 F64 = npt.NDArray[np.float64]
