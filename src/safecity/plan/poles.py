@@ -682,8 +682,11 @@ def _lagrange(
         return f[x][0]
 
     ev(lam0)
-    for _ in range(4):
-        if time.perf_counter() > t0 + 0.2 * (deadline - t0):
+    # at city scale branch-and-bound rarely moves within a minute: spend more on the bound there
+    big = len(np.unique(u_site)) > 30_000
+    share, rounds = (0.45, 7) if big else (0.2, 4)
+    for _ in range(rounds):
+        if time.perf_counter() > t0 + share * (deadline - t0):
             break
         if ev(x1) < ev(x2):
             hi_l, x2 = x2, x1
