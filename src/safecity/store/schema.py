@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -44,6 +45,9 @@ __all__ = [
     "sessions",
     "sites",
     "suppressions",
+    "track_passages",
+    "track_records",
+    "track_thumbs",
     "user_groups",
     "users",
 ]
@@ -400,4 +404,61 @@ sessions = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
     Column("last_seen_at", DateTime(timezone=True), nullable=False),
     Column("remote_addr", String(64)),
+)
+
+# ---------------------------------------------------------------- track index (migration 0005)
+track_records = Table(
+    "track_records",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("uid", String(160), nullable=False, unique=True, comment="<camera>-<track id>-<first seen ms>"),
+    Column("camera_key", String(128), nullable=False),
+    Column("track_id", Integer, nullable=False),
+    Column("object_class", String(32), nullable=False),
+    Column("first_at", DateTime(timezone=True), nullable=False),
+    Column("last_at", DateTime(timezone=True), nullable=False),
+    Column("dwell_s", Float, nullable=False),
+    Column("speed", Float, nullable=False, comment="foot point, frame fractions per second"),
+    Column("size", Float, nullable=False, comment="median box height, fraction of the frame height"),
+    Column("aspect", Float, nullable=False, comment="median box width / height"),
+    Column("colour_mask", Integer, nullable=False, comment="bits of palette colours named on any part"),
+    Column("upper_mask", Integer, nullable=False, comment="bits named on the upper body (people)"),
+    Column("lower_mask", Integer, nullable=False, comment="bits named on the lower body (people)"),
+    Column("body_mask", Integer, nullable=False, comment="bits named on the body (other classes)"),
+    Column("colours", JSON, nullable=False, comment="part -> palette keys, largest share first"),
+    Column("signature", JSON, nullable=False, comment="part -> 13 palette shares"),
+    Column("box", JSON, nullable=False, comment="extent of the path [x1, y1, x2, y2], frame fractions"),
+    Column("path", JSON, nullable=False, comment="[[t_s, x, y], ...] foot points, frame fractions"),
+    Column("zones", JSON, nullable=False),
+    Column("crossings", JSON, nullable=False, comment="[[line, direction, t_s], ...]"),
+    Column("confidence", Float, nullable=False),
+    Column("lat", Float, comment="camera position when the track was recorded"),
+    Column("lon", Float),
+    Column("has_thumb", Boolean, nullable=False),
+    Index("ix_track_records_first", "first_at"),
+    Index("ix_track_records_last", "last_at"),
+    Index("ix_track_records_camera_first", "camera_key", "first_at"),
+    Index("ix_track_records_class_first", "object_class", "first_at"),
+)
+
+track_passages = Table(
+    "track_passages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "record_id", Integer, ForeignKey("track_records.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("camera_key", String(128), nullable=False),
+    Column("kind", String(8), nullable=False, comment="zone|line"),
+    Column("name", String(64), nullable=False),
+    Column("direction", String(8), comment="lines: a_to_b|b_to_a"),
+    Column("at", DateTime(timezone=True), nullable=False, comment="crossing time; zones: the first sighting"),
+    Index("ix_track_passages_name_at", "kind", "name", "at"),
+)
+
+track_thumbs = Table(
+    "track_thumbs",
+    metadata,
+    Column("record_id", Integer, ForeignKey("track_records.id", ondelete="CASCADE"), primary_key=True),
+    Column("jpeg", LargeBinary, nullable=False, comment="best crop, JPEG, 96 px high"),
 )
