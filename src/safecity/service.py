@@ -304,6 +304,11 @@ def build_outputs(
 
             out.closers.append(close_events)
         out.alert_sinks = sinks_from_settings(settings)
+        from safecity.alerts.incident_payload import IncidentPublisher, IncidentTarget
+
+        targets = [s for s in out.alert_sinks if isinstance(s, IncidentTarget)]
+        if out.events is not None and out.engine is not None and targets:
+            out.events.incident_listeners.append(IncidentPublisher(out.engine, targets))
         for sink in out.alert_sinks:
             closer = getattr(sink, "close", None)
             if callable(closer):

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     demo: bool = Field(default=False, description="demo mode: allows the placeholder secret and demo users")
     mqtt_url: str | None = Field(default=None, description="mqtt://host:port/topic-prefix for alerts")
     webhook_urls: list[str] = Field(default_factory=list, description="URLs that receive alert payloads")
+    alert_payload_versions: Annotated[list[Annotated[int, Field(ge=1, le=2)]], NoDecode] = Field(
+        default_factory=lambda: [1, 2],
+        min_length=1,
+        description="alert payload versions sent (comma-separated): 1 per event, 2 per incident",
+    )
     session_ttl_s: float = Field(default=8 * 3600, gt=0, description="console session lifetime in seconds")
     media_retention_days: float = Field(default=30, gt=0, description="keep snapshots/clips this many days")
     media_max_bytes: int = Field(default=20 * 1024**3, gt=0, description="cap on snapshots+clips on disk")
@@ -62,7 +67,7 @@ class Settings(BaseSettings):
         "per address per interval",
     )
 
-    @field_validator("trusted_proxies", "allowed_origins", mode="before")
+    @field_validator("trusted_proxies", "allowed_origins", "alert_payload_versions", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

@@ -24,13 +24,17 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from safecity.alerts.payload import PayloadBuilder
+
+if TYPE_CHECKING:
+    from safecity.alerts.incident_payload import IncidentPayload
 from safecity.errors import ConfigError
 from safecity.monitor.types import Event, EventKind
 from safecity.store.spool import open_spool
@@ -68,6 +72,8 @@ class MqttSink:
         reconnect_s: (first, longest) wait between reconnection attempts, whole seconds.
         keepalive_s: MQTT keep-alive interval.
         start: connect and start the sender thread now.
+        payload_versions: contract versions sent: 1 (per event, ``events/...``), 2 (per incident,
+            ``incidents/<camera>``), or both.
 
     Raises:
         ConfigError: bad ``qos``, ``port`` or limits.
@@ -90,6 +96,7 @@ class MqttSink:
         reconnect_s: tuple[int, int] = (1, 30),
         keepalive_s: int = 30,
         start: bool = True,
+        payload_versions: Sequence[int] = (1, 2),
     ) -> None:
         if qos not in (0, 1, 2):
             raise ConfigError(f"MQTT qos must be 0, 1 or 2, got {qos}")
@@ -105,6 +112,7 @@ class MqttSink:
         self.topic_prefix = topic_prefix.strip("/") or "safecity"
         self.max_queue, self.max_inflight = max_queue, max_inflight
         self._builder = PayloadBuilder(epoch_s=epoch_s)
+        self.payload_versions = frozenset(payload_versions)
         self._spool = open_spool(spool_dir) if spool_dir is not None else None
         self._queue: deque[tuple[str, str, bool]] = deque()
         self._cond = threading.Condition()
@@ -179,16 +187,24 @@ class MqttSink:
         return done
 
     # ------------------------------------------------------------------ EventSink
+    def publish_incident(self, payload: IncidentPayload) -> None:
+        """Queue a v2 incident payload on ``<prefix>/incidents/<camera>``; never blocks."""
+        if 2 in self.payload_versions:
+            cam = topic_part(payload.camera)
+            self._enqueue(f"{self.topic_prefix}/incidents/{cam}", payload.model_dump_json(), False)
+
     def publish(self, kind: EventKind, event: Event) -> None:
         """Queue the alert for ``event`` (and the camera status for camera_offline); never blocks."""
+        if event.type == "camera_offline" and kind in ("start", "end"):
+            status = "offline" if kind == "start" else "online"
+            self._enqueue(f"{self.topic_prefix}/cameras/{topic_part(event.camera)}/status", status, True)
+        if 1 not in self.payload_versions:
+            return
         payload = self._builder.build(kind, event)
         cam = topic_part(event.camera)
         self._enqueue(
             f"{self.topic_prefix}/events/{cam}/{topic_part(event.type)}", payload.model_dump_json(), False
         )
-        if event.type == "camera_offline" and kind in ("start", "end"):
-            status = "offline" if kind == "start" else "online"
-            self._enqueue(f"{self.topic_prefix}/cameras/{cam}/status", status, True)
 
     def _enqueue(self, topic: str, payload: str, retain: bool) -> None:
         with self._cond:

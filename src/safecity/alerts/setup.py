@@ -74,10 +74,15 @@ def sinks_from_settings(settings: Settings, *, epoch_s: float = 0.0) -> list[Eve
                 password=t.password,
                 epoch_s=epoch_s,
                 spool_dir=Path(settings.home) / "spool" / "mqtt",
+                payload_versions=settings.alert_payload_versions,
             )
         )
     if settings.webhook_urls:
         from safecity.alerts.webhook import WebhookSink
 
-        sinks.append(WebhookSink(settings.webhook_urls, epoch_s=epoch_s))
+        sinks.append(
+            WebhookSink(
+                settings.webhook_urls, epoch_s=epoch_s, payload_versions=settings.alert_payload_versions
+            )
+        )
     return sinks

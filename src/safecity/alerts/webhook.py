@@ -16,10 +16,14 @@ import time
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import httpx
 
 from safecity.alerts.payload import PayloadBuilder
+
+if TYPE_CHECKING:
+    from safecity.alerts.incident_payload import IncidentPayload
 from safecity.errors import ConfigError
 from safecity.monitor.types import Event, EventKind
 
@@ -129,6 +133,7 @@ class WebhookSink:
         epoch_s: added to event times (0: they are Unix seconds).
         headers: extra HTTP headers (e.g. an authorisation token).
         start: start the sender threads now.
+        payload_versions: contract versions sent: 1 (per event), 2 (per incident), or both.
 
     Raises:
         ConfigError: a URL is not http(s) or a number is out of range.
@@ -145,6 +150,7 @@ class WebhookSink:
         epoch_s: float = 0.0,
         headers: Mapping[str, str] | None = None,
         start: bool = True,
+        payload_versions: Sequence[int] = (1, 2),
     ) -> None:
         for url in urls:
             if not url.startswith(("http://", "https://")):
@@ -161,6 +167,7 @@ class WebhookSink:
         self.stopping = threading.Event()
         self.abort = threading.Event()
         self._builder = PayloadBuilder(epoch_s=epoch_s)
+        self.payload_versions = frozenset(payload_versions)
         self._endpoints = [_Endpoint(self, u) for u in urls]
         self._started = False
         if start:
@@ -178,8 +185,17 @@ class WebhookSink:
         """Counters per URL."""
         return {ep.url: ep.stats for ep in self._endpoints}
 
+    def publish_incident(self, payload: IncidentPayload) -> None:
+        """Queue a v2 incident payload for every URL (if version 2 is enabled); never blocks."""
+        if 2 in self.payload_versions:
+            body = payload.model_dump_json().encode()
+            for ep in self._endpoints:
+                ep.put(body)
+
     def publish(self, kind: EventKind, event: Event) -> None:
         """Queue the alert for every URL; never blocks."""
+        if 1 not in self.payload_versions:
+            return
         body = self._builder.build(kind, event).model_dump_json().encode()
         for ep in self._endpoints:
             ep.put(body)

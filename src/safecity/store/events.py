@@ -385,7 +385,7 @@ class EventStore:
         with self.engine.begin() as conn:
             changed: list[int] = []
             reason = _apply(conn, record, self.media_root, self._refused, self.policy, changed)
-        self._notify(changed)
+        self.notify_incidents(changed)
         if reason is not None:
             self._dead_letter(dict(record), reason)
 
@@ -407,7 +407,7 @@ class EventStore:
                     if reason is not None:
                         refusals.append((record, reason))
                 changed += auto_close(conn, self.policy, _utc(self._newest))
-            self._notify(changed)
+            self.notify_incidents(changed)
             for record, reason in refusals:
                 self._dead_letter(dict(record), reason)
             return len(records), None
@@ -426,8 +426,9 @@ class EventStore:
                 self._dead_letter(dict(record), exc)
         return len(records), None
 
-    def _notify(self, changed: list[int]) -> None:
-        """Tell the incident listeners (payload v2 sinks) which incidents a committed batch changed."""
+    def notify_incidents(self, changed: list[int]) -> None:
+        """Tell the incident listeners (payload v2 sinks) which incidents changed (after the commit:
+        the writer after each batch, the console after an operator action)."""
         if not changed or not self.incident_listeners:
             return
         ids = sorted(set(changed))

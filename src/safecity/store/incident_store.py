@@ -201,7 +201,7 @@ class IncidentStore:
                     events.select()
                     .where(events.c.incident_id == incident_id)
                     .order_by(events.c.start_at, events.c.id)
-                    .limit(timeline_limit)
+                    .limit(max(0, timeline_limit))
                 )
             ]
             out["actions"] = [

@@ -123,7 +123,8 @@ def _audit(
 
 
 def _after(console: Console, inc: dict[str, Any]) -> None:
-    """Tell the wall and the live feed that these events were handled."""
+    """Tell the alert sinks (payload v2), the wall and the live feed that the incident was handled."""
+    console.events.notify_incidents([int(inc["id"])])
     monitor = console.services.monitor
     for ev in inc.get("timeline", []):
         if monitor is not None:
