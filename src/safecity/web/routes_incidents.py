@@ -16,7 +16,7 @@ from safecity.errors import InputError
 from safecity.store.incident_store import IncidentStore
 from safecity.store.users import Session
 from safecity.web.deps import Console, ConsoleDep, OperatorDep, SessionDep, client_addr, require_camera
-from safecity.web.schemas import EscalateBody, NoteBody, OffsetParam, UtcDatetime
+from safecity.web.schemas import EscalateBody, NoteBody, OffsetParam, RowIdPath, UtcDatetime
 from safecity.web.schemas_incidents import (
     FalseAlarmBody,
     FalseAlarmOut,
@@ -96,7 +96,7 @@ def list_incidents(
 
 @router.get("/{incident_id}", response_model=IncidentDetail)
 def get_incident(
-    incident_id: int, console: ConsoleDep, request: Request, session: SessionDep
+    incident_id: RowIdPath, console: ConsoleDep, request: Request, session: SessionDep
 ) -> dict[str, Any]:
     """One incident with its timeline (events), operator actions and suppressions."""
     return _named(console, _visible(console, request, session, incident_id, "view_incident"))
@@ -161,7 +161,7 @@ def _act(
 
 @router.post("/{incident_id}/ack", response_model=IncidentDetail)
 def acknowledge(
-    incident_id: int, body: NoteBody, console: ConsoleDep, request: Request, session: OperatorDep
+    incident_id: RowIdPath, body: NoteBody, console: ConsoleDep, request: Request, session: OperatorDep
 ) -> dict[str, Any]:
     """Acknowledge a new incident and its events, with an optional note (operators and admins)."""
     return _act(console, request, session, incident_id, "ack", body)
@@ -169,7 +169,7 @@ def acknowledge(
 
 @router.post("/{incident_id}/escalate", response_model=IncidentDetail)
 def escalate(
-    incident_id: int, body: EscalateBody, console: ConsoleDep, request: Request, session: OperatorDep
+    incident_id: RowIdPath, body: EscalateBody, console: ConsoleDep, request: Request, session: OperatorDep
 ) -> dict[str, Any]:
     """Escalate an incident to 112 (police), 119 (fire/ambulance) or the district office (구청)."""
     return _act(console, request, session, incident_id, "escalate", body)
@@ -177,7 +177,7 @@ def escalate(
 
 @router.post("/{incident_id}/close", response_model=IncidentDetail)
 def close(
-    incident_id: int, body: NoteBody, console: ConsoleDep, request: Request, session: OperatorDep
+    incident_id: RowIdPath, body: NoteBody, console: ConsoleDep, request: Request, session: OperatorDep
 ) -> dict[str, Any]:
     """Close an incident and its events (later events start a new incident)."""
     return _act(console, request, session, incident_id, "close", body)
@@ -191,7 +191,7 @@ def _policy(console: Console) -> Any:
 
 @router.post("/{incident_id}/false-alarm", response_model=FalseAlarmOut)
 def false_alarm(
-    incident_id: int, body: FalseAlarmBody, console: ConsoleDep, request: Request, session: OperatorDep
+    incident_id: RowIdPath, body: FalseAlarmBody, console: ConsoleDep, request: Request, session: OperatorDep
 ) -> dict[str, Any]:
     """Close the incident as a false alarm and suppress matching events (same camera, rule, class and a
     region around the best event's box) for ``duration_s``; the events are still stored, flagged."""
@@ -232,7 +232,7 @@ def list_suppressions(
 
 @suppressions_router.delete("/{suppression_id}", response_model=SuppressionOut)
 def lift_suppression(
-    suppression_id: int, console: ConsoleDep, request: Request, session: OperatorDep
+    suppression_id: RowIdPath, console: ConsoleDep, request: Request, session: OperatorDep
 ) -> dict[str, Any]:
     """Lift a suppression now: matching events alert again (audited)."""
     store = _store(console)

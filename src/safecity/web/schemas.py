@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import Query
+from fastapi import Path, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 __all__ = [
@@ -14,8 +14,10 @@ __all__ = [
     "LiveClientMessage",
     "LoginBody",
     "MAX_OFFSET",
+    "MAX_ROW_ID",
     "NoteBody",
     "OffsetParam",
+    "RowIdPath",
     "TilesMessage",
     "UserCreateBody",
     "UserPatchBody",
@@ -28,6 +30,10 @@ RoleName = Literal["admin", "operator", "viewer"]
 #: the largest row offset a list accepts: far beyond any table, far below a 64-bit integer
 MAX_OFFSET = 1_000_000_000
 OffsetParam = Annotated[int, Query(ge=0, le=MAX_OFFSET, description=f"rows to skip (0..{MAX_OFFSET:,})")]
+#: the largest row id a table can hold (a signed 64-bit integer in SQLite and PostgreSQL)
+MAX_ROW_ID = 2**63 - 1
+#: a numeric row id in a path (``/api/incidents/{incident_id}``): 1..2^63-1, else 422 (not an overflow)
+RowIdPath = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="row id (1..2^63-1)")]
 
 
 def to_utc_checked(value: datetime) -> datetime:

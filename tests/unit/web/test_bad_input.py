@@ -20,6 +20,7 @@ BIG = str(2**63)
         ("/api/events", {"until": "0001-01-01T00:00:00+01:00"}, "query.until"),
         ("/api/audit", {"since": "9999-12-31T23:59:59-01:00"}, "query.since"),
         (f"/api/plans/{BIG}", {}, "path.plan_id"),
+        (f"/api/incidents/{BIG}", {}, "path.incident_id"),
         (f"/api/cameras/{WEST}/mjpeg", {"frames": BIG}, "query.frames"),
     ],
 )
@@ -29,6 +30,14 @@ def test_out_of_range_parameters_are_422_naming_the_field(
     r = env.client.get(path, params=params, headers=env.bearer("admin"))
     assert r.status_code == 422, r.text
     assert field in r.json()["message"]
+
+
+def test_out_of_range_ids_of_actions_are_422(env: Env) -> None:
+    h = env.bearer("admin")
+    r = env.client.post(f"/api/incidents/{BIG}/ack", json={}, headers=h)
+    assert r.status_code == 422 and "path.incident_id" in r.json()["message"]
+    r = env.client.delete(f"/api/suppressions/{BIG}", headers=h)
+    assert r.status_code == 422 and "path.suppression_id" in r.json()["message"]
 
 
 def test_extreme_but_valid_times_are_answered(env: Env) -> None:
