@@ -201,6 +201,7 @@ def create_app(
         routes_live,
         routes_plans,
         routes_ptz,
+        routes_search,
     )
 
     for module in (
@@ -211,6 +212,7 @@ def create_app(
         routes_plans,
         routes_evidence,
         routes_ptz,
+        routes_search,
     ):
         app.include_router(module.router)
     app.include_router(routes_incidents.router)
