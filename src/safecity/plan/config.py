@@ -137,6 +137,11 @@ class EventHistoryConfig(_Strict):
     )
     default_type_weight: float = Field(0.5, ge=0, description="weight of event types not in type_weights")
     severity_exponent: float = Field(1.0, ge=0, description="an event weighs (severity / 3) ** this")
+    escalated_factor: float = Field(
+        2.0,
+        ge=0,
+        description="an escalated event (or one of an escalated incident) weighs this many times more",
+    )
 
 
 class LightingConfig(_Strict):

@@ -3,7 +3,9 @@
 Events live in the store (``events``), each on a camera whose position is in ``cameras``. An event of type
 t and severity s that started d days ago weighs ``type_weight[t] · (s / 3) ** severity_exponent ·
 0.5 ** (d / half_life_days)`` and counts for every cell within ``radius_m`` of its camera. The layer is the
-sum per cell, scaled to 0..1. (The store has no separate incidents table yet; escalated events are events.)
+sum per cell, scaled to 0..1. Incidents (migration 0004) refine it: an event whose incident was escalated
+(or the event itself) weighs ``escalated_factor`` times more, one whose incident was closed as a false
+alarm and one matched by a suppression weigh nothing.
 
 Example:
     >>> from safecity.plan.config import EventHistoryConfig
@@ -25,7 +27,7 @@ from sqlalchemy import Engine, select
 from safecity.errors import PlanningError
 from safecity.geo import lonlat_to_xy
 from safecity.plan.config import EventHistoryConfig
-from safecity.store.schema import cameras, events
+from safecity.store.schema import cameras, events, incidents
 
 __all__ = ["PastEvent", "event_layer", "event_weight", "load_events"]
 
@@ -41,26 +43,61 @@ class PastEvent:
     start_at: datetime
     lat: float
     lon: float
+    escalated: bool = False
+    false_alarm: bool = False
 
 
-def event_weight(kind: str, severity: int, *, age_days: float, cfg: EventHistoryConfig) -> float:
+def event_weight(
+    kind: str,
+    severity: int,
+    *,
+    age_days: float,
+    cfg: EventHistoryConfig,
+    escalated: bool = False,
+    false_alarm: bool = False,
+) -> float:
     """Weight of one event (see the module docstring)."""
-    tw = cfg.type_weights.get(kind, cfg.default_type_weight)
+    if false_alarm:
+        return 0.0
+    tw = cfg.type_weights.get(kind, cfg.default_type_weight) * (cfg.escalated_factor if escalated else 1.0)
     sev = (max(0, severity) / 3.0) ** cfg.severity_exponent
     decay = 0.5 ** (max(0.0, age_days) / cfg.half_life_days)
     return float(tw * sev * decay)
 
 
 def load_events(engine: Engine) -> list[PastEvent]:
-    """Events whose camera has a position in the registry (others cannot be placed on the map)."""
+    """Events whose camera has a position in the registry (others cannot be placed on the map), with
+    their incident's escalation and false-alarm flags; suppressed events are left out."""
     q = (
-        select(events.c.type, events.c.severity, events.c.start_at, cameras.c.lat, cameras.c.lon)
+        select(
+            events.c.type,
+            events.c.severity,
+            events.c.start_at,
+            cameras.c.lat,
+            cameras.c.lon,
+            events.c.state,
+            incidents.c.state,
+            incidents.c.closed_reason,
+        )
         .join(cameras, cameras.c.camera_key == events.c.camera_key)
-        .where(cameras.c.lat.is_not(None), cameras.c.lon.is_not(None))
+        .outerjoin(incidents, incidents.c.id == events.c.incident_id)
+        .where(cameras.c.lat.is_not(None), cameras.c.lon.is_not(None), events.c.suppressed_by.is_(None))
+        .order_by(events.c.id)
     )
     with engine.connect() as c:
         rows = c.execute(q).all()
-    return [PastEvent(str(t), int(s), at, float(la), float(lo)) for t, s, at, la, lo in rows]
+    return [
+        PastEvent(
+            str(t),
+            int(s),
+            at,
+            float(la),
+            float(lo),
+            escalated="escalated" in (ev_state, inc_state),
+            false_alarm=reason == "false_alarm",
+        )
+        for t, s, at, la, lo, ev_state, inc_state, reason in rows
+    ]
 
 
 def event_layer(
@@ -87,6 +124,8 @@ def event_layer(
                 e.severity,
                 age_days=(t_now - _aware(e.start_at)).total_seconds() / 86400.0,
                 cfg=cfg,
+                escalated=e.escalated,
+                false_alarm=e.false_alarm,
             )
             for e in past
         ]

@@ -17,7 +17,7 @@ from safecity.plan.data import Requests
 from safecity.plan.history import PastEvent, event_layer, event_weight, load_events
 from safecity.plan.sites import build_inputs
 from safecity.store.db import connect
-from safecity.store.schema import cameras, events
+from safecity.store.schema import cameras, events, incidents
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 LAT, LON = 37.4954, 126.8875  # Guro-gu office
@@ -30,6 +30,8 @@ def test_weight_by_type_severity_and_age() -> None:
     assert event_weight("intrusion", 1, age_days=0, cfg=cfg) == pytest.approx(1 / 3)
     assert event_weight("camera_health", 5, age_days=0, cfg=cfg) == 0.0
     assert event_weight("unknown_type", 3, age_days=0, cfg=cfg) == cfg.default_type_weight
+    assert event_weight("intrusion", 3, age_days=0, cfg=cfg, escalated=True) == pytest.approx(2.0)
+    assert event_weight("intrusion", 3, age_days=0, cfg=cfg, false_alarm=True) == 0.0
 
 
 def test_no_events_is_a_clear_error() -> None:
@@ -54,12 +56,40 @@ def test_cell_with_many_past_incidents_rises_in_priority() -> None:
     assert rank_after < rank_before and rank_after == 0
 
 
-def test_load_events_joins_camera_positions(sqlite_url: str) -> None:
+def _incident(c: object, state: str, reason: str | None) -> int:
+    from sqlalchemy.engine import Connection
+
+    assert isinstance(c, Connection)
+    row = dict(
+        camera_key="cam-1",
+        zone_key="",
+        level="alert",
+        state=state,
+        needs_ack=False,
+        rings=1,
+        severity=3,
+        first_at=NOW,
+        last_at=NOW,
+        event_count=1,
+        open_events=0,
+        types=["intrusion"],
+        object_classes=[],
+        track_ids=[],
+        best_score=3.0,
+        closed_reason=reason,
+        updated_at=NOW,
+    )
+    return int(c.execute(insert(incidents).values(**row).returning(incidents.c.id)).scalar_one())
+
+
+def test_load_events_joins_camera_positions_and_incidents(sqlite_url: str) -> None:
     engine = connect(sqlite_url)
     with engine.begin() as c:
         c.execute(insert(cameras).values(camera_key="cam-1", count=1, ptz=False, lat=LAT, lon=LON))
         c.execute(insert(cameras).values(camera_key="cam-2", count=1, ptz=False, lat=None, lon=None))
-        for i, key in enumerate(("cam-1", "cam-2", "cam-x")):
+        esc, fa = _incident(c, "escalated", None), _incident(c, "closed", "false_alarm")
+        rows = [("cam-1", None), ("cam-2", None), ("cam-x", None), ("cam-1", esc), ("cam-1", fa)]
+        for i, (key, inc) in enumerate(rows):
             c.execute(
                 insert(events).values(
                     uid=f"e{i}",
@@ -69,8 +99,14 @@ def test_load_events_joins_camera_positions(sqlite_url: str) -> None:
                     start_at=NOW,
                     state="new",
                     updated_at=NOW,
+                    incident_id=inc,
                 )
             )
     got = load_events(engine)
     engine.dispose()
-    assert [(e.type, e.lat, e.lon) for e in got] == [("intrusion", LAT, LON)]  # unplaceable ones left out
+    # events on cameras without a position are left out; the incident flags come along
+    assert [(e.lat, e.lon, e.escalated, e.false_alarm) for e in got] == [
+        (LAT, LON, False, False),
+        (LAT, LON, True, False),
+        (LAT, LON, False, True),
+    ]
