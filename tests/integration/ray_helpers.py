@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 
+from safecity.monitor.config.model import MonitorConfig
 from safecity.monitor.runtime.messages import EventMsg, TileMsg, WorkerMessage
 from safecity.monitor.runtime.transport import HubInbox, Transport
 from safecity.monitor.types import Event, EventKind
@@ -132,6 +133,9 @@ class RecordingTransport:
 
     def stop(self, timeout_s: float) -> None:
         self.inner.stop(timeout_s)
+
+    def reconfigure(self, config: MonitorConfig) -> None:
+        self.inner.reconfigure(config)
 
     def stats(self) -> Mapping[str, object]:
         stats: Mapping[str, object] = self.inner.stats()

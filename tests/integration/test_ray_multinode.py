@@ -83,11 +83,11 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_walking_clip(tmp_path_factory.mktemp("multinode") / "walk.mp4", seconds=8.0)
 
 
-def _config(clip: Path, cams: dict[str, str]) -> MonitorConfig:
+def _config(clip: Path, cams: dict[str, str], zone: str = "right") -> MonitorConfig:
     """Cameras ``id -> group`` on the walking-block clip, an intrusion rule on the right half."""
     doc = [
-        {"id": cid, "group": group, "source": str(clip), "detect_fps": 5, "zones": [ZONE],
-         "rules": [{"type": "intrusion", "zone": "right", "min_s": 0.2}]}
+        {"id": cid, "group": group, "source": str(clip), "detect_fps": 5, "zones": [{**ZONE, "name": zone}],
+         "rules": [{"type": "intrusion", "zone": zone, "min_s": 0.2}]}
         for cid, group in cams.items()
     ]  # fmt: skip
     return MonitorConfig.model_validate(
@@ -173,6 +173,36 @@ def test_actor_that_crashes_goes_offline_and_is_restarted(
         # the actor that answers now is another process than the one that crashed
         incarnations = transport.stats()["incarnations"][0]  # type: ignore[index]
         assert not incarnations[-1]["incarnation"].startswith(f"{marker.read_text()}-")
+    finally:
+        hub.stop()
+
+
+def test_config_change_while_running(cluster: tuple[LocalCluster, dict[str, str]], clip: Path) -> None:
+    c, _ = cluster
+    hub, transport, sink = _hub(
+        _config(clip, {"a1": "site-a", "a2": "site-a"}), c.address, cameras_per_actor=2
+    )
+    hub.start()
+    try:
+        for cam in ("a1", "a2"):
+            wait_for(lambda cam=cam: bool(sink.starts(cam, "intrusion")), f"events from {cam}")
+        # a1's zone is renamed (its pipeline restarts in its actor), a2 is removed, a3 is new
+        t_change = time.time()
+        hub.update_config(_config(clip, {"a1": "site-a", "a3": "site-a"}, zone="gate"))
+        wait_for(lambda: any(e.zone == "gate" for e in sink.starts("a1", "intrusion")), "a1 on its new zone")
+        wait_for(lambda: any(e.zone == "gate" for e in sink.starts("a3", "intrusion")), "events from a3")
+        assert transport.stats()["actors"] == 2 and hub.cameras() == ["a1", "a3"]
+        assert [[cam.id for cam in g] for g in transport.partition] == [["a1"], ["a3"]]
+        # a2 stopped: its live events were ended and it raised nothing since (a3's actor had to start)
+        assert not [e for e in hub.live_events() if e.camera == "a2"]
+        assert not [e for e in sink.starts("a2", "intrusion") if e.start_s > t_change + 2.0]
+        # Ray restarts a1's actor with its first arguments; the driver gives it the current config
+        t_kill = time.time()
+        ray.kill(transport.actor_of("a1"), no_restart=False)
+        wait_for(
+            lambda: any(e.start_s > t_kill for e in sink.starts("a1", "intrusion")), "a1 after its restart"
+        )
+        assert {e.zone for e in sink.starts("a1", "intrusion") if e.start_s > t_kill} == {"gate"}
     finally:
         hub.stop()
 

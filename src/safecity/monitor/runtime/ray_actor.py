@@ -182,6 +182,7 @@ class CameraGroupActor:
         self._tile_lock = threading.Lock()
         self._wish: frozenset[str] = frozenset()
         self._media_token = media_token
+        self._run_lock = threading.Lock()  # worker start vs reconfiguration
         self.worker = CameraWorker(config, cameras, options, self._keep, self._keep_tile)
         self._thread = threading.Thread(target=self._start, name="safecity-group", daemon=True)
         self._thread.start()
@@ -204,7 +205,8 @@ class CameraGroupActor:
                     self.worker.fail(cam.id, problem)
                 return
         try:
-            self.worker.start()
+            with self._run_lock:
+                self.worker.start()
         except Exception as exc:  # a bug or version skew between nodes: report it, do not go silent
             log.exception("camera group worker failed")
             for cam in self.worker.cameras:
@@ -237,6 +239,15 @@ class CameraGroupActor:
             tiles, self._tiles = list(self._tiles.values()), {}
         return PollReply(self.incarnation, self.node_id, msgs, tiles, self.outbox.last_seq,
                          self.outbox.stats_dropped)  # fmt: skip
+
+    def reconfigure(self, config: MonitorConfig, cameras: Sequence[CameraConfig]) -> list[str]:
+        """Run ``cameras`` under ``config`` from now on (:meth:`CameraWorker.reconfigure`).
+
+        Changed cameras restart (their live events end first), new ones start, missing ones stop;
+        returns the ids of the cameras (re)started.
+        """
+        with self._run_lock:
+            return self.worker.reconfigure(config, cameras)
 
     def shutdown(self, incarnation: str | None, ack: int, timeout_s: float) -> PollReply:
         """Stop the cameras (waits up to ``timeout_s``) and return every message not acknowledged."""

@@ -245,6 +245,8 @@ class _Group:
     inflight: Any = None  # ObjectRef of the outstanding poll
     sent_at: float = 0.0
     next_poll: float = 0.0
+    config: MonitorConfig | None = None  # the group's config now (its cameras are the group)
+    reconfigured: bool = False  # config differs from the actor's constructor arguments
 
 
 class RayTransport:
@@ -325,7 +327,12 @@ class RayTransport:
         self._inbox: HubInbox | None = None
         self._ray: Any = None
         self._owns_ray = False
+        self.cameras_per_actor = cameras_per_actor
         self._groups: list[_Group] = []
+        self._dealt: dict[str, int] = {}  # preferred resource -> actors placed on its nodes so far
+        self._actor_cls: Any = None
+        self._cpus = 1.0
+        self._media_token: str | None = None
         self._lock = threading.Lock()
         self._wish: frozenset[str] = frozenset()
         self._stop = threading.Event()
@@ -478,39 +485,85 @@ class RayTransport:
         )
 
     def _create_actors(self, ray: Any, media_token: str | None) -> None:
+        self._actor_cls = ray.remote(CameraGroupActor)
+        self._cpus = self._actor_cpus(ray)
+        self._media_token = media_token
+        self._groups = [self._new_group(ray, i, group) for i, group in enumerate(self.partition)]
+
+    def _new_group(self, ray: Any, index: int, group: list[CameraConfig]) -> _Group:
+        """Create the actor of one camera group (placed by ``prefer`` / ``require``)."""
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-        actor_cls = ray.remote(CameraGroupActor)
-        cpus = self._actor_cpus(ray)
-        dealt: dict[str, int] = {}  # resource -> actors placed so far (round robin over its nodes)
-        self._groups = []
-        for i, group in enumerate(self.partition):
-            cg = group[0].group
-            opts: dict[str, Any] = {
-                "max_restarts": self.max_restarts,
-                "max_task_retries": 0,
-                "max_concurrency": 2,  # poll and shutdown may overlap
-                "num_cpus": cpus,
-            }
-            required: dict[str, float] = {}
-            if cg is not None and cg in self.require:
-                required = {self.require[cg]: _RESOURCE_SHARE}
-                opts["resources"] = required
-            elif cg is not None and cg in self.prefer:
-                res = self.prefer[cg]
-                nodes = self._nodes_offering(ray, res)
-                if nodes:
-                    k = dealt.get(res, 0)
-                    dealt[res] = k + 1
-                    opts["scheduling_strategy"] = NodeAffinitySchedulingStrategy(
-                        nodes[k % len(nodes)], soft=True
-                    )
-                else:
-                    log.warning("no live Ray node offers resource %r preferred by camera group %r; its "
-                                "cameras run on any node", res, cg)  # fmt: skip
-            sub = self.config.model_copy(update={"cameras": group})
-            handle = actor_cls.options(**opts).remote(sub, group, self.options, media_token)
-            self._groups.append(_Group(i, [c.id for c in group], cg, handle, time.monotonic(), required))
+        cg = group[0].group
+        opts: dict[str, Any] = {
+            "max_restarts": self.max_restarts,
+            "max_task_retries": 0,
+            "max_concurrency": 3,  # poll, reconfigure and shutdown may overlap
+            "num_cpus": self._cpus,
+        }
+        required: dict[str, float] = {}
+        if cg is not None and cg in self.require:
+            required = {self.require[cg]: _RESOURCE_SHARE}
+            opts["resources"] = required
+        elif cg is not None and cg in self.prefer:
+            res = self.prefer[cg]
+            nodes = self._nodes_offering(ray, res)
+            if nodes:
+                k = self._dealt.get(res, 0)  # round robin over the nodes offering it
+                self._dealt[res] = k + 1
+                opts["scheduling_strategy"] = NodeAffinitySchedulingStrategy(nodes[k % len(nodes)], soft=True)
+            else:
+                log.warning("no live Ray node offers resource %r preferred by camera group %r; its "
+                            "cameras run on any node", res, cg)  # fmt: skip
+        sub = self.config.model_copy(update={"cameras": group})
+        handle = self._actor_cls.options(**opts).remote(sub, group, self.options, self._media_token)
+        return _Group(index, [c.id for c in group], cg, handle, time.monotonic(), required, config=sub)
+
+    # ------------------------------------------------------------------ reconfiguration
+    def reconfigure(self, config: MonitorConfig) -> None:
+        """Run the enabled cameras of ``config`` from now on (``MonitorHub.update_config``).
+
+        Each camera stays in its actor: a changed camera restarts there (its live events end
+        first), a removed one stops; new cameras form new actors (placed like at start). An actor
+        that Ray restarts later gets the current config again when it first answers.
+        """
+        cams = {c.id: c for c in config.cameras if c.enabled}
+        if self._thread is None:  # not started: only the plan changes
+            self.config = config
+            self.partition = partition_cameras(list(cams.values()), self.cameras_per_actor)
+            self._group_of = {c.id: i for i, g in enumerate(self.partition) for c in g}
+            return
+        ray = self._ray
+        with self._lock:
+            groups = list(self._groups)
+        calls = []
+        for g in groups:
+            keep = [cams[c] for c in g.cameras if c in cams]
+            sub = config.model_copy(update={"cameras": keep})
+            if sub == g.config:
+                continue
+            g.config, g.reconfigured = sub, True
+            calls.append((g, g.handle.reconfigure.remote(sub, keep)))
+            with self._lock:
+                g.cameras = [c.id for c in keep]
+                self.partition[g.index] = keep
+        self.config = config
+        added = [c for cid, c in cams.items() if cid not in self._group_of]
+        for group in partition_cameras(added, self.cameras_per_actor):
+            with self._lock:
+                index = len(self._groups)
+            g = self._new_group(ray, index, group)
+            with self._lock:
+                self._groups.append(g)
+                self.partition.append(group)
+        with self._lock:
+            self._group_of = {c: g.index for g in self._groups for c in g.cameras}
+        for g, ref in calls:  # the pipelines of changed cameras restart inside their actors
+            try:
+                ray.get(ref, timeout=30.0)
+            except ray.exceptions.RayError as exc:  # down now: it gets the config when it answers
+                log.warning("camera group %d not reconfigured now (%s); it will be when it answers", g.index,
+                            str(exc).splitlines()[0][:200])  # fmt: skip
 
     # ------------------------------------------------------------------ poller
     @staticmethod
@@ -526,7 +579,9 @@ class RayTransport:
         ray = self._ray
         while not self._stop.is_set():
             now = time.monotonic()
-            for g in self._groups:
+            with self._lock:
+                groups = list(self._groups)  # reconfigure may add actors
+            for g in groups:
                 if g.inflight is None and now >= g.next_poll:
                     g.inflight = g.handle.poll.remote(
                         *self._ack_of(g), self._wish_of(g), _POLL_WAIT_S, _POLL_MAX_MESSAGES
@@ -538,7 +593,7 @@ class RayTransport:
                     and now - g.sent_at > self.unreachable_after_s
                 ):
                     self._group_down(g, self._silence_reason(g))
-            refs = [g.inflight for g in self._groups if g.inflight is not None]
+            refs = [g.inflight for g in groups if g.inflight is not None]
             if not refs:
                 self._stop.wait(self.poll_every_s)
                 continue
@@ -546,7 +601,7 @@ class RayTransport:
             if ready:
                 ready, _ = ray.wait(refs, num_returns=len(refs), timeout=0)
             done = set(ready)
-            for g in self._groups:
+            for g in groups:
                 if g.inflight is not None and g.inflight in done:
                     self._collect(g, None)
 
@@ -661,6 +716,8 @@ class RayTransport:
             with self._lock:
                 g.current = _Incarnation(reply.incarnation, reply.node_id)
                 g.history.append(g.current)
+            if g.reconfigured and g.config is not None:  # Ray started it with the first config
+                g.handle.reconfigure.remote(g.config, list(g.config.cameras))
         if g.down_since is None:
             return
         now = time.time()
