@@ -3,7 +3,7 @@
 The real app (``create_app`` on a real SQLite store in ``tmp_path``, no monitoring runtime), an
 admin session (a fresh token per case, so that a fuzzed logout or password change does not end the
 run), positive and negative cases of every operation in ``/openapi.json``, derandomized (a fixed
-seed). The budget is ``SAFECITY_FUZZ_EXAMPLES`` cases per operation and mode (default 10: under a
+seed). The budget is ``SAFECITY_FUZZ_EXAMPLES`` cases per operation and mode (default 8: about a
 minute here); ``make fuzz`` runs the same test with a larger one (docs/api.md).
 """
 
@@ -27,7 +27,7 @@ from safecity.web.app import create_app
 
 pytestmark = pytest.mark.slow
 
-EXAMPLES = int(os.environ.get("SAFECITY_FUZZ_EXAMPLES", "10"))
+EXAMPLES = int(os.environ.get("SAFECITY_FUZZ_EXAMPLES", "8"))
 ADMIN_PW = "fuzz-admin-pass"
 
 
