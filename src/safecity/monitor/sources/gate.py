@@ -20,8 +20,10 @@ so every threshold is relative to the camera's own learned floor.
   ``watch`` (decode nothing but a keyframe every ``health_every_s`` for the health checks), and
   ``active`` (decode everything). Watch -> active when the rate exceeds
   ``floor + margin`` with ``margin = max(k_on x sigma, rel_on x floor, min_on_bps)``; active ->
-  watch once the rate has stayed below ``floor + release x margin`` (hysteresis) for ``quiet_s``
-  and no :meth:`~CompressedGate.hold` is pending. An active period whose rate is steady for
+  watch once the *mean* rate over the last ``quiet_s`` (5 s) is below ``floor + release x margin``
+  (hysteresis: a quarter of the margin; the 5 s mean is steady enough under sensor noise to sit
+  that close to the floor, so a person standing still keeps it active) and no
+  :meth:`~CompressedGate.hold` is pending. An active period whose rate is steady for
   ``relearn_s`` (robust spread < ``steady_cv``) while the decoded picture stayed still
   (:meth:`~CompressedGate.picture`, reported by the source: a new noise level after lights or IR
   switched, not people moving) becomes the new floor. Without such reports the gate never
@@ -79,8 +81,8 @@ class GateConfig:
         k_on: trigger margin in robust sigmas of the floor ...
         rel_on: ... or as a multiple of the floor ...
         min_on_bps: ... or in bytes per second, whichever is largest.
-        release: the gate releases below ``floor + release x margin``.
-        quiet_s: ... held this long.
+        release: the gate releases when the mean rate over the last ``quiet_s`` ...
+        quiet_s: ... is below ``floor + release x margin`` (and it was active at least this long).
         floor_s: history of quiet rates the floor is taken from.
         floor_every: recompute the floor every this many samples.
         health_every_s: in watch mode, decode a keyframe at most this often.
@@ -95,7 +97,7 @@ class GateConfig:
     k_on: float = 6.0
     rel_on: float = 0.5
     min_on_bps: float = 2000.0
-    release: float = 0.5
+    release: float = 0.25
     quiet_s: float = 5.0
     floor_s: float = 120.0
     floor_every: int = 10
@@ -171,7 +173,8 @@ class CompressedGate:
         self._now = -np.inf
         self._learn_packets = 0
         self._learn_keys = 0
-        self._quiet_since: float | None = None
+        self._recent: deque[tuple[float, float]] = deque()  # active: rates over the last quiet_s
+        self._recent_sum = 0.0
         self._active_since: float | None = None
         self._hold_until = -np.inf
         self._last_health = -np.inf
@@ -261,8 +264,9 @@ class CompressedGate:
             self._active_since = t_s
             self._active_rates.clear()
             self._static_since = None
+            self._recent.clear()
+            self._recent_sum = 0.0
         self.state = "active"
-        self._quiet_since = None
         return GateStep("active", changed, False, self._wsum / self.config.window_s, self.on_bps, reason)
 
     def observe(self, t_s: float, size: int, keyframe: bool) -> GateStep:
@@ -304,11 +308,16 @@ class CompressedGate:
         self._active_rates.append((now, rate))
         while self._active_rates and self._active_rates[0][0] < now - c.relearn_s:
             self._active_rates.popleft()
-        if rate > release or now < self._hold_until:
-            self._quiet_since = None
-        elif self._quiet_since is None:
-            self._quiet_since = now
-        if self._quiet_since is not None and now - self._quiet_since >= c.quiet_s:
+        self._recent.append((now, rate))
+        self._recent_sum += rate
+        while self._recent and self._recent[0][0] <= now - c.quiet_s:
+            self._recent_sum -= self._recent.popleft()[1]
+        quiet_from = max(self._active_since if self._active_since is not None else now, self._hold_until)
+        if (
+            now - quiet_from >= c.quiet_s
+            and rate < release
+            and self._recent_sum / len(self._recent) < release
+        ):
             return self._to_watch(now, rate, "quiet")
         if (
             self._active_since is not None
@@ -329,7 +338,6 @@ class CompressedGate:
 
     def _to_watch(self, now: float, rate: float, reason: str) -> GateStep:
         self.state = "watch"
-        self._quiet_since = None
         self._active_since = None
         self._last_health = now  # the pipeline has just seen fresh frames
         return GateStep("watch", True, False, rate, self.on_bps, reason)
