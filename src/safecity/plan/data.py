@@ -140,15 +140,15 @@ def dong_stats(data_dir: Path | None = None) -> DongStats:
     households, one, names, by_name = {}, {}, {}, {}
     for r in hh:
         code = r["code"]
-        households[code] = float(r["전체세대수"] or 0)
-        one[code] = float(r["X1인세대"] or 0)
+        households[code] = float(r["전체세대수"] or "nan")  # empty: missing, refused by the layer check
+        one[code] = float(r["X1인세대"] or "nan")
         names[code] = r["행정동"]
         by_name[(r["자치구"], r["행정동"])] = code
     pop: dict[str, float] = {}
     for r in _read_csv_rows(base / "population_by_dong_2016.csv", ["자치구", "동", "계"]):
         found = by_name.get((r["자치구"], r["동"]))
         if found is not None:
-            pop[found] = float(r["계"].replace(",", "") or 0)
+            pop[found] = float(r["계"].replace(",", "") or "nan")
     return DongStats(population=pop, households=households, one_person=one, names=names)
 
 

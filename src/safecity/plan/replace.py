@@ -91,7 +91,7 @@ def _knapsack(value: F64, cost: F64, budget: float, time_limit_s: float) -> npt.
     h.setOptionValue("mip_rel_gap", 1e-6)
     h.passModel(lp)
     h.run()
-    if h.getInfo().primal_solution_status != 2:
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or h.getInfo().primal_solution_status != 2:
         raise PlanningError(
             f"HiGHS found no replacement plan ({h.modelStatusToString(h.getModelStatus())}); "
             "raise --time-limit-s"
@@ -268,6 +268,8 @@ def plan_replace(
         "as_of": day.isoformat(),
         "existing_source": camera_source,
         "status": "optimal",
+        "proven_optimal": True,  # a 0-1 knapsack solved by HiGHS to a 1e-6 gap (it raises otherwise)
+        "gap": 0.0,
         "wall_s": round(time.perf_counter() - t0, 3),
     }
     plan = Plan(

@@ -186,13 +186,19 @@ def build_inputs(
     req = 1.5 * score.request_counts(grid.xy, req_xy[police], cfg.cell_size_m) + score.request_counts(
         grid.xy, req_xy[~police], cfg.cell_size_m
     )
-    population = score.scaled(score.per_cell_share(grid.dong_code, stats.population))
+    raw = {
+        "population": score.per_cell_share(grid.dong_code, stats.population),
+        "one_person_households": score.per_cell_share(grid.dong_code, stats.one_person),
+        "crime": np.array([crime.get(str(g), np.nan) for g in grid.gu], dtype=np.float64),
+    }
+    _check_layers(raw, grid)  # before scaling, which would hide a missing value
+    population = score.scaled(raw["population"])
     lights_near = score.count_within(grid.xy, lights_xy, cfg.lighting.radius_m)
     layers = {
         "coverage_gap": score.coverage_gap(grid.xy, existing_xy, cfg.gap_radius_m),
         "population": population,
-        "one_person_households": score.scaled(score.per_cell_share(grid.dong_code, stats.one_person)),
-        "crime": score.scaled([crime.get(str(g), np.nan) for g in grid.gu]),
+        "one_person_households": score.scaled(raw["one_person_households"]),
+        "crime": score.scaled(raw["crime"]),
         "lighting": score.dark_and_active(population, lights_near, cfg.lighting.lights_enough),
         "requests": score.scaled(req),
         "event_history": (
