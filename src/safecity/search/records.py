@@ -11,10 +11,16 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "Crossing",
+    "MAX_RECORD_S",
     "PART_NAMES",
     "TrackRecord",
     "parts_for",
 ]
+
+MAX_RECORD_S = 3600.0
+"""The longest period one record covers: a longer track (a parked car) is recorded in pieces of at
+most this, so that a search for a period only looks at records that started at most this long before
+it (a bounded index range on every database)."""
 
 PART_NAMES: tuple[str, ...] = ("body", "lower", "upper")
 """Body parts whose colours are recorded."""

@@ -8,6 +8,8 @@ over the samples) and, when the crop is the best so far (box area x confidence, 
 touches the frame edge), a small JPEG thumbnail. The frame is asked for (a callable) only when a track
 is due for a sample, so frames without a due track cost no colour conversion.
 
+A track seen for longer than :data:`~safecity.search.records.MAX_RECORD_S` (an hour) is recorded in
+pieces: its record is emitted and a new one starts (uids differ by their first-seen time).
 A track ends when it has not been reported for ``end_after_s`` (longer than the tracker's
 ``lost_s``; ids are never reused, so a late id is a new track) or at :meth:`TrackSummariser.finish`.
 State per track is bounded: the path keeps at most ``2 x max_path`` points (thinned by half when
@@ -40,7 +42,7 @@ from safecity.monitor.config.model import CameraConfig, LineConfig, ZoneConfig
 from safecity.monitor.geometry import crossing_direction, point_line_side, points_in_polygon
 from safecity.monitor.types import Tracks
 from safecity.search.palette import classify, names_of
-from safecity.search.records import Crossing, TrackRecord, parts_for
+from safecity.search.records import MAX_RECORD_S, Crossing, TrackRecord, parts_for
 
 __all__ = [
     "MAX_CROSSINGS",
@@ -101,6 +103,7 @@ class TrackSummariser:
         path_every_s: spacing of the recorded path points.
         max_path: path points in a record (the path is thinned to at most this).
         sample_every_s: colour and thumbnail sampling period per track.
+        max_record_s: a record covers at most this long (at most :data:`MAX_RECORD_S`).
     """
 
     def __init__(
@@ -115,7 +118,10 @@ class TrackSummariser:
         path_every_s: float = 0.5,
         max_path: int = 32,
         sample_every_s: float = 1.0,
+        max_record_s: float = MAX_RECORD_S,
     ) -> None:
+        if not 0 < max_record_s <= MAX_RECORD_S:
+            raise ValueError(f"need 0 < max_record_s <= {MAX_RECORD_S}, but got {max_record_s}")
         if end_after_s <= 0 or path_every_s < 0 or max_path < 2 or sample_every_s < 0:
             raise ValueError(
                 f"need end_after_s > 0, path_every_s >= 0, max_path >= 2 and sample_every_s >= 0, but got "
@@ -130,6 +136,7 @@ class TrackSummariser:
         self.path_every_s = path_every_s
         self.max_path = max_path
         self.sample_every_s = sample_every_s
+        self.max_record_s = max_record_s
         self._live: dict[int, _State] = {}
 
     @classmethod
@@ -159,10 +166,15 @@ class TrackSummariser:
                 a colour sample), or None (no colours or thumbnails).
         """
         t = float(tracks.t_s)
+        out = []
+        due = [k for k, st in self._live.items() if t - st.first_s >= self.max_record_s]
+        if due:  # an hour-long piece ends; a track still seen goes on in a new record
+            seen = set(tracks.track_id.tolist())
+            out += [self._record(self._live.pop(k)) for k in due if k in seen]
         if len(tracks):
             self._observe(tracks, frame_wh, frame)
         ended = [k for k, s in self._live.items() if t - s.last_s > self.end_after_s]
-        return [self._record(self._live.pop(k)) for k in ended]
+        return out + [self._record(self._live.pop(k)) for k in ended]
 
     def finish(self) -> list[TrackRecord]:
         """End every live track (the source ended or the pipeline stops)."""
@@ -186,7 +198,9 @@ class TrackSummariser:
             tid = int(tracks.track_id[i])
             st = self._live.get(tid)
             if st is None:
-                st = self._live[tid] = _State(tid, float(tracks.first_seen_s[i]), t)
+                first = float(tracks.first_seen_s[i])
+                first = t if t - first >= self.max_record_s else first  # a later piece of a long track
+                st = self._live[tid] = _State(tid, first, t)
             st.last_s = t
             cls = str(tracks.class_name[i])
             if len(st.classes) < 8 or cls in st.classes:

@@ -6,8 +6,12 @@ Tables (migration 0005): ``track_records`` (the record; colours as bit masks ove
 visited and line crossed, found by ``EXISTS`` on the record id), ``track_thumbs`` (the JPEG crop).
 
 Time and area: a track matches a period when it was seen in it (``first_at <= until`` and
-``last_at >= since``). On SQLite the R*Tree ``track_records_rtree`` (time as Unix seconds, the
-camera's latitude and longitude) answers that and the map box at once; its 32-bit coordinates are
+``last_at >= since``). A record covers at most :data:`~safecity.search.records.MAX_RECORD_S` (an
+hour; longer tracks come in pieces, and :meth:`TrackIndex.write` refuses a longer record), so every
+search also bounds ``first_at >= since - 1 h``: a range of the ``first_at`` index on any database,
+instead of every record after ``since`` (measured: 300 ms for 50,000 records without the bound).
+On SQLite the R*Tree ``track_records_rtree`` (time as Unix seconds, the camera's latitude and
+longitude) answers the period and the map box at once; its 32-bit coordinates are
 rounded outward by SQLite, so it is a superset filter and the exact condition on the table follows.
 On PostgreSQL plain B-tree indexes on ``first_at`` / ``last_at`` / ``(camera_key, first_at)`` are
 used: the map area of a record is its camera's position, one point per camera, so an area filter is a
@@ -49,7 +53,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from safecity.errors import InputError
 from safecity.search.palette import COLOURS, colour_mask
-from safecity.search.records import TrackRecord
+from safecity.search.records import MAX_RECORD_S, TrackRecord
 from safecity.store.schema import track_passages, track_records, track_thumbs
 
 __all__ = ["MAX_LIMIT", "MAX_RANGE_S", "TrackIndex", "TrackQuery", "record_row"]
@@ -183,16 +187,35 @@ def record_row(r: TrackRecord) -> dict[str, Any]:
 
 
 class TrackIndex:
-    """Writes and searches track records (SQLite or PostgreSQL)."""
+    """Writes and searches track records (SQLite or PostgreSQL).
 
-    def __init__(self, engine: Engine) -> None:
+    Args:
+        engine: a migrated store engine.
+        use_rtree: on SQLite, filter time and area through the R*Tree (the default); False searches
+            with the B-tree indexes alone, as on PostgreSQL (the benchmark's baseline). Writing always
+            keeps the R*Tree current.
+    """
+
+    def __init__(self, engine: Engine, *, use_rtree: bool = True) -> None:
         self.engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
+        self._rtree = self._sqlite and use_rtree
 
     # ------------------------------------------------------------------ writing
     def write(self, records: Sequence[TrackRecord]) -> int:
         """Store ``records`` in one transaction per batch of 5000; a uid already stored is skipped
-        (a worker that sends a record twice changes nothing). Returns the records added."""
+        (a worker that sends a record twice changes nothing). Returns the records added.
+
+        Raises:
+            InputError: a record longer than ``MAX_RECORD_S`` or ending before it starts (nothing
+                of that batch or later ones is stored).
+        """
+        for r in records:
+            if not 0.0 <= r.last_s - r.first_s <= MAX_RECORD_S:
+                raise InputError(
+                    f"track record {r.uid!r} covers {r.last_s - r.first_s:.0f} s; a record must cover "
+                    f"0..{MAX_RECORD_S:.0f} s (the summariser splits longer tracks)"
+                )
         added = 0
         for i in range(0, len(records), _BATCH):
             added += self._write_batch(records[i : i + _BATCH])
@@ -250,8 +273,12 @@ class TrackIndex:
     # ------------------------------------------------------------------ reading
     def _conditions(self, q: TrackQuery) -> list[ColumnElement[bool]]:
         t = track_records.c
-        cond: list[ColumnElement[bool]] = [t.first_at <= _dt(q.until_s), t.last_at >= _dt(q.since_s)]
-        if self._sqlite:
+        cond: list[ColumnElement[bool]] = [
+            t.first_at <= _dt(q.until_s),
+            t.first_at >= _dt(q.since_s - MAX_RECORD_S),
+            t.last_at >= _dt(q.since_s),
+        ]
+        if self._rtree:
             rt = _RTREE.c
             box = [rt.t1 >= q.since_s, rt.t0 <= q.until_s]
             if q.area is not None:

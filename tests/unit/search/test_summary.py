@@ -121,3 +121,15 @@ def test_bad_arguments_are_clear() -> None:
     s = TrackSummariser("cam")
     with pytest.raises(ValueError, match="frame_wh must be positive"):
         s.update(_tracks(0.0, [(1, 0.0, 0.0, 5.0, 5.0, "car")]), (0, 0))
+
+
+def test_a_track_longer_than_max_record_s_is_recorded_in_pieces() -> None:
+    s = TrackSummariser("cam", max_record_s=10.0, end_after_s=1.0)
+    out = []
+    for i in range(126):  # 25 s at 5 fps
+        out += s.update(_tracks(i * 0.2, [(9, 100.0, 50.0, 140.0, 150.0, "car")]), (W, H))
+    out += s.finish()
+    assert [round(r.first_s, 1) for r in out] == [0.0, 10.0, 20.0]
+    assert all(r.dwell_s <= 10.0 for r in out) and len({r.uid for r in out}) == 3
+    with pytest.raises(ValueError, match="max_record_s"):
+        TrackSummariser("cam", max_record_s=7200.0)

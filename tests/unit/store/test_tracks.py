@@ -24,9 +24,10 @@ def _rec(uid: str, first: float, last: float, **kw: object) -> TrackRecord:
     return dataclasses.replace(base, **kw)  # type: ignore[arg-type]
 
 
-def test_search_matches_a_brute_force_reference_on_random_queries(sqlite_url: str) -> None:
+@pytest.mark.parametrize("use_rtree", [True, False])
+def test_search_matches_a_brute_force_reference_on_random_queries(sqlite_url: str, use_rtree: bool) -> None:
     records = synthetic_records(3000, seed=7, cameras=20, start_s=T0, span_s=SPAN)
-    idx = TrackIndex(connect(sqlite_url))
+    idx = TrackIndex(connect(sqlite_url), use_rtree=use_rtree)
     assert idx.write(records) == 3000
     for q in random_queries(60, seed=3, start_s=T0, span_s=SPAN, cameras=20):
         want = reference(records, q)
@@ -106,3 +107,10 @@ def test_purge_removes_old_records_with_their_rows(sqlite_url: str) -> None:
 def test_bad_queries_are_clear_errors(kw: dict[str, object], message: str) -> None:
     with pytest.raises(InputError, match=message):
         TrackQuery(**kw)  # type: ignore[arg-type]
+
+
+def test_a_record_longer_than_an_hour_is_refused(sqlite_url: str) -> None:
+    idx = TrackIndex(connect(sqlite_url))
+    with pytest.raises(InputError, match=r"must cover 0\.\.3600 s"):
+        idx.write([_rec("ok", T0, T0 + 5), _rec("long", T0, T0 + 3601)])
+    assert idx.search(TrackQuery(T0 - 10, T0 + 100)) == []  # nothing of the batch stored
