@@ -7,7 +7,7 @@ clock (Unix time live). Colours are palette keys (:mod:`safecity.search.palette`
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 __all__ = [
     "Crossing",
@@ -15,6 +15,7 @@ __all__ = [
     "PART_NAMES",
     "TrackRecord",
     "parts_for",
+    "shifted",
 ]
 
 MAX_RECORD_S = 3600.0
@@ -94,3 +95,23 @@ class TrackRecord:
     def dwell_s(self) -> float:
         """Seconds between the first and last sighting."""
         return max(0.0, self.last_s - self.first_s)
+
+
+def shifted(r: TrackRecord, offset_s: float) -> TrackRecord:
+    """``r`` with every time moved by ``offset_s`` (file seconds -> the worker's clock) and its uid
+    renamed after the new first-seen time.
+
+    >>> r = TrackRecord("c-1-0", "c", 1, "car", 0.0, 2.0, ((0.0, 0.1, 0.1),), (0.1, 0.1, 0.1, 0.1))
+    >>> s = shifted(r, 100.0)
+    >>> s.uid, s.first_s, s.path[0][0]
+    ('c-1-100000', 100.0, 100.0)
+    """
+    first = r.first_s + offset_s
+    return replace(
+        r,
+        uid=f"{r.camera}-{r.track_id}-{round(first * 1000)}",
+        first_s=first,
+        last_s=r.last_s + offset_s,
+        path=tuple((t + offset_s, x, y) for t, x, y in r.path),
+        crossings=tuple(replace(c, t_s=c.t_s + offset_s) for c in r.crossings),
+    )

@@ -574,3 +574,62 @@ def tile_wishes(wanted: frozenset[str], placement: Mapping[str, str]) -> dict[st
         if w is not None:
             out[w].add(cam)
     return {w: TileWish(frozenset(cams)) for w, cams in out.items()}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Track index hook (issue 14, forensic search): a CameraWorker that also summarises tracks.
+# Kept apart from CameraWorker on purpose: CameraWorker itself is unchanged.
+
+
+class TrackRecordingWorker(CameraWorker):
+    """A :class:`CameraWorker` that also feeds every camera's confirmed tracks to a
+    :class:`~safecity.search.summary.TrackSummariser` and hands the records of ended tracks to
+    ``on_records`` (called from the camera threads, like ``emit``; times on the worker's clock, like
+    events). A restarted or reconfigured camera's summariser starts afresh (the old one's tracks are
+    recorded first); :meth:`finish` records the tracks still alive.
+
+    Args:
+        on_records: receives each batch of records, e.g. :meth:`safecity.search.writer.TrackWriter.publish`.
+        *args: as :class:`CameraWorker`.
+        **kwargs: as :class:`CameraWorker`.
+    """
+
+    def __init__(self, *args: Any, on_records: Callable[[list[TrackRecord]], None], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._on_records = on_records
+        self._summaries: dict[str, tuple[CameraPipeline, TrackSummariser]] = {}
+
+    def _step(self, c: _Camera, pipe: CameraPipeline, item: DecodedFrame | SourceGap) -> StepResult:
+        from safecity.search.summary import TrackSummariser
+
+        res = super()._step(c, pipe, item)
+        cid = c.config.id
+        got = self._summaries.get(cid)
+        if got is None or got[0] is not pipe:  # first frame, or a restarted pipeline
+            if got is not None:
+                self._deliver(c, got[1].finish())
+            got = self._summaries[cid] = (pipe, TrackSummariser.for_camera(c.config))
+        frame = None if isinstance(item, SourceGap) else item.bgr
+        self._deliver(c, got[1].update(res.tracks, res.frame_wh, frame))
+        return res
+
+    def finish(self, camera: str) -> None:
+        super().finish(camera)
+        got = self._summaries.pop(camera, None)
+        if got is not None:
+            self._deliver(self._cams[camera], got[1].finish())
+
+    def _deliver(self, c: _Camera, records: list[TrackRecord]) -> None:
+        from safecity.search.records import shifted
+
+        if not records:
+            return
+        offset = 0.0 if c.config.live else (c.offset_s or 0.0)
+        self._on_records([shifted(r, offset) for r in records] if offset else records)
+
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from safecity.search.records import TrackRecord
+    from safecity.search.summary import TrackSummariser
