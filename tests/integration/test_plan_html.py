@@ -40,5 +40,5 @@ def test_map_renders_offline(tmp_path: Path) -> None:
     dom = proc.stdout
     assert 'data-map-ready="1"' in dom, proc.stderr[-2000:]  # set by the last line of the map script
     assert "leaflet-interactive" in dom or "<canvas" in dom  # Leaflet drew the layers
-    # one checkbox per layer: area, dongs, cells, existing cameras, plan
-    assert dom.count('<input type="checkbox" class="leaflet-control-layers-selector"') == 5
+    # one checkbox per layer: area, dongs, priority cells, existing cameras, coverage, sites
+    assert dom.count('<input type="checkbox" class="leaflet-control-layers-selector"') == 6
