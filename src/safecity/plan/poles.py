@@ -62,6 +62,8 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 B8 = npt.NDArray[np.bool_]
 _INF = math.inf
+#: above this many poles left after fixing, branch-and-bound is skipped and the time spent on the bound
+MIP_MAX_POLES = 30_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,6 +351,7 @@ def solve_poles(
     report: Reporter = _quiet,
     report_every_s: float = 3.0,
     reduce: bool = True,
+    mip_max_poles: int = MIP_MAX_POLES,
 ) -> PoleResult:
     """Reduce, bound and solve ``prob``; the time limit covers everything after coverage was built.
 
@@ -452,104 +455,113 @@ def solve_poles(
             deadline,
             t0,
             report,
+            mip_max_poles,
         )
     phases["lagrange_s"] = time.perf_counter() - t2
     keep_opt = np.flatnonzero(np.isin(u_site, fixed_sites))
     groups = np.flatnonzero(np.asarray(a_g[:, keep_opt].sum(axis=1)).ravel() > 0)
     sub = _Sub(opts=keep_opt, sites=np.unique(u_site[keep_opt]), groups=groups)
-    # MIP
-    import highspy
+    # MIP, unless the model left is far beyond what branch-and-bound moves within the limit (measured:
+    # on Seoul's 98k poles HiGHS never improved the greedy plan or the bound); then the time went to λ
+    skip_mip = reduce and len(sub.sites) > mip_max_poles and math.isfinite(upper)
+    if skip_mip:
+        zsel = np.flatnonzero(g_mask)
+        dual, mip_optimal, n_rows, n_cols, nnz = upper, False, 0, 0, 0
+        phases["mip_s"] = 0.0
+    else:
+        import highspy
 
-    t3 = time.perf_counter()
-    lp, ns, k, nnz = _build_lp(
-        a_g,
-        wg,
-        sub,
-        u_site,
-        u_kind,
-        u_cost,
-        prob.site_cost_krw,
-        caps,
-        prob.max_cameras_per_site,
-        lam=None,
-        budget=prob.budget_krw,
-        max_sites=prob.max_sites,
-        group=prob.site_group,
-        min_per_group=prob.min_per_group,
-        site_bonus=prob.bonus,
-    )
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * (ns + k) + [highspy.HighsVarType.kContinuous] * len(
-        sub.groups
-    )
-    h = new_highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
-    # HiGHS may take a while to return after its limit (a node LP in flight): ask for 90 % of what is left,
-    # and interrupt from the callbacks at the deadline
-    left = max(1.0, 0.9 * (deadline - time.perf_counter()))
-    h.setOptionValue("time_limit", float(left))
-    _check(h.passModel(lp), "passModel")
-    if incumbent > 0:
-        zs = g_mask[sub.opts].astype(np.float64)
-        xs = np.zeros(ns)
-        pos_site = np.full(prob.n_sites, -1, dtype=np.int64)
-        pos_site[sub.sites] = np.arange(ns)
-        xs[pos_site[u_site[sub.opts[g_mask[sub.opts]]]]] = 1.0
-        ys = (np.asarray(a_g[sub.groups][:, sub.opts[g_mask[sub.opts]]].sum(axis=1)).ravel() > 0).astype(
-            float
+        t3 = time.perf_counter()
+        lp, ns, k, nnz = _build_lp(
+            a_g,
+            wg,
+            sub,
+            u_site,
+            u_kind,
+            u_cost,
+            prob.site_cost_krw,
+            caps,
+            prob.max_cameras_per_site,
+            lam=None,
+            budget=prob.budget_krw,
+            max_sites=prob.max_sites,
+            group=prob.site_group,
+            min_per_group=prob.min_per_group,
+            site_bonus=prob.bonus,
         )
-        warm = highspy.HighsSolution()
-        warm.col_value = np.concatenate([xs, zs, ys]).tolist()
-        _check(h.setSolution(warm), "setSolution")
-    last = [time.perf_counter()]
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * (ns + k) + [
+            highspy.HighsVarType.kContinuous
+        ] * len(sub.groups)
+        h = new_highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
+        # HiGHS may take a while to return after its limit (a node LP in flight): ask for 90 % of what
+        # is left, and interrupt from the callbacks at the deadline
+        left = max(1.0, 0.9 * (deadline - time.perf_counter()))
+        h.setOptionValue("time_limit", float(left))
+        _check(h.passModel(lp), "passModel")
+        if incumbent > 0:
+            zs = g_mask[sub.opts].astype(np.float64)
+            xs = np.zeros(ns)
+            pos_site = np.full(prob.n_sites, -1, dtype=np.int64)
+            pos_site[sub.sites] = np.arange(ns)
+            xs[pos_site[u_site[sub.opts[g_mask[sub.opts]]]]] = 1.0
+            ys = (np.asarray(a_g[sub.groups][:, sub.opts[g_mask[sub.opts]]].sum(axis=1)).ravel() > 0).astype(
+                float
+            )
+            warm = highspy.HighsSolution()
+            warm.col_value = np.concatenate([xs, zs, ys]).tolist()
+            _check(h.setSolution(warm), "setSolution")
+        last = [time.perf_counter()]
 
-    def stop_late(e: Any) -> None:
-        if time.perf_counter() > deadline:
-            e.data_in.user_interrupt = True
+        def stop_late(e: Any) -> None:
+            if time.perf_counter() > deadline:
+                e.data_in.user_interrupt = True
 
-    def on_interrupt(e: Any) -> None:
-        now = time.perf_counter()
-        if now > deadline:
-            e.data_in.user_interrupt = True
-        if now - last[0] >= report_every_s:
-            last[0] = now
-            d = e.data_out
-            inc = max(float(d.objective_function_value), incumbent)
-            report(Progress(now - t0, "branch-and-bound", max(float(d.mip_dual_bound), inc), inc))
+        def on_interrupt(e: Any) -> None:
+            now = time.perf_counter()
+            if now > deadline:
+                e.data_in.user_interrupt = True
+            if now - last[0] >= report_every_s:
+                last[0] = now
+                d = e.data_out
+                inc = max(float(d.objective_function_value), incumbent)
+                report(Progress(now - t0, "branch-and-bound", max(float(d.mip_dual_bound), inc), inc))
 
-    h.cbMipInterrupt.subscribe(on_interrupt)
-    h.cbSimplexInterrupt.subscribe(stop_late)
-    h.cbIpmInterrupt.subscribe(stop_late)
-    _check(h.run(), "run")
-    phases["mip_s"] = time.perf_counter() - t3
-    info = h.getInfo()
-    status = h.getModelStatus()
-    st = highspy.HighsModelStatus
-    if status in (st.kInfeasible, st.kUnboundedOrInfeasible):
-        raise PlanningError(
-            "the plan is infeasible: no set of sites meets the budget, the number of sites and the minimum "
-            "per dong together; lower --min-per-dong, raise --budget-krw or --max-sites"
-        )
-    if info.primal_solution_status != 2:
-        raise PlanningError(
-            f"HiGHS stopped with status {h.modelStatusToString(status)!r} and no usable plan; raise "
-            f"--time-limit-s (was {time_limit_s:g} s)"
-        )
-    sol = np.asarray(h.getSolution().col_value)
-    zsel = sub.opts[sol[ns : ns + k] > 0.5]
+        h.cbMipInterrupt.subscribe(on_interrupt)
+        h.cbSimplexInterrupt.subscribe(stop_late)
+        h.cbIpmInterrupt.subscribe(stop_late)
+        _check(h.run(), "run")
+        phases["mip_s"] = time.perf_counter() - t3
+        info = h.getInfo()
+        status = h.getModelStatus()
+        st = highspy.HighsModelStatus
+        if status in (st.kInfeasible, st.kUnboundedOrInfeasible):
+            raise PlanningError(
+                "the plan is infeasible: no set of sites meets the budget, the number of sites and the "
+                "minimum per dong together; lower --min-per-dong, raise --budget-krw or --max-sites"
+            )
+        if info.primal_solution_status != 2:
+            raise PlanningError(
+                f"HiGHS stopped with status {h.modelStatusToString(status)!r} and no usable plan; raise "
+                f"--time-limit-s (was {time_limit_s:g} s)"
+            )
+        sol = np.asarray(h.getSolution().col_value)
+        zsel = sub.opts[sol[ns : ns + k] > 0.5]
+        dual = float(info.mip_dual_bound)
+        mip_optimal = status == st.kOptimal
+        n_rows, n_cols = int(lp.num_row_), int(lp.num_col_)
     chosen = np.zeros(len(o), dtype=bool)
     chosen[useful[zsel]] = True
     chosen = _drop_redundant(chosen, prob, w) if prob.min_per_group == 0 else chosen
     covered = np.asarray(o.matrix[:, chosen].sum(axis=1)).ravel() > 0
     open_now = np.unique(o.site[chosen])
     objective = float(w[covered].sum() + prob.bonus[open_now].sum())
-    dual = float(info.mip_dual_bound)
-    if status == st.kOptimal:
-        bound = objective if not math.isfinite(dual) else max(dual, objective)
-    else:
-        # interrupted: HiGHS's bound when it has one, else the Lagrangian bound (valid for the whole model)
-        bound = dual if math.isfinite(dual) and abs(dual) < 1e30 else upper
-        bound = max(bound, objective)
+    # HiGHS's bound (global, given the fixing) and the Lagrangian bound are both valid: take the tighter
+    valid = [b for b in (dual, upper) if math.isfinite(b) and abs(b) < 1e30]
+    if mip_optimal and not valid:
+        valid = [objective]
+    bound = max(min(valid), objective) if valid else _INF
     gap = _gap(bound, objective)
     proven = gap <= mip_rel_gap + 1e-9
     report(Progress(time.perf_counter() - t0, "done", bound, objective))
@@ -584,8 +596,8 @@ def solve_poles(
         camera_cost_krw=float(o_cost[chosen].sum()),
         stats=stats,
         phases_s={key: round(v, 3) for key, v in phases.items()},
-        n_rows=int(lp.num_row_),
-        n_cols=int(lp.num_col_),
+        n_rows=n_rows,
+        n_cols=n_cols,
         n_nonzeros=nnz,
     )
 
@@ -606,6 +618,7 @@ def _lagrange(
     deadline: float,
     t0: float,
     report: Reporter,
+    mip_max_poles: int = MIP_MAX_POLES,
 ) -> tuple[float, float, I64]:
     """Search λ, bound the Lagrangian inner problem by its LP over profitable poles, fix the rest.
 
@@ -685,8 +698,8 @@ def _lagrange(
 
     ev(lam0)
     # at city scale branch-and-bound rarely moves within a minute: spend more on the bound there
-    big = len(np.unique(u_site)) > 30_000
-    share, rounds = (0.45, 7) if big else (0.2, 4)
+    big = len(np.unique(u_site)) > mip_max_poles
+    share, rounds = (0.9, 12) if big else (0.2, 4)
     for _ in range(rounds):
         if time.perf_counter() > t0 + share * (deadline - t0):
             break

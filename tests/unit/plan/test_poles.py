@@ -95,3 +95,13 @@ def test_progress_is_reported_and_budget_below_one_pole_is_refused() -> None:
     )
     with pytest.raises(PlanningError, match="below one pole"):
         solve_poles(small)
+
+
+def test_without_branch_and_bound_the_greedy_plan_comes_with_the_lagrangian_bound() -> None:
+    prob = _instance(5, n_pts=120, n_sites=20, budget=40.0)
+    exact = solve_poles(prob, mip_rel_gap=0.0)
+    quick = solve_poles(prob, mip_max_poles=1)  # as on Seoul: no MIP, the time goes to the bound
+    assert quick.stats.lagrange_bound >= exact.objective - 1e-9  # a valid bound on the true optimum
+    assert quick.bound == pytest.approx(max(quick.stats.lagrange_bound, quick.objective))
+    assert quick.objective <= exact.objective + 1e-9 and quick.cost_krw <= prob.budget_krw + 1e-9
+    assert quick.proven_optimal == (quick.gap <= 1e-3)
