@@ -50,7 +50,7 @@ __all__ = ["PAGES", "STATIC_DIR", "create_app", "validation_message"]
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).with_name("static")
-PAGES = ("login", "wall", "events", "cameras", "plans", "audit", "admin")
+PAGES = ("login", "wall", "events", "search", "cameras", "plans", "audit", "admin")
 WALL_POLL_S = 0.25
 _CSP = (
     "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "

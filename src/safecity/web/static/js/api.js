@@ -87,7 +87,8 @@ export function fmtKrw(v) {
 }
 
 const NAV = [
-  ["wall", "Video wall", "viewer"], ["events", "Events", "viewer"], ["cameras", "Cameras & map", "viewer"],
+  ["wall", "Video wall", "viewer"], ["events", "Events", "viewer"], ["search", "Search", "operator"],
+  ["cameras", "Cameras & map", "viewer"],
   ["plans", "Plans", "viewer"], ["audit", "Audit", "admin"], ["admin", "Users & groups", "admin"],
 ];
 const RANK = { viewer: 0, operator: 1, admin: 2 };
