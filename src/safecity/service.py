@@ -75,6 +75,7 @@ class Services:
         privacy_masks: camera key -> polygons (image fractions) blacked out in every live frame.
         live_cameras: camera key -> name, group and position of each monitored camera.
         retention: (max days, max bytes) of snapshots and clips, enforced hourly while started.
+        config_watcher: applies a changed monitoring config file while running (runtime and console).
         camera_max_bytes: camera key -> size cap of that camera's snapshots and clips (``media_max_mb``).
         liftable_masks: camera key -> privacy polygons that a permitted user may lift for a while (live
             view only; recordings keep them masked).
@@ -95,14 +96,18 @@ class Services:
     liftable_masks: Mapping[str, Sequence[Polygon]] = field(default_factory=dict)
     ptz: PtzControl | None = None
     alert_policy: Any = None
+    config_watcher: Any = None
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
     _sweeper: threading.Event | None = field(default=None, repr=False)
 
     def start(self) -> None:
-        """Start the monitoring runtime (if any) and the hourly media retention."""
+        """Start the monitoring runtime (if any), its config watcher and the hourly media retention."""
         start = getattr(self.monitor, "start", None)
         if callable(start):
             start()
+        if self.config_watcher is not None:
+            self.config_watcher.start()
+            self._closers.append(self.config_watcher.stop)
         if self.retention is not None and self._sweeper is None:
             self._sweeper = threading.Event()
             stop = self._sweeper
@@ -139,6 +144,20 @@ class Services:
             now=now,
         )
 
+    def apply_config(self, config: Any) -> None:
+        """Follow a monitoring config changed while running: masks, liftable masks, per-camera caps and
+        camera names (the runtime itself is updated by the watcher through the hub). The mappings are
+        changed in place, so the live-tile cache that holds them masks the next tile with the new masks."""
+        for table, new in (
+            (self.privacy_masks, masks_from_config(config)),
+            (self.liftable_masks, masks_from_config(config, "liftable_privacy_masks")),
+            (self.camera_max_bytes, _camera_caps(config)),
+            (self.live_cameras, live_cameras_from_config(config)),
+        ):
+            if isinstance(table, dict):
+                table.clear()
+                table.update(new)
+
     def close(self) -> None:
         """Stop the runtime, close sinks and dispose of the engine (each step even if one fails)."""
         for closer in reversed(self._closers):
@@ -161,6 +180,11 @@ def masks_from_config(config: Any, key: str = "privacy_masks") -> dict[str, list
         if polys:
             out[str(cam.id)] = polys
     return out
+
+
+def _camera_caps(config: Any) -> dict[str, int]:
+    """Camera id -> size cap in bytes of its snapshots and clips (``media_max_mb``), where set."""
+    return {str(c.id): int(c.media_max_mb * 1e6) for c in config.cameras if c.media_max_mb is not None}
 
 
 def live_cameras_from_config(config: Any) -> dict[str, LiveCamera]:
@@ -398,9 +422,7 @@ def build_services(
             choice = choice or RuntimeChoice(workers=workers, loop=replay, realtime=replay)
             services.privacy_masks = masks_from_config(config)
             services.liftable_masks = masks_from_config(config, "liftable_privacy_masks")
-            services.camera_max_bytes = {
-                str(c.id): int(c.media_max_mb * 1e6) for c in config.cameras if c.media_max_mb is not None
-            }
+            services.camera_max_bytes = _camera_caps(config)
             services.live_cameras = live_cameras_from_config(config)
             services.alert_policy = config.policy
             if any(c.ptz is not None for c in config.cameras):
@@ -411,6 +433,13 @@ def build_services(
             runtime = build_runtime(config, out.sinks, media_root=out.media_root, choice=choice)
             services.monitor = runtime
             services._closers.append(runtime.stop)
+            from safecity.monitor.runtime.hub import MonitorHub
+            from safecity.monitor.runtime.watch import ConfigWatcher
+
+            if isinstance(runtime, MonitorHub) and monitor_config_path is not None:
+                services.config_watcher = ConfigWatcher(
+                    monitor_config_path, runtime, on_applied=services.apply_config
+                )
     except BaseException:
         services.close()
         raise

@@ -192,3 +192,27 @@ def test_serve_and_monitor_share_the_outputs(tmp_path: Path) -> None:
         assert str(services.engine.url) == settings.db_url
     finally:
         services.close()
+
+
+def test_console_follows_a_changed_config_file(tmp_path: Path) -> None:
+    """serve builds a ConfigWatcher; an applied change also reaches the console's masks (same mapping)."""
+    from safecity.monitor.config.model import load_monitor_config
+
+    (tmp_path / "v.mp4").write_bytes(b"")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("cameras:\n  - id: gate\n    name: Gate\n    source: v.mp4\n", encoding="utf-8")
+    services = build_services(Settings(home=tmp_path / "home"), cfg)
+    try:
+        assert services.config_watcher is not None and services.config_watcher.path == cfg
+        masks = services.privacy_masks
+        assert masks == {}
+        cfg.write_text(
+            "cameras:\n  - id: gate\n    name: 정문\n    source: v.mp4\n"
+            "    privacy_masks: [[[0, 0], [0.5, 0], [0.5, 0.5]]]\n",
+            encoding="utf-8",
+        )
+        services.apply_config(load_monitor_config(cfg))
+        assert masks == {"gate": [[(0.0, 0.0), (0.5, 0.0), (0.5, 0.5)]]}  # the very mapping the tiles use
+        assert services.live_cameras["gate"].name == "정문"
+    finally:
+        services.close()

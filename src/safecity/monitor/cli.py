@@ -414,8 +414,12 @@ def _run_monitor(args: argparse.Namespace, rt: Any) -> int:
     old = signal.signal(signal.SIGTERM, on_signal)
     t0 = time.monotonic()
     next_status = t0 + 5.0
+    from safecity.monitor.runtime.watch import ConfigWatcher
+
+    watcher = ConfigWatcher(args.config, rt)  # cameras added/changed/removed in the file apply while running
     try:
         rt.start()
+        watcher.start()
         while not stop["flag"]:
             time.sleep(0.2)
             now = time.monotonic()
@@ -436,6 +440,7 @@ def _run_monitor(args: argparse.Namespace, rt: Any) -> int:
         pass
     finally:
         signal.signal(signal.SIGTERM, old)
+        watcher.stop()
         rt.stop()
     stats = rt.stats()
     if args.json:

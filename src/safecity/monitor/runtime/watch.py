@@ -36,6 +36,8 @@ class ConfigWatcher:
         every_s: seconds between two reads of the file.
         load: the config loader (default :func:`~safecity.monitor.config.model.load_monitor_config`).
         report: receives the message of a rejected change (default: a logged warning).
+        on_applied: called with the new config after the hub applied it (e.g. the console's privacy
+            masks and camera names follow the file too).
     """
 
     def __init__(
@@ -46,12 +48,14 @@ class ConfigWatcher:
         every_s: float = 2.0,
         load: Callable[[Path], MonitorConfig] = load_monitor_config,
         report: Callable[[str], None] | None = None,
+        on_applied: Callable[[MonitorConfig], None] | None = None,
     ) -> None:
         self.path = Path(path)
         self.hub = hub
         self.every_s = every_s
         self._load = load
         self._report = report or (lambda msg: log.warning("%s", msg))
+        self._on_applied = on_applied
         self._seen = self._digest()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -79,6 +83,8 @@ class ConfigWatcher:
             self._report(self.last_error)
             return "rejected"
         self.last_error = None
+        if self._on_applied is not None:
+            self._on_applied(config)
         log.warning("config %s changed: applied (%d cameras)", self.path, len(self.hub.cameras()))
         return "applied"
 
