@@ -1,0 +1,122 @@
+"""Colour attribute quality: the palette classifier on real tracks of the bundled Intel clips.
+
+Runs each clip's monitoring config (detector, tracker, zones) through ``CameraPipeline`` and a
+``TrackSummariser``, then compares each record's *dominant* colour per part (the first named) with
+the colour labelled by eye in ``tests/data/labels/track-colours.yaml`` (method in that file). Reports
+per-colour precision and recall, accuracy of the dominant colour, and how often the labelled colour
+is among the (at most two) named colours. Records missing from the labels (a detector change) are
+listed, never guessed.
+
+Usage::
+
+    .venv/bin/python bench/colour_bench.py --out bench/results
+
+Writes ``DIR/colour_bench.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+LABELS = REPO / "tests/data/labels/track-colours.yaml"
+CONFIGS = [
+    REPO / "tests/data/labels/person-bicycle-car-detection.cameras.yaml",
+    REPO / "tests/data/labels/car-detection.cameras.yaml",
+    REPO / "tests/data/labels/one-by-one-person-detection.cameras.yaml",
+]
+
+
+def _records(config: Path) -> list[Any]:
+    from safecity.monitor.config.model import load_monitor_config
+    from safecity.monitor.pipeline import CameraPipeline
+    from safecity.monitor.sources.readers import open_source
+    from safecity.monitor.vision.factory import build_detector
+    from safecity.search.summary import TrackSummariser
+
+    cfg = load_monitor_config(config)
+    cam = cfg.cameras[0]
+    pipe = CameraPipeline(cam, build_detector(cfg.detector_for(cam)), motion=cam.motion or cfg.motion,
+                          tracker=cfg.tracker_for(cam), tz=cfg.timezone)  # fmt: skip
+    summ = TrackSummariser.for_camera(cam)
+    src = open_source(cam.source, camera=cam.id, detect_fps=cam.detect_fps, loop=False, realtime=False,
+                      max_height=cam.max_height)  # fmt: skip
+    out = []
+    for item in src:
+        res = pipe.step(item)
+        out += summ.update(res.tracks, res.frame_wh, item.bgr)
+    return out + summ.finish()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", type=Path, required=True, help="folder for colour_bench.json")
+    a = ap.parse_args(argv)
+    a.out.mkdir(parents=True, exist_ok=True)
+    labels: dict[str, dict[str, str]] = yaml.safe_load(LABELS.read_text(encoding="utf-8"))["records"]
+    pairs: list[tuple[str, str, str, tuple[str, ...]]] = []  # uid, part, truth, named
+    unlabelled, excluded = [], []
+    for config in CONFIGS:
+        print(f"== {config.name}", file=sys.stderr, flush=True)
+        for r in _records(config):
+            lab = labels.get(r.uid)
+            if lab is None:
+                unlabelled.append(r.uid)
+                continue
+            if "exclude" in lab:
+                excluded.append(r.uid)
+                continue
+            for part, truth in lab.items():
+                pairs.append((r.uid, part, truth, tuple(r.colours.get(part, ()))))
+    tp: Counter[str] = Counter()
+    fp: Counter[str] = Counter()
+    fn: Counter[str] = Counter()
+    for _, _, truth, named in pairs:
+        guess = named[0] if named else "none"
+        if guess == truth:
+            tp[truth] += 1
+        else:
+            fp[guess] += 1
+            fn[truth] += 1
+    colours = sorted(set(tp) | set(fp) | set(fn))
+    per = {
+        c: {
+            "labelled": tp[c] + fn[c],
+            "predicted": tp[c] + fp[c],
+            "precision": round(tp[c] / (tp[c] + fp[c]), 3) if tp[c] + fp[c] else None,
+            "recall": round(tp[c] / (tp[c] + fn[c]), 3) if tp[c] + fn[c] else None,
+        }
+        for c in colours
+    }
+    n = len(pairs)
+    result = {
+        "bench": "colour",
+        "labels": str(LABELS.relative_to(REPO)),
+        "parts": n,
+        "dominant_accuracy": round(sum(tp.values()) / n, 3) if n else None,
+        "labelled_among_named": round(sum(t in named for _, _, t, named in pairs) / n, 3) if n else None,
+        "per_colour": per,
+        "excluded": excluded,
+        "unlabelled": unlabelled,
+        "pairs": [{"uid": u, "part": p, "truth": t, "named": list(nm)} for u, p, t, nm in pairs],
+    }
+    (a.out / "colour_bench.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    print(f"{'colour':<8} {'labelled':>8} {'predicted':>9} {'precision':>9} {'recall':>7}")
+    for c, v in per.items():
+        print(f"{c:<8} {v['labelled']:>8} {v['predicted']:>9} {v['precision']!s:>9} {v['recall']!s:>7}")
+    print(f"dominant colour right on {result['dominant_accuracy']} of {n} parts; labelled colour named on "
+          f"{result['labelled_among_named']}; unlabelled records: {len(unlabelled)}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
