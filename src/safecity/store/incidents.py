@@ -29,12 +29,13 @@ message.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, select, text, update
 
 from safecity.store.schema import events, incident_actions, incidents
 from safecity.store.suppressions import match_suppression
@@ -92,6 +93,17 @@ def zone_key(type_: str, zone: str | None) -> str:
     return zone or ""
 
 
+def _lock_key(conn: Connection, camera: str, zkey: str) -> None:
+    """On PostgreSQL, serialise writers deciding the incident of one camera and zone key (a transaction
+    advisory lock): two writers (say ``safecity monitor`` and the console) never both start an incident
+    for the same place. SQLite serialises writers itself (a writer that read before another's commit
+    fails with "database is locked" and the event store retries the message)."""
+    if conn.dialect.name != "postgresql":
+        return
+    digest = hashlib.blake2b(f"{camera}\x00{zkey}".encode(), digest_size=8).digest()
+    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": int.from_bytes(digest, "big", signed=True)})
+
+
 def _aware(dt: datetime) -> datetime:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt
 
@@ -140,6 +152,7 @@ def fold(
     ended = kind == "end"
     if incident_id is None:
         zkey = zone_key(ev["type"], ev["zone"])
+        _lock_key(conn, ev["camera"], zkey)
         row = conn.execute(
             select(incidents)
             .where(
