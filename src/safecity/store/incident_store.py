@@ -15,11 +15,11 @@ Query helpers return plain dicts with aware UTC datetimes.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from safecity.errors import InputError, StoreError
@@ -270,33 +270,42 @@ class IncidentStore:
                 f"suppression duration must be between 60 s and {max_duration_s:g} s, got {duration_s:g} s"
             )
         now = datetime.now(UTC)
+        made: list[int] = []
+
+        def suppress(conn: Connection) -> None:  # in the transaction that closes the incident
+            inc = conn.execute(select(incidents).where(incidents.c.id == incident_id)).one()
+            best = conn.execute(select(events).where(events.c.id == inc.best_event_id)).first()
+            values = {
+                "camera_key": inc.camera_key,
+                "type": best.type if best is not None else (inc.types or ["intrusion"])[0],
+                "object_class": best.object_class if best is not None else None,
+                "box": best.box if best is not None else None,
+                "min_iou": min_iou,
+                "max_centre_dist": max_centre_dist,
+                "incident_id": incident_id,
+                "username": username,
+                "note": note,
+                "created_at": now,
+                "expires_at": now + timedelta(seconds=duration_s),
+                "suppressed_count": 0,
+            }
+            pk = conn.execute(insert(suppressions).values(**values)).inserted_primary_key
+            assert pk is not None
+            made.append(int(pk[0]))
+
         self._act(
-            incident_id, username, note, "closed", ("new", "acknowledged", "escalated"), None, "false_alarm"
+            incident_id,
+            username,
+            note,
+            "closed",
+            ("new", "acknowledged", "escalated"),
+            None,
+            "false_alarm",
+            suppress,
         )
-        try:
-            with self.engine.begin() as conn:
-                inc = conn.execute(select(incidents).where(incidents.c.id == incident_id)).one()
-                best = conn.execute(select(events).where(events.c.id == inc.best_event_id)).first()
-                values = {
-                    "camera_key": inc.camera_key,
-                    "type": best.type if best is not None else (inc.types or ["intrusion"])[0],
-                    "object_class": best.object_class if best is not None else None,
-                    "box": best.box if best is not None else None,
-                    "min_iou": min_iou,
-                    "max_centre_dist": max_centre_dist,
-                    "incident_id": incident_id,
-                    "username": username,
-                    "note": note,
-                    "created_at": now,
-                    "expires_at": now + timedelta(seconds=duration_s),
-                    "suppressed_count": 0,
-                }
-                pk = conn.execute(insert(suppressions).values(**values)).inserted_primary_key
-                assert pk is not None
-                row = conn.execute(select(suppressions).where(suppressions.c.id == pk[0])).one()
-        except SQLAlchemyError as exc:
-            raise StoreError(f"cannot store the suppression: {exc}; is the database reachable?") from exc
-        return suppression_dict(row._mapping, now)
+        got = self.get_suppression(made[0])
+        assert got is not None
+        return got
 
     def _act(
         self,
@@ -307,6 +316,7 @@ class IncidentStore:
         allowed_from: tuple[str, ...],
         target: str | None,
         reason: str = "operator",
+        extra: Callable[[Connection], None] | None = None,
     ) -> dict[str, Any]:
         if not username:
             raise InputError("username must not be empty")
@@ -378,6 +388,8 @@ class IncidentStore:
                                 for i in ids
                             ],
                         )
+                if extra is not None:
+                    extra(conn)
         except SQLAlchemyError as exc:
             raise StoreError(
                 f"cannot update incident {incident_id}: {exc}; is the database reachable?"
