@@ -337,6 +337,9 @@ def build_outputs(
             closer = getattr(sink, "close", None)
             if callable(closer):
                 out.closers.append(closer)
+        if out.events is not None:  # closed first (closers run in reverse): its last incident
+            out.closers.remove(close_events)  # messages still reach the open alert sinks
+            out.closers.append(close_events)
     except BaseException:
         out.close()
         raise
