@@ -5,8 +5,13 @@ Per frame it moves each track's foot point (bottom centre of its box, frame frac
 camera's zones and lines; every ``sample_every_s`` per track it also samples the picture (when the
 caller gives one): the colours of the body parts (:func:`safecity.search.palette.classify`, summed
 over the samples) and, when the crop is the best so far (box area x confidence, halved when the box
-touches the frame edge), a small JPEG thumbnail. The frame is asked for (a callable) only when a track
-is due for a sample, so frames without a due track cost no colour conversion.
+touches the frame edge), a small JPEG thumbnail. Detector boxes are loose: a part's histogram has
+the histogram of a band around the box (30 % of the box size on each side) subtracted, so that
+asphalt, floor or wall showing in the box do not name the object; when less than 20 % is left the
+part looks like its surroundings and keeps its own histogram (measured on the 31 labelled parts of
+bench/colour_bench.py: dominant colour right on 58 % without this, 77 % with it). The frame is asked
+for (a callable) only when a track is due for a sample, so frames without a due track cost no colour
+conversion.
 
 A track seen for longer than :data:`~safecity.search.records.MAX_RECORD_S` (an hour) is recorded in
 pieces: its record is emitted and a new one starts (uids differ by their first-seen time).
@@ -67,6 +72,8 @@ _HYSTERESIS = 0.01  # frame fractions: a foot point this close to a line is on n
 _MIN_CROP_PX = (8, 16)  # width, height: smaller boxes are too blurred to name a colour
 _THUMB_HEIGHT = 96
 _THUMB_MARGIN = 0.1
+_RING = 0.3  # the band around a box sampled as its background, fraction of the box size per side
+_MIN_OBJECT_SHARE = 0.2  # below this, the part looks like its surroundings: keep its own histogram
 
 
 @dataclass(slots=True)
@@ -104,6 +111,7 @@ class TrackSummariser:
         max_path: path points in a record (the path is thinned to at most this).
         sample_every_s: colour and thumbnail sampling period per track.
         max_record_s: a record covers at most this long (at most :data:`MAX_RECORD_S`).
+        discount_background: subtract the colours around the box (see the module doc).
     """
 
     def __init__(
@@ -119,6 +127,7 @@ class TrackSummariser:
         max_path: int = 32,
         sample_every_s: float = 1.0,
         max_record_s: float = MAX_RECORD_S,
+        discount_background: bool = True,
     ) -> None:
         if not 0 < max_record_s <= MAX_RECORD_S:
             raise ValueError(f"need 0 < max_record_s <= {MAX_RECORD_S}, but got {max_record_s}")
@@ -137,6 +146,7 @@ class TrackSummariser:
         self.max_path = max_path
         self.sample_every_s = sample_every_s
         self.max_record_s = max_record_s
+        self.discount_background = discount_background
         self._live: dict[int, _State] = {}
 
     @classmethod
@@ -254,15 +264,20 @@ class TrackSummariser:
         ih, iw = img.shape[:2]
         x1, y1, x2, y2 = (float(v) for v in box)
         bw, bh = x2 - x1, y2 - y1
+        bg = _surround(img, (x1, y1, x2, y2)) if self.discount_background else None
         for part in parts_for(cls):
             fx1, fy1, fx2, fy2 = PART_REGIONS[part]
             c = img[max(0, int(y1 + fy1 * bh)) : min(ih, int(y1 + fy2 * bh)),
                     max(0, int(x1 + fx1 * bw)) : min(iw, int(x1 + fx2 * bw))]  # fmt: skip
             if c.shape[0] < 2 or c.shape[1] < 2:
                 continue
-            _, hist = classify(c)
+            h = np.asarray(classify(c)[1], np.float64)
+            if bg is not None:  # what the surroundings also show is most likely background
+                rest = np.clip(h - bg, 0.0, None)
+                if rest.sum() >= _MIN_OBJECT_SHARE:
+                    h = rest / rest.sum()
             acc = st.hist.get(part)
-            st.hist[part] = np.asarray(hist) if acc is None else acc + np.asarray(hist)
+            st.hist[part] = h if acc is None else acc + h
         st.samples += 1
         edge = x1 <= 1 or y1 <= 1 or x2 >= iw - 1 or y2 >= ih - 1
         score = bw * bh * conf * (0.5 if edge else 1.0)
@@ -315,6 +330,23 @@ class TrackSummariser:
             lon=self.lon,
             thumbnail=st.thumbnail,
         )
+
+
+def _surround(img: U8, box: tuple[float, float, float, float]) -> F64 | None:
+    """Palette histogram of a band around the box (``_RING`` of its size on each side), or None."""
+    ih, iw = img.shape[:2]
+    x1, y1, x2, y2 = box
+    mx, my = (x2 - x1) * _RING, (y2 - y1) * _RING
+    a, b, c, d = max(0, int(x1 - mx)), max(0, int(y1 - my)), min(iw, int(x2 + mx)), min(ih, int(y2 + my))
+    ix1, iy1, ix2, iy2 = max(0, int(x1)), max(0, int(y1)), min(iw, int(x2)), min(ih, int(y2))
+    strips = [img[b:iy1, a:c], img[iy2:d, a:c], img[iy1:iy2, a:ix1], img[iy1:iy2, ix2:c]]
+    acc, total = np.zeros(13, np.float64), 0
+    for s in strips:
+        if s.shape[0] >= 2 and s.shape[1] >= 2:
+            n = s.shape[0] * s.shape[1]
+            acc += n * np.asarray(classify(s)[1], np.float64)
+            total += n
+    return acc / total if total else None
 
 
 def _pt(p: Sequence[float]) -> tuple[float, float]:

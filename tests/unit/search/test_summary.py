@@ -133,3 +133,16 @@ def test_a_track_longer_than_max_record_s_is_recorded_in_pieces() -> None:
     assert all(r.dwell_s <= 10.0 for r in out) and len({r.uid for r in out}) == 3
     with pytest.raises(ValueError, match="max_record_s"):
         TrackSummariser("cam", max_record_s=7200.0)
+
+
+@pytest.mark.parametrize(("discount", "want"), [(True, ("white",)), (False, ("gray", "white"))])
+def test_the_surroundings_colour_is_discounted_from_a_loose_box(
+    discount: bool, want: tuple[str, ...]
+) -> None:
+    img = np.full((H, W, 3), 128, np.uint8)  # grey asphalt
+    img[60:140, 160:200] = 245  # a white object 40 px wide
+    s = TrackSummariser("cam", sample_every_s=0.0, discount_background=discount)
+    loose = (4, 110.0, 50.0, 250.0, 150.0, "car")  # its body region is 60 % asphalt
+    s.update(_tracks(0.0, [loose]), (W, H), img)
+    (r,) = s.finish()
+    assert r.colours["body"] == want
