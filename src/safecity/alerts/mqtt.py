@@ -269,6 +269,9 @@ class MqttSink:
         log.info("MQTT: connected to %s:%d", self.host, self.port)
 
     def _on_disconnect(self, _c: Any, _u: Any, _flags: Any, reason: Any, _props: Any) -> None:
+        if self._stop.is_set():  # our own close(): nothing was lost
+            self._connected.clear()
+            return
         if self._connected.is_set():
             log.warning(
                 "MQTT: lost the broker %s:%d (%s); queueing and reconnecting", self.host, self.port, reason
