@@ -10,10 +10,11 @@ of summarising tracks.
   2. *line*: cars that crossed line ``l1`` from a to b on 5 cameras in one day;
   3. *area*: anything that stayed at least 30 s in a map box holding a quarter of the cameras, 2 hours.
 
-  p50/p95/max of the page and of the count (the API runs both) with the R*Tree (the default) and,
-  as the baseline in the same process, with the B-tree indexes alone (``use_rtree=False``, what
-  PostgreSQL uses). With ``SAFECITY_TEST_PG_URL`` set the same records and searches run on
-  PostgreSQL too (into that database: use a throw-away one, e.g. through scripts/test-services.sh).
+  p50/p95/max of the page and of the count (the API runs both) with the default index (the R*Tree
+  for searches with a map box, B-tree indexes otherwise) and, as the baseline in the same process,
+  with the B-tree indexes alone (``use_rtree=False``, what PostgreSQL uses). With
+  ``SAFECITY_TEST_PG_URL`` set the same records and searches run on PostgreSQL too (into that
+  database: use a throw-away one, e.g. through scripts/test-services.sh).
 - **Engine cost**: the Intel person-bicycle-car clip through a real :class:`CameraPipeline`
   (NanoDet) with and without a :class:`TrackSummariser` fed every step; CPU seconds of each part.
 
@@ -203,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sqlite: writing {a.records:,} records to {db}", file=sys.stderr, flush=True)
         result["sqlite_write"] = _fill(index, a.records, a.seed)
         result["sqlite_db_mb"] = round(db.stat().st_size / 1e6, 1)
-        print("sqlite searches (R*Tree):", file=sys.stderr, flush=True)
+        print("sqlite searches (default: R*Tree for map boxes):", file=sys.stderr, flush=True)
         result["sqlite_rtree"] = _run_searches(index, a.repeats)
         print("sqlite searches (B-tree only, baseline):", file=sys.stderr, flush=True)
         result["sqlite_btree"] = _run_searches(TrackIndex(engine, use_rtree=False), a.repeats)

@@ -11,8 +11,12 @@ hour; longer tracks come in pieces, and :meth:`TrackIndex.write` refuses a longe
 search also bounds ``first_at >= since - 1 h``: a range of the ``first_at`` index on any database,
 instead of every record after ``since`` (measured: 300 ms for 50,000 records without the bound).
 On SQLite the R*Tree ``track_records_rtree`` (time as Unix seconds, the camera's latitude and
-longitude) answers the period and the map box at once; its 32-bit coordinates are
-rounded outward by SQLite, so it is a superset filter and the exact condition on the table follows.
+longitude) answers the period and the map box at once; its 32-bit coordinates are rounded outward by
+SQLite, so it is a superset filter and the exact conditions on the table follow. It is used for
+searches with a map box only: measured on 1 million records (bench/search_bench.py) it made the map
+search 2.2x faster at p95, but a one-day search on five cameras 1.7x slower than the
+``(camera_key, first_at)`` index (SQLite's planner then starts from the R*Tree's ~30,000 ids), and
+with the one-hour bound above a period alone is already a short range of ``first_at``.
 On PostgreSQL plain B-tree indexes on ``first_at`` / ``last_at`` / ``(camera_key, first_at)`` are
 used: the map area of a record is its camera's position, one point per camera, so an area filter is a
 filter on a few hundred camera positions (a GiST/PostGIS index over millions of copies of those
@@ -191,9 +195,9 @@ class TrackIndex:
 
     Args:
         engine: a migrated store engine.
-        use_rtree: on SQLite, filter time and area through the R*Tree (the default); False searches
-            with the B-tree indexes alone, as on PostgreSQL (the benchmark's baseline). Writing always
-            keeps the R*Tree current.
+        use_rtree: on SQLite, filter searches with a map box through the R*Tree (the default);
+            False searches with the B-tree indexes alone, as on PostgreSQL (the benchmark's
+            baseline). Writing always keeps the R*Tree current.
     """
 
     def __init__(self, engine: Engine, *, use_rtree: bool = True) -> None:
@@ -278,16 +282,14 @@ class TrackIndex:
             t.first_at >= _dt(q.since_s - MAX_RECORD_S),
             t.last_at >= _dt(q.since_s),
         ]
-        if self._rtree:
-            rt = _RTREE.c
-            box = [rt.t1 >= q.since_s, rt.t0 <= q.until_s]
-            if q.area is not None:
-                s, w, n, e = q.area
-                box += [rt.lat1 >= s, rt.lat0 <= n, rt.lon1 >= w, rt.lon0 <= e]
-            cond.append(t.id.in_(select(rt.id).where(and_(*box))))
         if q.area is not None:
             s, w, n, e = q.area
             cond += [t.lat >= s, t.lat <= n, t.lon >= w, t.lon <= e]
+            if self._rtree:  # where it pays (module doc)
+                rt = _RTREE.c
+                box = [rt.t1 >= q.since_s, rt.t0 <= q.until_s, rt.lat1 >= s, rt.lat0 <= n, rt.lon1 >= w,
+                       rt.lon0 <= e]  # fmt: skip
+                cond.append(t.id.in_(select(rt.id).where(and_(*box))))
         if q.cameras is not None:
             cond.append(t.camera_key.in_(sorted(q.cameras)) if q.cameras else literal(False))
         if q.classes:
