@@ -25,6 +25,7 @@ EPOCH = 1_764_000_000.0
 class Policy:
     window_s = 60.0
     auto_close_after_s: float | None = 30.0
+    max_incident_s: float | None = None
     auto_close_max_severity = 2
 
     def action(self, camera: str, type_: str, severity: int, zone: str | None, at: datetime) -> str:

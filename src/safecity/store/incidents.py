@@ -12,8 +12,9 @@ Folding (one message at a time):
 - otherwise the policy gives its action: ``ignore`` (stored, no incident), ``record`` or ``alert``;
 - it joins the open (not closed) incident of the same camera and *zone key* (the zone or line name;
   ``""`` for whole-frame rules; ``"@camera"`` for camera-health events) when that incident still has
-  live events or its newest message is at most ``policy.window_s`` before the event's start; else a
-  new incident starts;
+  live events or its newest message is at most ``policy.window_s`` before the event's start, and it
+  began at most ``policy.max_incident_s`` before (a zone busy for longer gets a fresh incident that
+  rings again); else a new incident starts;
 - an incident's level is the highest action of its events (``alert`` over ``record``); it
   **needs acknowledgement** while its level is ``alert`` and its state is ``new``. ``rings`` counts
   how often it entered that condition: when it starts as an alert, when a record incident becomes an
@@ -66,6 +67,8 @@ class IncidentPolicy(Protocol):
     @property
     def auto_close_after_s(self) -> float | None: ...
     @property
+    def max_incident_s(self) -> float | None: ...
+    @property
     def auto_close_max_severity(self) -> int: ...
 
     def action(self, camera: str, type_: str, severity: int, zone: str | None, at: datetime) -> Action:
@@ -78,6 +81,7 @@ class FixedPolicy:
     """A policy with one action for everything (the store's default when no config gives one)."""
 
     window_s: float = 120.0
+    max_incident_s: float | None = None
     auto_close_after_s: float | None = None
     auto_close_max_severity: int = 2
     fixed: Action = "alert"
@@ -165,7 +169,12 @@ def fold(
             .with_for_update()
         ).first()
         window = timedelta(seconds=policy.window_s)
-        if row is None or (row.open_events <= 0 and start_at - _aware(row.last_at) > window):
+        cap = policy.max_incident_s
+        if (
+            row is None
+            or (row.open_events <= 0 and start_at - _aware(row.last_at) > window)
+            or (cap is not None and start_at - _aware(row.first_at) > timedelta(seconds=cap))
+        ):
             level = "alert" if action == "alert" else "record"
             result = conn.execute(
                 insert(incidents).values(

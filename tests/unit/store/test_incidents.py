@@ -26,6 +26,7 @@ class LinePolicy:
 
     window_s = 60.0
     auto_close_after_s: float | None = 30.0
+    max_incident_s: float | None = None
     auto_close_max_severity = 2
 
     def action(self, camera: str, type_: str, severity: int, zone: str | None, at: datetime) -> str:
@@ -165,3 +166,17 @@ def test_zone_key() -> None:
     assert zone_key("camera_covered", None) == "@camera"
     assert zone_key("intrusion", None) == ""
     assert zone_key("line_crossing", "west") == "west"
+
+
+def test_a_busy_zone_gets_a_fresh_incident_after_max_incident_s(engine: Engine, tmp_path: Path) -> None:
+    policy = LinePolicy()
+    policy.max_incident_s = 100.0
+    store = make_store(engine, tmp_path, policy)
+    for i in range(8):  # an event every 30 s, each ending at once: never quiet for the 60 s window
+        e = ev(f"b{i}", 30.0 * i)
+        write(store, ("start", e), ("end", replace(e, last_s=30.0 * i + 1, end_s=30.0 * i + 1)))
+    store.close()
+    ids = [incident_of(engine, f"b{i}") for i in range(8)]
+    assert ids[0] == ids[3] != ids[4] == ids[7]  # b4 starts 120 s after b0 began: beyond 100 s
+    second = IncidentStore(engine).get_incident(ids[4] or -1)
+    assert second is not None and second["needs_ack"] and second["rings"] == 1

@@ -142,6 +142,12 @@ class AlertPolicy(BaseModel):
         le=3600.0,
         description="An event joins its camera+zone incident if it starts this soon after its last message.",
     )
+    max_incident_s: float | None = Field(
+        default=600.0,
+        ge=60.0,
+        le=86400.0,
+        description="A later event starts a new incident (that rings again) once an incident is this old.",
+    )
     default: PolicyAction = Field(default="alert", description="Action when no rule matches.")
     rules: list[PolicyRule] = Field(
         default_factory=default_rules, max_length=200, description="First match wins."
@@ -205,6 +211,10 @@ class BoundPolicy:
     @property
     def auto_close_after_s(self) -> float | None:
         return self.policy.auto_close_after_s
+
+    @property
+    def max_incident_s(self) -> float | None:
+        return self.policy.max_incident_s
 
     @property
     def auto_close_max_severity(self) -> int:
