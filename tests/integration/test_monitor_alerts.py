@@ -72,3 +72,9 @@ def test_monitor_publishes_mqtt_alerts(tmp_path: Path, mqtt_broker: tuple[str, i
     assert payload["type"] == "new" and payload["camera"] == "lot" and payload["event_type"] == "intrusion"
     assert payload["after"]["zone"] == "bays"
     assert (tmp_path / "home" / "safecity.db").exists() == store  # --no-store opens no database
+    incidents = [json.loads(p) for t, p, _ in got if t == f"{prefix}/incidents/lot"]
+    if store:  # payload v2 (default on): the incident the store folded the event into
+        assert incidents and incidents[0]["version"] == 2 and incidents[0]["type"] == "new", got[:5]
+        assert incidents[0]["best_event_id"] == payload["event_id"] and incidents[0]["level"] == "alert"
+    else:  # no store, no incidents
+        assert not incidents
