@@ -195,16 +195,15 @@ class MqttSink:
 
     def publish(self, kind: EventKind, event: Event) -> None:
         """Queue the alert for ``event`` (and the camera status for camera_offline); never blocks."""
+        cam = topic_part(event.camera)
+        if 1 in self.payload_versions:  # the event first, then the camera status it implies
+            payload = self._builder.build(kind, event)
+            self._enqueue(
+                f"{self.topic_prefix}/events/{cam}/{topic_part(event.type)}", payload.model_dump_json(), False
+            )
         if event.type == "camera_offline" and kind in ("start", "end"):
             status = "offline" if kind == "start" else "online"
-            self._enqueue(f"{self.topic_prefix}/cameras/{topic_part(event.camera)}/status", status, True)
-        if 1 not in self.payload_versions:
-            return
-        payload = self._builder.build(kind, event)
-        cam = topic_part(event.camera)
-        self._enqueue(
-            f"{self.topic_prefix}/events/{cam}/{topic_part(event.type)}", payload.model_dump_json(), False
-        )
+            self._enqueue(f"{self.topic_prefix}/cameras/{cam}/status", status, True)
 
     def _enqueue(self, topic: str, payload: str, retain: bool) -> None:
         with self._cond:
