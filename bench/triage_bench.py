@@ -47,6 +47,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import func, select
 
+from safecity.errors import ConfigError
 from safecity.monitor.config.model import MonitorConfig, load_monitor_config
 from safecity.monitor.config.policy import ALERT_TYPES
 from safecity.monitor.evaluation.labels import find_label_files, load_labels
@@ -256,7 +257,13 @@ def check_labels(tmp: Path) -> dict[str, Any]:
     files: list[dict[str, Any]] = []
     totals: Counter[str] = Counter()
     for path in find_label_files(LABELS):
-        labels = load_labels(path)
+        try:
+            labels = load_labels(path)
+        except ConfigError as exc:  # another kind of file in the folder (e.g. track colours)
+            files.append(
+                {"file": path.name, "skipped": f"not an event label file: {str(exc).splitlines()[0]}"}
+            )
+            continue
         wanted = [e for e in labels.doc.events if e.type in REQUIRED]
         if not wanted:
             continue
