@@ -14,9 +14,9 @@ On SQLite the R*Tree ``track_records_rtree`` (time as Unix seconds, the camera's
 longitude) answers the period and the map box at once; its 32-bit coordinates are rounded outward by
 SQLite, so it is a superset filter and the exact conditions on the table follow. It is used for
 searches with a map box only: measured on 1 million records (bench/search_bench.py) it made the map
-search 2.2x faster at p95, but a one-day search on five cameras 1.7x slower than the
-``(camera_key, first_at)`` index (SQLite's planner then starts from the R*Tree's ~30,000 ids), and
-with the one-hour bound above a period alone is already a short range of ``first_at``.
+search 1.9x faster at p95 (2.2x at p50), but a one-day search for cars on five cameras 1.7x slower
+than the B-tree indexes alone (which start from ``(object_class, first_at)``), and with the one-hour
+bound above a period alone is already a short range of ``first_at``.
 On PostgreSQL plain B-tree indexes on ``first_at`` / ``last_at`` / ``(camera_key, first_at)`` are
 used: the map area of a record is its camera's position, one point per camera, so an area filter is a
 filter on a few hundred camera positions (a GiST/PostGIS index over millions of copies of those
