@@ -2,7 +2,7 @@
 
 Runs each clip's monitoring config (detector, tracker, zones) through ``CameraPipeline`` and a
 ``TrackSummariser``, then compares each record's *dominant* colour per part (the first named) with
-the colour labelled by eye in ``tests/data/labels/track-colours.yaml`` (method in that file). Reports
+the colour labelled by eye in ``tests/data/colours/track-colours.yaml`` (method in that file). Reports
 per-colour precision and recall, accuracy of the dominant colour, and how often the labelled colour
 is among the (at most two) named colours. Records missing from the labels (a detector change) are
 listed, never guessed.
@@ -28,7 +28,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-LABELS = REPO / "tests/data/labels/track-colours.yaml"
+LABELS = REPO / "tests/data/colours/track-colours.yaml"
 CONFIGS = [
     REPO / "tests/data/labels/person-bicycle-car-detection.cameras.yaml",
     REPO / "tests/data/labels/car-detection.cameras.yaml",
