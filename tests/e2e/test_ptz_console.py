@@ -10,28 +10,19 @@ client; the moves are in the audit log. Screenshot: ``var/screenshots/wall-ptz.p
 
 from __future__ import annotations
 
-import os
-import secrets
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 
 from safecity.ptz.camera import PtzCamera
-from tests.ptz_helpers import VirtualPtz, free_port
+from tests.e2e.harness import REPO, SHOTS, chromium, login, serve
+from tests.ptz_helpers import VirtualPtz
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[2]
-SHOTS = REPO / "var" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 PASSWORDS = {
     "admin": "admin-e2e-pass",
     "operator": "operator-e2e-pass",
@@ -87,65 +78,23 @@ cameras:
         if name != "admin":
             users.set_user_groups(name, ["station"])
     engine.dispose()
-    port = free_port()
-    env = {
-        **os.environ,
-        "SAFECITY_HOME": str(home),
-        "SAFECITY_SECRET_KEY": secrets.token_urlsafe(32),
-        "SAFECITY_DEMO": "false",
-        "E2E_PTZ_PASSWORD": vcam.password,
-    }
-    env.pop("SAFECITY_DATABASE_URL", None)
-    log = (home / "serve.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "safecity", "serve", "--port", str(port), "--monitor-config", str(cfg),
-         "--replay"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/login", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            vcam.stop()
-            pytest.fail(
-                f"safecity serve did not come up: {(home / 'serve.log').read_text(errors='replace')[-2000:]}"
-            )
-        time.sleep(0.3)
-    yield Server(url, vcam)
-    proc.terminate()
     try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
-    vcam.stop()
+        with serve(
+            home, "--monitor-config", str(cfg), "--replay", env={"E2E_PTZ_PASSWORD": vcam.password}
+        ) as url:
+            yield Server(url, vcam)
+    finally:
+        vcam.stop()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _login(browser: object, server: Server, user: str) -> object:
-    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, locale="ko-KR")  # type: ignore[attr-defined]
-    page = ctx.new_page()
-    page.goto(f"{server.url}/login")
-    page.fill("#username", user)
-    page.fill("#password", PASSWORDS[user])
-    page.click("#login-btn")
-    page.wait_for_url(f"{server.url}/wall")
-    return page
+    return login(browser, server.url, user, PASSWORDS[user])
 
 
 def _idle_position(cam: PtzCamera) -> tuple[float, float, float]:

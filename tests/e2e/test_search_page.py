@@ -10,22 +10,18 @@ camera; a viewer is refused the page; the search is in the audit log. Screenshot
 
 from __future__ import annotations
 
-import os
-import secrets
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pytest
 
 from safecity.monitor.types import Tracks
 from safecity.search.records import TrackRecord, shifted
 from safecity.search.summary import TrackSummariser
-from tests.e2e.test_web_console import ARGS, CHROMIUM, SHOTS, Server, _free_port
+from tests.e2e.harness import SHOTS, chromium, login, serve
+from tests.e2e.test_web_console import Server
 from tests.unit.search.conftest import read_frame
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -71,55 +67,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         _record("lot-1", now + 30, 6.8, (0.37, 0.05, 0.55, 0.58), 37.4954),
     ])  # fmt: skip
     engine.dispose()
-    port = _free_port()
-    env = {**os.environ, "SAFECITY_HOME": str(home), "SAFECITY_SECRET_KEY": secrets.token_urlsafe(32),
-           "SAFECITY_DEMO": "false"}  # fmt: skip
-    env.pop("SAFECITY_DATABASE_URL", None)
-    log = (home / "serve.log").open("wb")
-    cmd = [sys.executable, "-m", "safecity", "serve", "--port", str(port)]
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/login", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(
-                f"safecity serve did not come up: {(home / 'serve.log').read_text(errors='replace')[-2000:]}"
-            )
-        time.sleep(0.3)
-    yield Server(url, proc)
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with serve(home) as url:
+        yield Server(url)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _login(browser: object, server: Server, user: str) -> object:
-    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, locale="ko-KR")  # type: ignore[attr-defined]
-    page = ctx.new_page()
-    page.goto(f"{server.url}/login")
-    page.fill("#username", user)
-    page.fill("#password", PASSWORDS[user])
-    page.click("#login-btn")
-    page.wait_for_url(f"{server.url}/wall")
-    return page
+    return login(browser, server.url, user, PASSWORDS[user])
 
 
 def test_operator_searches_red_cars_opens_one_and_finds_it_elsewhere(server: Server, browser: object) -> None:

@@ -8,12 +8,6 @@ camera outside their group. Screenshots go to ``var/screenshots/`` (look at them
 
 from __future__ import annotations
 
-import os
-import secrets
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,21 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.e2e.harness import REPO, SHOTS, chromium, login, serve
+
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[2]
-SHOTS = REPO / "var" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PASSWORDS = {"admin": "admin-e2e-pass", "operator": "operator-e2e-pass", "viewer": "viewer-e2e-pass"}
 CLIP = REPO / "data" / "video" / "intel-sample-videos" / "person-bicycle-car-detection.mp4"
 QUIET = REPO / "data" / "video" / "intel-sample-videos" / "car-detection.mp4"
@@ -68,16 +51,9 @@ cameras:
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Server:
     url: str
-    proc: subprocess.Popen[bytes]
 
 
 @pytest.fixture(scope="module")
@@ -97,74 +73,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     users.set_user_groups("operator", ["east", "west"])
     users.set_user_groups("viewer", ["west"])
     engine.dispose()
-    port = _free_port()
-    env = {
-        **os.environ,
-        "SAFECITY_HOME": str(home),
-        "SAFECITY_SECRET_KEY": secrets.token_urlsafe(32),
-        "SAFECITY_DEMO": "false",
-    }
-    env.pop("SAFECITY_DATABASE_URL", None)
-    log = (home / "serve.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "safecity",
-            "serve",
-            "--port",
-            str(port),
-            "--monitor-config",
-            str(cfg),
-            "--replay",
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/login", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(
-                f"safecity serve did not come up: {(home / 'serve.log').read_text(errors='replace')[-2000:]}"
-            )
-        time.sleep(0.3)
-    yield Server(url, proc)
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with serve(home, "--monitor-config", str(cfg), "--replay") as url:
+        yield Server(url)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _login(browser: object, server: Server, user: str) -> object:
-    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, locale="ko-KR")  # type: ignore[attr-defined]
-    page = ctx.new_page()
-    page.goto(f"{server.url}/login")
-    page.fill("#username", user)
-    page.fill("#password", PASSWORDS[user])
-    page.click("#login-btn")
-    page.wait_for_url(f"{server.url}/wall")
-    return page
+    return login(browser, server.url, user, PASSWORDS[user])
 
 
 def test_operator_sees_tile_acknowledges_admin_audits_viewer_refused(

@@ -10,11 +10,6 @@ finds the download in the audit log. Screenshots go to ``var/screenshots/`` (loo
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +18,7 @@ import httpx
 import pytest
 
 from tests.e2e.guro_plans import save_guro_plans, site_pool
-from tests.e2e.test_web_console import ARGS, CHROMIUM, REPO, SHOTS, _free_port
+from tests.e2e.harness import SHOTS, chromium, login, serve
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -48,67 +43,27 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         users.add_user(name, pw, name)
     ids = save_guro_plans(engine)
     engine.dispose()
-    port = _free_port()
-    env = {
-        **os.environ,
-        "SAFECITY_HOME": str(home),
-        "SAFECITY_SECRET_KEY": secrets.token_urlsafe(32),
-        "SAFECITY_DEMO": "false",
-    }
-    env.pop("SAFECITY_DATABASE_URL", None)
-    log = (home / "serve.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "safecity", "serve", "--port", str(port)],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/login", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"safecity serve did not come up: {(home / 'serve.log').read_text()[-2000:]}")
-        time.sleep(0.3)
-    yield Server(url, ids)
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with serve(home) as url:
+        yield Server(url, ids)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _login(browser: object, server: Server, user: str, path: str) -> object:
-    ctx = browser.new_context(  # type: ignore[attr-defined]
+    return login(
+        browser,
+        server.url,
+        user,
+        PASSWORDS[user],
+        path=path,
         viewport={"width": 1600, "height": 1000},
-        locale="ko-KR",
         timezone_id="Asia/Seoul",
         accept_downloads=True,
     )
-    page = ctx.new_page()
-    page.goto(f"{server.url}/login?next={path}")
-    page.fill("#username", user)
-    page.fill("#password", PASSWORDS[user])
-    page.click("#login-btn")
-    page.wait_for_url(f"{server.url}{path}")
-    return page
 
 
 def test_plans_page_legend_explanation_download_comparison(server: Server, browser: object) -> None:
