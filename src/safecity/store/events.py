@@ -68,6 +68,7 @@ __all__ = [
     "EventLike",
     "EventStore",
     "RELATIVE_BELOW_S",
+    "check_escalation_target",
     "event_to_record",
 ]
 
@@ -76,6 +77,17 @@ log = logging.getLogger(__name__)
 EVENT_STATES: tuple[str, ...] = ("new", "acknowledged", "escalated", "closed")
 ESCALATION_TARGETS: tuple[str, ...] = ("112", "119", "district")
 _KINDS = ("start", "update", "end")
+
+
+def check_escalation_target(target: str) -> None:
+    """Raise :class:`~safecity.errors.InputError` unless ``target`` is one of :data:`ESCALATION_TARGETS`."""
+    if target not in ESCALATION_TARGETS:
+        raise InputError(
+            f"escalation target must be one of {', '.join(ESCALATION_TARGETS)} "
+            f"(112 police, 119 fire/ambulance, district office), got {target!r}"
+        )
+
+
 RELATIVE_BELOW_S = 1e9  # event times below this are seconds from a file's start, not Unix times
 _BATCH = 200  # messages per transaction at most
 
@@ -566,11 +578,7 @@ class EventStore:
         Raises:
             InputError: unknown target, no such event, or the event is closed.
         """
-        if target not in ESCALATION_TARGETS:
-            raise InputError(
-                f"escalation target must be one of {', '.join(ESCALATION_TARGETS)} "
-                f"(112 police, 119 fire/ambulance, district office), got {target!r}"
-            )
+        check_escalation_target(target)
         return self._transition(
             uid, username, note, "escalated", ("new", "acknowledged", "escalated"), target
         )

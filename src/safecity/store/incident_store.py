@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from safecity.errors import InputError, StoreError
-from safecity.store.events import ESCALATION_TARGETS
+from safecity.store.events import check_escalation_target
 from safecity.store.incidents import INCIDENT_STATES
 from safecity.store.schema import (
     acknowledgements,
@@ -234,11 +234,7 @@ class IncidentStore:
         self, incident_id: int, username: str, target: str, note: str | None = None
     ) -> dict[str, Any]:
         """Escalate an open incident to ``112`` (police), ``119`` (fire/ambulance) or ``district``."""
-        if target not in ESCALATION_TARGETS:
-            raise InputError(
-                f"escalation target must be one of {', '.join(ESCALATION_TARGETS)} "
-                f"(112 police, 119 fire/ambulance, district office), got {target!r}"
-            )
+        check_escalation_target(target)
         return self._act(
             incident_id, username, note, "escalated", ("new", "acknowledged", "escalated"), target
         )
