@@ -16,34 +16,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.monitor_clips import lot_camera_config
 from tests.integration.test_alerts_mqtt import Subscriber
 
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 CLIP = REPO / "data" / "video" / "intel-sample-videos" / "person-bicycle-car-detection.mp4"
-
-
-def _config(tmp_path: Path) -> Path:
-    clip = tmp_path / "lot15.mp4"
-    cut = ["ffmpeg", "-v", "error", "-y", "-i", str(CLIP), "-t", "15", "-an", "-c:v", "copy", str(clip)]
-    subprocess.run(cut, check=True)
-    cfg = tmp_path / "cams.yaml"
-    cfg.write_text(
-        f"""
-detector: {{type: nanodet, conf: 0.25}}
-tracker: {{high_thresh: 0.3, new_track_thresh: 0.3, lost_s: 2.0}}
-cameras:
-  - id: lot
-    source: {clip}
-    zones:
-      - {{name: bays, polygon: [[0.3, 0.0], [1.0, 0.0], [1.0, 0.35], [0.3, 0.35]]}}
-    rules:
-      - {{type: intrusion, zone: bays, classes: [person, bicycle], min_s: 0.5}}
-""",
-        encoding="utf-8",
-    )
-    return cfg
 
 
 @pytest.mark.parametrize("store", [True, False], ids=["with-store", "no-store"])
@@ -56,7 +35,7 @@ def test_monitor_publishes_mqtt_alerts(tmp_path: Path, mqtt_broker: tuple[str, i
         "SAFECITY_HOME": str(tmp_path / "home"),
         "SAFECITY_MQTT_URL": f"mqtt://{host}:{port}/{prefix}",
     }
-    argv = [sys.executable, "-m", "safecity.cli", "monitor", "--config", str(_config(tmp_path))]
+    argv = [sys.executable, "-m", "safecity.cli", "monitor", "--config", str(lot_camera_config(tmp_path))]
     argv += ["--duration", "120"] + ([] if store else ["--no-store"])
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300)

@@ -11,6 +11,7 @@ import pytest
 
 from safecity.store.db import connect
 from safecity.store.events import EventStore
+from tests.integration.monitor_clips import lot_camera_config
 
 pytestmark = pytest.mark.integration
 
@@ -19,23 +20,7 @@ CLIP = REPO / "data" / "video" / "intel-sample-videos" / "person-bicycle-car-det
 
 
 def test_monitor_writes_events_to_the_store(tmp_path: Path) -> None:
-    clip = tmp_path / "lot15.mp4"  # the first 15 s: the white car leaves left, a cyclist rides through
-    cut = ["ffmpeg", "-v", "error", "-y", "-i", str(CLIP), "-t", "15", "-an", "-c:v", "copy", str(clip)]
-    subprocess.run(cut, check=True)
-    cfg = tmp_path / "cams.yaml"
-    cfg.write_text(
-        f"""
-detector: {{type: nanodet, conf: 0.25}}
-tracker: {{high_thresh: 0.3, new_track_thresh: 0.3, lost_s: 2.0}}
-cameras:
-  - id: lot
-    source: {clip}
-    zones:
-      - {{name: bays, polygon: [[0.3, 0.0], [1.0, 0.0], [1.0, 0.35], [0.3, 0.35]]}}
-    rules:
-      - {{type: intrusion, zone: bays, classes: [person, bicycle], min_s: 0.5}}
-"""
-    )
+    cfg = lot_camera_config(tmp_path)
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     env = {**os.environ, "SAFECITY_HOME": str(tmp_path / "home")}
     proc = subprocess.run(
