@@ -34,6 +34,7 @@ __all__ = [
     "ConsoleDep",
     "OperatorDep",
     "SessionDep",
+    "audit_action",
     "audit_refusal",
     "client_addr",
     "console_of",
@@ -159,6 +160,29 @@ def token_from(conn: Request | WebSocket) -> str | None:
 
 def session_from_token(console: Console, token: str | None) -> Session | None:
     return console.users.resolve_session(token) if token else None
+
+
+def audit_action(
+    console: Console,
+    conn: Request | WebSocket,
+    session: Session,
+    action: str,
+    *,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    allowed: bool = True,
+    detail: str | None = None,
+) -> None:
+    """One audit row for what a signed-in user did or was refused: who, what, which target, from where."""
+    console.audit.record(
+        action,
+        username=session.user.username,
+        allowed=allowed,
+        target_type=target_type,
+        target_id=target_id,
+        remote_addr=client_addr(conn),
+        detail=detail,
+    )
 
 
 def audit_refusal(

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from safecity.errors import InputError
 from safecity.store.audit import AuditFilter
 from safecity.store.users import CameraGroup, LastAdminError, Session, UserRecord
-from safecity.web.deps import AdminDep, Console, ConsoleDep, SessionDep, client_addr
+from safecity.web.deps import AdminDep, Console, ConsoleDep, SessionDep, audit_action
 from safecity.web.schemas import GroupBody, OffsetParam, UserCreateBody, UserPatchBody, UtcDatetime
 
 __all__ = ["router"]
@@ -42,15 +42,7 @@ def _audit(
     detail: str | None = None,
 ) -> None:
     """Audit one allowed admin action (who, what, on which user or group, from where)."""
-    console.audit.record(
-        action,
-        username=admin.user.username,
-        allowed=True,
-        target_type=target_type,
-        target_id=target_id,
-        remote_addr=client_addr(request),
-        detail=detail,
-    )
+    audit_action(console, request, admin, action, target_type=target_type, target_id=target_id, detail=detail)
 
 
 def _bad_input(exc: InputError) -> HTTPException:

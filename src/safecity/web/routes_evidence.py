@@ -26,7 +26,7 @@ from safecity.errors import InputError
 from safecity.store.mask_lifts import MAX_LIFT_S, MaskLift
 from safecity.store.permissions import Permission, has_permission, roles_with
 from safecity.store.users import Session
-from safecity.web.deps import Console, ConsoleDep, SessionDep, client_addr, require_camera
+from safecity.web.deps import Console, ConsoleDep, SessionDep, audit_action, client_addr, require_camera
 from safecity.web.schemas import UtcDatetime
 
 __all__ = ["ExportBody", "MaskLiftBody", "router"]
@@ -71,13 +71,14 @@ def _require_permission(
         return
     roles = ", ".join(roles_with(permission))
     reason = f"needs permission {permission} (roles {roles}), user has {session.user.role}"
-    console.audit.record(
+    audit_action(
+        console,
+        request,
+        session,
         permission,
-        username=session.user.username,
-        allowed=False,
         target_type=target[0],
         target_id=target[1],
-        remote_addr=client_addr(request),
+        allowed=False,
         detail=f"403: {reason}",
     )
     raise HTTPException(status_code=403, detail=f"forbidden: {reason}")
@@ -117,13 +118,14 @@ def create_export(
             clock=console.clock,
         )
     except InputError as exc:
-        console.audit.record(
+        audit_action(
+            console,
+            request,
+            session,
             "export_evidence",
-            username=session.user.username,
             allowed=False,
             target_type=target[0],
             target_id=target[1],
-            remote_addr=client_addr(request),
             detail=f"422: {exc}",
         )
         raise HTTPException(status_code=422, detail=str(exc)) from exc
@@ -155,13 +157,13 @@ def download_export(
         raise HTTPException(
             status_code=404, detail=f"the package file of export {export_id!r} is not on disk"
         )
-    console.audit.record(
+    audit_action(
+        console,
+        request,
+        session,
         "download_export",
-        username=session.user.username,
-        allowed=True,
         target_type="export",
         target_id=export_id,
-        remote_addr=client_addr(request),
         detail=f"camera {row['camera_key']}",
     )
     return FileResponse(Path(path), media_type="application/zip", filename=f"{export_id}.zip")
@@ -172,9 +174,7 @@ def public_key(console: ConsoleDep, request: Request, session: SessionDep) -> Pl
     """The installation's Ed25519 public key (PEM): give it to recipients to check packages offline."""
     from safecity.evidence.keys import load_or_create_key, public_key_pem
 
-    console.audit.record(
-        "view_public_key", username=session.user.username, allowed=True, remote_addr=client_addr(request)
-    )
+    audit_action(console, request, session, "view_public_key")
     return PlainTextResponse(public_key_pem(load_or_create_key(console.settings.home)).decode("ascii"))
 
 
@@ -211,13 +211,13 @@ def lift_mask(
     _lift_checks(console, request, session, key)
     assert console.lifts is not None
     lift = console.lifts.lift(key, session.user.username, body.reason, body.minutes * 60)
-    console.audit.record(
+    audit_action(
+        console,
+        request,
+        session,
         "lift_privacy_mask",
-        username=session.user.username,
-        allowed=True,
         target_type="camera",
         target_id=key,
-        remote_addr=client_addr(request),
         detail=f"lift {lift.id} until {lift.expires_at.isoformat()}; reason: {body.reason}",
     )
     return _lift_json(lift)
@@ -230,13 +230,13 @@ def get_mask_lift(
     """This user's active lift of the camera, if any."""
     require_camera(console, request, session, key, action="view_mask_lift")
     lift = console.lifts.active(key, session.user.username) if console.lifts is not None else None
-    console.audit.record(
+    audit_action(
+        console,
+        request,
+        session,
         "view_mask_lift",
-        username=session.user.username,
-        allowed=True,
         target_type="camera",
         target_id=key,
-        remote_addr=client_addr(request),
         detail="active" if lift is not None else "none",
     )
     return _lift_json(lift)
@@ -252,13 +252,13 @@ def end_mask_lift(
     lift = console.lifts.end(key, session.user.username)
     if lift is None:
         raise HTTPException(status_code=404, detail=f"no active mask lift of camera {key!r} for this user")
-    console.audit.record(
+    audit_action(
+        console,
+        request,
+        session,
         "end_mask_lift",
-        username=session.user.username,
-        allowed=True,
         target_type="camera",
         target_id=key,
-        remote_addr=client_addr(request),
         detail=f"lift {lift.id} ended early",
     )
     return _lift_json(lift)

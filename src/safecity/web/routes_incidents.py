@@ -15,7 +15,14 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from safecity.errors import InputError
 from safecity.store.incident_store import IncidentStore
 from safecity.store.users import Session
-from safecity.web.deps import Console, ConsoleDep, OperatorDep, SessionDep, client_addr, require_camera
+from safecity.web.deps import (
+    Console,
+    ConsoleDep,
+    OperatorDep,
+    SessionDep,
+    audit_action,
+    require_camera,
+)
 from safecity.web.schemas import EscalateBody, NoteBody, OffsetParam, RowIdPath, UtcDatetime
 from safecity.web.schemas_incidents import (
     FalseAlarmBody,
@@ -111,13 +118,14 @@ def _audit(
     allowed: bool,
     detail: str,
 ) -> None:
-    console.audit.record(
+    audit_action(
+        console,
+        request,
+        session,
         action,
-        username=session.user.username,
-        allowed=allowed,
         target_type="incident",
         target_id=str(incident_id),
-        remote_addr=client_addr(request),
+        allowed=allowed,
         detail=detail,
     )
 
@@ -152,9 +160,14 @@ def _act(
         raise HTTPException(status_code=409, detail=str(exc)) from exc
     detail = " ".join(p for p in (f"to {target}" if target else "", note or "") if p)
     _audit(
-        console, request, session, f"incident_{action}", incident_id, True,
+        console,
+        request,
+        session,
+        f"incident_{action}",
+        incident_id,
+        True,
         f"camera {inc['camera']}, {out['event_count']} events" + (f": {detail}" if detail else ""),
-    )  # fmt: skip
+    )
     _after(console, out)
     return _named(console, out)
 
@@ -208,10 +221,15 @@ def false_alarm(
         _audit(console, request, session, "false_alarm", incident_id, False, f"409: {exc}")
         raise HTTPException(status_code=409, detail=str(exc)) from exc
     _audit(
-        console, request, session, "false_alarm", incident_id, True,
+        console,
+        request,
+        session,
+        "false_alarm",
+        incident_id,
+        True,
         f"camera {inc['camera']}, suppression {sup['id']} of {sup['type']}/{sup['object_class']} "
         f"for {duration:g} s" + (f": {body.note}" if body.note else ""),
-    )  # fmt: skip
+    )
     out = store.get_incident(incident_id)
     assert out is not None
     _after(console, out)
@@ -244,13 +262,13 @@ def lift_suppression(
         out = store.lift_suppression(suppression_id, session.user.username)
     except InputError as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
-    console.audit.record(
+    audit_action(
+        console,
+        request,
+        session,
         "lift_suppression",
-        username=session.user.username,
-        allowed=True,
         target_type="suppression",
         target_id=str(suppression_id),
-        remote_addr=client_addr(request),
         detail=f"camera {sup['camera']}, {sup['type']}, {sup['suppressed_count']} suppressed",
     )
     return out

@@ -18,7 +18,7 @@ from safecity.plan.report import plan_csv, plan_geojson, plan_html
 from safecity.plan.types import MapLayers
 from safecity.store.plans_read import PlanView, get_plan, list_plans
 from safecity.store.users import Session
-from safecity.web.deps import Console, ConsoleDep, SessionDep, client_addr
+from safecity.web.deps import Console, ConsoleDep, SessionDep, audit_action
 from safecity.web.plan_layers import LayersUnavailable, stored_layers
 from safecity.web.plan_views import compare_plans, plan_json, priority_geojson, to_plan
 
@@ -38,15 +38,7 @@ _MEDIA = {
 def _audit(
     console: Console, session: Session, request: Request, action: str, target: str, detail: str | None = None
 ) -> None:
-    console.audit.record(
-        action,
-        username=session.user.username,
-        allowed=True,
-        target_type="plan",
-        target_id=target,
-        remote_addr=client_addr(request),
-        detail=detail,
-    )
+    audit_action(console, request, session, action, target_type="plan", target_id=target, detail=detail)
 
 
 def _load(console: Console, plan_id: int) -> PlanView:

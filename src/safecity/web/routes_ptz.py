@@ -31,7 +31,14 @@ from safecity.errors import (
 from safecity.ptz.control import PtzControl, PtzUnit
 from safecity.ptz.lease import Lease, LeaseHeldError
 from safecity.store.users import Session
-from safecity.web.deps import Console, ConsoleDep, OperatorDep, SessionDep, client_addr, require_camera
+from safecity.web.deps import (
+    Console,
+    ConsoleDep,
+    OperatorDep,
+    SessionDep,
+    audit_action,
+    require_camera,
+)
 
 __all__ = ["router"]
 
@@ -128,14 +135,9 @@ def _lease_json(lease: Lease | None) -> dict[str, Any] | None:
 def _audit(
     console: Console, request: Request, session: Session, key: str, action: str, allowed: bool, detail: Any
 ) -> None:
-    console.audit.record(
-        action,
-        username=session.user.username,
-        allowed=allowed,
-        target_type="camera",
-        target_id=key,
-        remote_addr=client_addr(request),
-        detail=json.dumps(detail, ensure_ascii=False, default=str)[:2000],
+    text = json.dumps(detail, ensure_ascii=False, default=str)[:2000]
+    audit_action(
+        console, request, session, action, target_type="camera", target_id=key, allowed=allowed, detail=text
     )
 
 

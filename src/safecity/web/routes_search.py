@@ -26,7 +26,7 @@ from safecity.search.palette import COLOURS, HUE_RULES
 from safecity.search.where_else import rank_candidates
 from safecity.store.tracks import MAX_LIMIT, TrackIndex, TrackQuery
 from safecity.store.users import Session
-from safecity.web.deps import Console, ConsoleDep, OperatorDep, client_addr, require_camera
+from safecity.web.deps import Console, ConsoleDep, OperatorDep, audit_action, require_camera
 from safecity.web.schemas import UtcDatetime
 
 __all__ = ["router"]
@@ -43,13 +43,14 @@ ListParam = Annotated[list[str] | None, Query(description="repeat the parameter 
 def _audit(
     console: Console, request: Request, session: Session, action: str, allowed: bool, detail: str, target: str
 ) -> None:
-    console.audit.record(
+    audit_action(
+        console,
+        request,
+        session,
         action,
-        username=session.user.username,
-        allowed=allowed,
         target_type="search",
         target_id=target[:128],
-        remote_addr=client_addr(request),
+        allowed=allowed,
         detail=detail[:_MAX_DETAIL],
     )
 
