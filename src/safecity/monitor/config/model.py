@@ -44,6 +44,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from safecity.errors import ConfigError
 from safecity.monitor.config.policy import AlertPolicy, BoxFilterConfig, policy_problems
+from safecity.monitor.config.problems import config_problem
 from safecity.monitor.config.ptz import PtzConfig, misplaced_ptz_keys, ptz_problems
 from safecity.monitor.config.schedule import Schedule, ScheduleWindow, local_time, parse_schedule
 from safecity.monitor.types import COCO_CLASSES, EVENT_TYPES, EventType, HealthState
@@ -658,10 +659,6 @@ class MonitorConfig(BaseModel):
 # Cross-field checks
 
 
-def _problem(kind: str, msg: str, loc: tuple[str | int, ...], value: Any) -> InitErrorDetails:
-    return InitErrorDetails(type=PydanticCustomError(kind, "{msg}", {"msg": msg}), loc=loc, input=value)
-
-
 def _dupes(names: Sequence[str]) -> Iterator[tuple[int, str]]:
     seen: set[str] = set()
     for i, n in enumerate(names):
@@ -675,7 +672,7 @@ def _name_problems(zones: Sequence[str], lines: Sequence[str]) -> list[InitError
     for field, names in (("zones", zones), ("lines", lines)):
         for i, n in _dupes(names):
             msg = f"duplicate name {n!r}: names must be unique"
-            out.append(_problem("duplicate_name", msg, (field, i, "name"), n))
+            out.append(config_problem("duplicate_name", msg, (field, i, "name"), n))
     return out
 
 
@@ -689,13 +686,15 @@ def _target_problems(
         if isinstance(target, str) and target not in known:
             defined = ", ".join(known) or "none"
             msg = f"{key} {target!r} does not exist in this camera; defined {key}s: {defined}"
-            out.append(_problem(f"unknown_{key}", msg, ("rules", i, key), target))
+            out.append(config_problem(f"unknown_{key}", msg, ("rules", i, key), target))
     return out
 
 
 def _id_problems(ids: Sequence[str]) -> list[InitErrorDetails]:
     msg = "duplicate camera id {!r}: ids must be unique"
-    return [_problem("duplicate_camera", msg.format(n), ("cameras", i, "id"), n) for i, n in _dupes(ids)]
+    return [
+        config_problem("duplicate_camera", msg.format(n), ("cameras", i, "id"), n) for i, n in _dupes(ids)
+    ]
 
 
 def verify_names_unique(cam: CameraConfig) -> list[InitErrorDetails]:

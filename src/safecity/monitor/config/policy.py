@@ -38,6 +38,7 @@ import numpy as np
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from safecity.monitor.config.problems import config_problem
 from safecity.monitor.config.schedule import Schedule, parse_schedule
 from safecity.monitor.types import COCO_CLASSES, Detections, EventType
 
@@ -280,12 +281,6 @@ class _CameraLike(Protocol):
     def group(self) -> str | None: ...
 
 
-def _problem(msg: str, loc: tuple[str | int, ...], value: object) -> InitErrorDetails:
-    return InitErrorDetails(
-        type=PydanticCustomError("unknown_name", "{msg}", {"msg": msg}), loc=loc, input=value
-    )
-
-
 def policy_problems(
     cameras: Sequence[_CameraLike], policy: AlertPolicy, filters: BoxFilterConfig
 ) -> list[InitErrorDetails]:
@@ -293,18 +288,28 @@ def policy_problems(
     ids = {c.id for c in cameras}
     groups = {c.group for c in cameras if c.group}
     out: list[InitErrorDetails] = []
+
+    def unknown(msg: str, loc: tuple[str | int, ...], value: str) -> None:
+        out.append(config_problem("unknown_name", msg, loc, value))
+
     for i, rule in enumerate(policy.rules):
         for cam in rule.cameras or ():
             if cam not in ids:
-                out.append(_problem(f"unknown camera id {cam!r}: expected one of the config's cameras",
-                                    ("policy", "rules", i, "cameras"), cam))  # fmt: skip
+                msg = f"unknown camera id {cam!r}: expected one of the config's cameras"
+                unknown(msg, ("policy", "rules", i, "cameras"), cam)
         for grp in rule.groups or ():
             if grp not in groups:
                 known = ", ".join(sorted(groups)) or "none: give cameras a group"
-                out.append(_problem(f"unknown camera group {grp!r}: the cameras' groups are {known}",
-                                    ("policy", "rules", i, "groups"), grp))  # fmt: skip
+                unknown(
+                    f"unknown camera group {grp!r}: the cameras' groups are {known}",
+                    ("policy", "rules", i, "groups"),
+                    grp,
+                )
     for cam in filters.cameras:
         if cam not in ids:
-            out.append(_problem(f"unknown camera id {cam!r}: expected one of the config's cameras",
-                                ("filters", "cameras", cam), cam))  # fmt: skip
+            unknown(
+                f"unknown camera id {cam!r}: expected one of the config's cameras",
+                ("filters", "cameras", cam),
+                cam,
+            )
     return out

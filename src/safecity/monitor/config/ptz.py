@@ -27,6 +27,7 @@ from typing import Annotated, Any, Literal, Protocol
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from safecity.monitor.config.problems import config_problem
 from safecity.monitor.config.schedule import parse_schedule
 
 __all__ = [
@@ -130,7 +131,7 @@ def _dwell_problem(v: float, loc: tuple[str | int, ...]) -> InitErrorDetails:
         f"dwell_s must be more than 0 seconds, got {v:g}: the camera would leave the preset without "
         "looking; give the seconds to stay after arriving (e.g. 20)"
     )
-    return _problem("zero_dwell", msg, loc, v)
+    return config_problem("zero_dwell", msg, loc, v)
 
 
 class TourStopConfig(BaseModel):
@@ -194,19 +195,19 @@ class PtzConfig(BaseModel):
         for i, n in enumerate(names):
             if n in seen:
                 msg = f"duplicate preset name {n!r}: names must be unique"
-                problems.append(_problem("duplicate_name", msg, ("presets", i, "name"), n))
+                problems.append(config_problem("duplicate_name", msg, ("presets", i, "name"), n))
             seen.add(n)
         defined = ", ".join(dict.fromkeys(names)) or "none"
 
         def unknown(name: str, loc: tuple[str | int, ...]) -> None:
             msg = f"preset {name!r} does not exist in this camera's ptz.presets; defined presets: {defined}"
-            problems.append(_problem("unknown_preset", msg, loc, name))
+            problems.append(config_problem("unknown_preset", msg, loc, name))
 
         tour_names: set[str] = set()
         for ti, tour in enumerate(self.tours):
             if tour.name in tour_names:
                 msg = f"duplicate tour name {tour.name!r}: names must be unique"
-                problems.append(_problem("duplicate_name", msg, ("tours", ti, "name"), tour.name))
+                problems.append(config_problem("duplicate_name", msg, ("tours", ti, "name"), tour.name))
             tour_names.add(tour.name)
             for si, stop in enumerate(tour.stops):
                 if stop.dwell_s <= 0:  # checked here, not on the field, so it comes with the other problems
@@ -225,10 +226,6 @@ class PtzConfig(BaseModel):
             if p.name == name:
                 return p
         raise KeyError(name)
-
-
-def _problem(kind: str, msg: str, loc: tuple[str | int, ...], value: Any) -> InitErrorDetails:
-    return InitErrorDetails(type=PydanticCustomError(kind, "{msg}", {"msg": msg}), loc=loc, input=value)
 
 
 def _errors(title: str, problems: list[InitErrorDetails]) -> Exception:
@@ -275,7 +272,7 @@ def ptz_problems(cam: _Camera) -> list[InitErrorDetails]:
             if rule not in named:
                 have = ", ".join(named) or "none (give rules a name: to list them here)"
                 msg = f"rule {rule!r} does not exist in this camera; named rules: {have}"
-                out.append(_problem("unknown_rule", msg, ("ptz", "presets", pi, "rules", ri), rule))
+                out.append(config_problem("unknown_rule", msg, ("ptz", "presets", pi, "rules", ri), rule))
     for i, r in enumerate(cam.rules):
         if r.type != "camera_health" and (r.name is None or r.name not in listed):
             label = repr(r.name) if r.name else f"#{i + 1} ({r.type}, no name)"
@@ -283,13 +280,13 @@ def ptz_problems(cam: _Camera) -> list[InitErrorDetails]:
                 f"rule {label} of this PTZ camera is armed at no preset, so it would never run: name it and "
                 "list the name in ptz.presets[].rules of the presets where it applies"
             )
-            out.append(_problem("rule_at_no_preset", msg, ("rules", i), r.name))
+            out.append(config_problem("rule_at_no_preset", msg, ("rules", i), r.name))
     if cam.heading_deg is not None:
         msg = (
             "heading_deg is for fixed cameras; a PTZ camera's direction is ptz.pan_zero_heading_deg "
             "(the compass heading at pan 0)"
         )
-        out.append(_problem("heading_on_ptz", msg, ("heading_deg",), cam.heading_deg))
+        out.append(config_problem("heading_on_ptz", msg, ("heading_deg",), cam.heading_deg))
     return out
 
 
