@@ -11,7 +11,6 @@ import contextlib
 import os
 import queue
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -19,14 +18,10 @@ import time
 from pathlib import Path
 from typing import IO
 
+from tests.ports import free_port
+
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "virtual_ptz" / "virtual_ptz.py"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _pump(stream: IO[str], lines: queue.Queue[str]) -> None:

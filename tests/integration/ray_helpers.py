@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -31,6 +30,7 @@ from safecity.monitor.config.model import MonitorConfig
 from safecity.monitor.runtime.messages import EventMsg, TileMsg, WorkerMessage
 from safecity.monitor.runtime.transport import HubInbox, Transport
 from safecity.monitor.types import Event, EventKind
+from tests.ports import free_port
 from tests.unit.monitor.runtime.test_ray_actor import make_blob_detector, write_walking_clip
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,7 +45,6 @@ __all__ = [
     "LocalCluster",
     "RecordingInbox",
     "RecordingTransport",
-    "free_port",
     "make_blob_detector",
     "wait_for",
     "write_walking_clip",
@@ -144,13 +143,6 @@ class RecordingTransport:
 
 def _check_transport(t: RecordingTransport) -> Transport:
     return t  # mypy: RecordingTransport is a Transport
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
 
 
 def _process_tree(root: int) -> list[int]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import queue
-import socket
 import subprocess
 import threading
 import time
@@ -22,6 +21,7 @@ import pytest
 
 from safecity.monitor.sources.gated import GatedSource
 from safecity.monitor.sources.readers import DecodedFrame, SourceGap
+from tests.ports import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -29,12 +29,6 @@ REPO = Path(__file__).resolve().parents[2]
 SERVER = REPO / "scripts" / "gst_rtsp_loop.py"
 ROOM = REPO / "data" / "video" / "intel-sample-videos" / "one-by-one-person-detection.mp4"
 STILL_S = 12.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _pump(stream: IO[str], lines: queue.Queue[str]) -> None:
@@ -56,7 +50,7 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def server(clip: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         ["/usr/bin/python3", str(SERVER), "--port", str(port), f"cam={clip}"],
         stdout=subprocess.PIPE,

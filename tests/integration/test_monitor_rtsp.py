@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import queue
-import socket
 import subprocess
 import sys
 import threading
@@ -21,17 +20,13 @@ from typing import IO
 
 import pytest
 
+from tests.ports import free_port
+
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 SERVER = REPO / "scripts" / "gst_rtsp_loop.py"
 CLIP = REPO / "data" / "video" / "intel-sample-videos" / "person-bicycle-car-detection.mp4"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _pump(stream: IO[str], lines: queue.Queue[str]) -> None:
@@ -41,7 +36,7 @@ def _pump(stream: IO[str], lines: queue.Queue[str]) -> None:
 
 @pytest.fixture
 def rtsp_url() -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         ["/usr/bin/python3", str(SERVER), "--port", str(port), f"cam={CLIP}"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -69,7 +64,7 @@ def rtsp_url() -> Iterator[str]:
 
 
 def test_monitor_live_camera_events_and_dead_camera_offline(tmp_path: Path, rtsp_url: str) -> None:
-    dead = f"rtsp://127.0.0.1:{_free_port()}/nothing"
+    dead = f"rtsp://127.0.0.1:{free_port()}/nothing"
     cfg = tmp_path / "cameras.yaml"
     cfg.write_text(
         f"""

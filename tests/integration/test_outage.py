@@ -28,14 +28,9 @@ from safecity.store.db import connect
 from safecity.store.events import EventStore
 from safecity.store.schema import event_updates, events
 from tests.integration.test_alerts_mqtt import Subscriber
+from tests.ports import free_port
 
 pytestmark = pytest.mark.integration
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _pg_bin() -> Path:
@@ -90,7 +85,7 @@ def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgCluster]:
         base.mkdir(mode=0o755)
         shutil.chown(base, "postgres")
         root = base
-    cluster = PgCluster(_pg_bin(), root / "data", root, _free_port())
+    cluster = PgCluster(_pg_bin(), root / "data", root, free_port())
     cluster._run("initdb", "-D", str(cluster.data), "-U", "postgres", "-A", "trust")
     cluster.start()
     yield cluster
@@ -182,7 +177,7 @@ class Broker:
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[Broker]:
     binary = os.environ.get("SAFECITY_TEST_MOSQUITTO") or shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    port = _free_port()
+    port = free_port()
     conf = tmp_path / "mosquitto.conf"
     lines = [
         f"listener {port} 127.0.0.1",

@@ -19,7 +19,8 @@ import pytest
 from safecity.errors import PtzAuthError, PtzError, PtzUnreachableError, PtzUnsupportedError
 from safecity.ptz.camera import PtzCamera
 from safecity.ptz.types import PtzStatus
-from tests.ptz_helpers import VirtualPtz, free_port
+from tests.ports import free_port
+from tests.ptz_helpers import VirtualPtz
 
 pytestmark = pytest.mark.integration
 

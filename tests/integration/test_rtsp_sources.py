@@ -24,18 +24,13 @@ from typing import IO
 import pytest
 
 from safecity.monitor.sources.readers import DecodedFrame, RtspSource, SourceGap
+from tests.ports import free_port
 
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 SERVER = REPO / "scripts" / "gst_rtsp_loop.py"
 SYSTEM_PYTHON = "/usr/bin/python3"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _pump(stream: IO[str], lines: queue.Queue[str]) -> None:
@@ -125,7 +120,7 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def server(clip: Path) -> Iterator[RtspServer]:
-    srv = RtspServer(clip, _free_port())
+    srv = RtspServer(clip, free_port())
     srv.start()
     yield srv
     srv.stop()
@@ -233,7 +228,7 @@ def test_rtsp_listener_that_never_answers_gives_a_gap_within_open_timeout() -> N
 
 
 def test_rtsp_no_server_gaps_and_close_cuts_the_back_off_short() -> None:
-    src = _source(f"rtsp://127.0.0.1:{_free_port()}/cam", backoff_s=(60.0,))
+    src = _source(f"rtsp://127.0.0.1:{free_port()}/cam", backoff_s=(60.0,))
     it = iter(src)
     gap = next(it)
     assert isinstance(gap, SourceGap) and "refused" in gap.reason.lower()

@@ -16,7 +16,8 @@ import pytest
 from safecity.monitor.config.ptz import PtzConfig
 from safecity.ptz.camera import PtzCamera
 from safecity.ptz.control import PtzControl, PtzUnit
-from tests.ptz_helpers import VirtualPtz, free_port
+from tests.ports import free_port
+from tests.ptz_helpers import VirtualPtz
 from tests.unit.web.conftest import EAST, WEST, Env
 
 PRESETS = {"gate": (-0.5, 0.2, 0.0), "road": (0.6, -0.3, 0.5)}
