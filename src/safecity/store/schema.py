@@ -50,6 +50,7 @@ __all__ = [
     "track_thumbs",
     "user_groups",
     "users",
+    "viewing_sessions",
 ]
 
 metadata = MetaData(
@@ -461,4 +462,26 @@ track_thumbs = Table(
     metadata,
     Column("record_id", Integer, ForeignKey("track_records.id", ondelete="CASCADE"), primary_key=True),
     Column("jpeg", LargeBinary, nullable=False, comment="best crop, JPEG, 96 px high"),
+)
+
+# ---------------------------------------------------------------- viewing sessions (safecity.store.viewing)
+viewing_sessions = Table(
+    "viewing_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("camera_key", String(128), nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("how", String(16), nullable=False, comment="wall|on_demand|map|mjpeg|still|playback"),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False, comment="last sign of the viewer"),
+    Column("ended_at", DateTime(timezone=True), comment="NULL while the session is open"),
+    Column("end_reason", String(32), comment="closed|idle|replaced|..."),
+    Column("remote_addr", String(64)),
+    Column("detail", String(200), comment="e.g. the event uid of a played-back clip"),
+    Column("start_audit_id", Integer, comment="audit_log row of the start (view_start)"),
+    Column("end_audit_id", Integer, comment="audit_log row of the end (view_end)"),
+    Index("ix_viewing_sessions_started", "started_at"),
+    Index("ix_viewing_sessions_camera_started", "camera_key", "started_at"),
+    Index("ix_viewing_sessions_user_started", "username", "started_at"),
+    Index("ix_viewing_sessions_ended", "ended_at"),
 )
