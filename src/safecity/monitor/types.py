@@ -234,6 +234,8 @@ class WallTile:
     pinned: bool
     since_s: float  # when this camera went on the wall
     event_uids: tuple[str, ...] = ()
+    slot: int = -1  # fixed place on the wall (0 .. max_tiles-1) while the camera stays; -1 = none
+    pinned_by: str = ""  # who pinned the camera to its slot ("" = chosen by the selector)
 
 
 @dataclass(frozen=True, slots=True)

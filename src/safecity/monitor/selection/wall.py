@@ -15,6 +15,11 @@ The wall shows at most ``max_tiles`` cameras. Cameras with an unacknowledged eve
 newest). A tile stays at least ``hold_s`` after it went up unless a pinned camera needs its place; a
 challenger replaces the weakest tile that is not held only when its score is higher by ``margin``.
 
+Slots: each tile has a fixed place (``slot`` 0 .. max_tiles-1) that it keeps while its camera stays
+on the wall; a new camera takes a free slot, or the slot of the tile it replaced. An operator can
+pin a camera to a slot (:meth:`Selector.pin`, optionally until a time): it stays there, events or
+not, until unpinned or the pin expires, and no other camera takes that slot.
+
 Example:
     >>> from safecity.monitor.types import Event
     >>> ev = Event("u1", "intrusion", "cam1", start_s=0.0, last_s=10.0, severity=4, zone="gate",
@@ -31,10 +36,11 @@ import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from safecity.errors import InputError
 from safecity.monitor.config.model import CameraConfig, SelectionConfig
 from safecity.monitor.types import CameraScore, Event, HealthState, WallLayout, WallTile
 
-__all__ = ["SelectionWeights", "Selector", "event_reason", "score_cameras"]
+__all__ = ["Pin", "PinError", "SelectionWeights", "Selector", "event_reason", "score_cameras"]
 
 _HEALTH_REASON: dict[str, str] = {
     "offline": "camera offline",
@@ -180,8 +186,22 @@ def score_cameras(
     return sorted(out, key=lambda s: (-s.score, s.camera))
 
 
+class PinError(InputError):
+    """A pin that cannot be made (slot out of range or held by another pinned camera)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pin:
+    """An operator's pin: ``camera`` stays in ``slot`` until ``until_s`` (None = until unpinned)."""
+
+    camera: str
+    slot: int
+    until_s: float | None = None
+    by: str = ""
+
+
 class Selector:
-    """Chooses the wall every tick, with hysteresis and pinning.
+    """Chooses the wall every tick, with hysteresis, pinning and fixed slots.
 
     Args:
         max_tiles: tiles on the wall.
@@ -196,6 +216,9 @@ class Selector:
         self.hold_s = hold_s
         self.weights = weights if weights is not None else SelectionWeights()
         self._since: dict[str, float] = {}  # camera on the wall -> when it went up
+        self._slot: dict[str, int] = {}  # camera on the wall -> its slot
+        self._pins: dict[str, Pin] = {}  # operator pins by camera
+        self._score: dict[str, float] = {}  # scores of the last selection (the weakest slot)
 
     @classmethod
     def from_config(cls, selection: SelectionConfig, cameras: Sequence[CameraConfig] = ()) -> Selector:
@@ -211,6 +234,79 @@ class Selector:
         """Cameras on the wall now and when each went up."""
         return dict(self._since)
 
+    @property
+    def slots(self) -> dict[str, int]:
+        """Cameras on the wall now and their slots."""
+        return dict(self._slot)
+
+    def pins(self, now: float | None = None) -> list[Pin]:
+        """The operator pins (those not expired at ``now`` when given), by slot."""
+        return sorted(
+            (p for p in self._pins.values() if now is None or p.until_s is None or p.until_s > now),
+            key=lambda p: p.slot,
+        )
+
+    def pin(
+        self, camera: str, slot: int | None = None, *, until_s: float | None = None, by: str = "", now: float
+    ) -> Pin:
+        """Pin ``camera`` to ``slot`` (None: its slot if on the wall, else a free one, else the weakest).
+
+        A camera in the chosen slot moves to a free slot, or leaves the wall when none is free.
+        Raises :class:`PinError` when the slot is outside the wall or pinned to another camera.
+        """
+        self._expire(now)
+        others = {p.slot: p.camera for p in self._pins.values() if p.camera != camera}
+        if slot is not None and not 0 <= slot < self.max_tiles:
+            msg = f"slot {slot} is not on the wall: it has slots 0 to {self.max_tiles - 1}"
+            raise PinError(msg)
+        if slot is not None and slot in others:
+            msg = f"slot {slot} is pinned to camera {others[slot]!r}; unpin it first or choose another slot"
+            raise PinError(msg)
+        if slot is None:
+            slot = self._choose_slot(camera, set(others))
+        self._slot.pop(camera, None)
+        occupant = next((c for c, s in self._slot.items() if s == slot), None)
+        if occupant is not None:
+            del self._slot[occupant]
+            free = [s for s in self._free_slots() if s != slot]
+            if free:
+                self._slot[occupant] = free[0]
+            else:
+                self._since.pop(occupant, None)
+        self._slot[camera] = slot
+        self._since.setdefault(camera, now)
+        pin = Pin(camera, slot, until_s, by)
+        self._pins[camera] = pin
+        return pin
+
+    def unpin(self, camera: str) -> bool:
+        """Remove the operator pin of ``camera`` (it stays while held or scoring); False if none."""
+        return self._pins.pop(camera, None) is not None
+
+    def _choose_slot(self, camera: str, taken: set[int]) -> int:
+        current = self._slot.get(camera)
+        if current is not None and current < self.max_tiles and current not in taken:
+            return current
+        free = [s for s in self._free_slots() if s not in taken]
+        if free:
+            return free[0]
+        weakest = sorted(
+            (c for c, s in self._slot.items() if s not in taken),
+            key=lambda c: (self._score.get(c, 0.0), c),
+        )
+        if not weakest:
+            msg = f"every slot of the wall is pinned ({self.max_tiles}); unpin a camera first"
+            raise PinError(msg)
+        return self._slot[weakest[0]]
+
+    def _free_slots(self) -> list[int]:
+        used = set(self._slot.values())
+        return [s for s in range(self.max_tiles) if s not in used]
+
+    def _expire(self, now: float) -> None:
+        for cam in [c for c, p in self._pins.items() if p.until_s is not None and p.until_s <= now]:
+            del self._pins[cam]
+
     def select(
         self,
         live_events: Sequence[Event],
@@ -219,22 +315,27 @@ class Selector:
         acknowledged: Collection[str] = (),
     ) -> WallLayout:
         """The wall at ``now``. ``live_events`` may include recently ended events (scored with decay)."""
+        self._expire(now)
         acc = _accumulate(live_events, health, now, self.weights, acknowledged)
         score = {cam: a.score for cam, a in acc.items()}
         cands = {cam for cam, a in acc.items() if a.score > 0 or a.pinned}
         wall = self._since
+        manual = {p.camera for p in self._pins.values() if p.slot < self.max_tiles}
+        for cam in sorted(manual):
+            wall.setdefault(cam, now)
 
         def held(cam: str) -> bool:
-            return now - wall[cam] < self.hold_s
+            return cam in manual or now - wall[cam] < self.hold_s
 
         for cam in sorted(wall):
             if cam not in cands and not held(cam):
                 del wall[cam]
 
         pinned = sorted(
-            (c for c in cands if acc[c].pinned), key=lambda c: (-acc[c].pin_key[0], -acc[c].pin_key[1], c)
-        )[: self.max_tiles]
-        top_pins = set(pinned)
+            (c for c in cands if acc[c].pinned and c not in manual),
+            key=lambda c: (-acc[c].pin_key[0], -acc[c].pin_key[1], c),
+        )[: max(0, self.max_tiles - len(manual))]
+        top_pins = set(pinned) | manual
         for cam in pinned:
             if cam in wall:
                 continue
@@ -263,20 +364,48 @@ class Selector:
             wall[challenger] = now
             outside.pop(0)
 
+        self._place(wall, score)
+        self._score = {cam: score.get(cam, 0.0) for cam in wall}
         tiles = []
         for cam in wall:
             a = acc.get(cam, _Acc())
             parts = sorted(a.parts, key=lambda p: (-p[0], p[1]))
+            pin = self._pins.get(cam)
+            quiet = f"pinned by {pin.by or 'an operator'}" if pin else "held on the wall (quiet now)"
             tiles.append(
                 WallTile(
                     camera=cam,
                     score=a.score,
-                    reason=parts[0][1] if parts else "held on the wall (quiet now)",
+                    reason=parts[0][1] if parts else quiet,
                     severity=a.severity,
                     pinned=a.pinned,
                     since_s=wall[cam],
                     event_uids=tuple(uid for _, _, uid in parts if uid),
+                    slot=self._slot[cam],
+                    pinned_by=(pin.by or "operator") if pin else "",
                 )
             )
         tiles.sort(key=lambda t: (not t.pinned, -t.score, t.camera))
         return WallLayout(t_s=now, tiles=tuple(tiles))
+
+    def _place(self, wall: dict[str, float], score: Mapping[str, float]) -> None:
+        """Give every camera on the wall a slot: pinned cameras theirs, others keep theirs, new ones
+        take the free slots (those left by the cameras they replaced), strongest first."""
+        for cam in [c for c in self._slot if c not in wall]:
+            del self._slot[cam]
+        for pin in self._pins.values():
+            if pin.camera in wall and pin.slot < self.max_tiles:
+                self._slot[pin.camera] = pin.slot
+        taken: dict[int, str] = {}
+        for cam in sorted(self._slot, key=lambda c: (c not in self._pins, c)):
+            s = self._slot[cam]
+            if s >= self.max_tiles or s in taken:
+                del self._slot[cam]
+            else:
+                taken[s] = cam
+        free = [s for s in range(self.max_tiles) if s not in taken]
+        for cam in sorted((c for c in wall if c not in self._slot), key=lambda c: (-score.get(c, 0.0), c)):
+            if free:
+                self._slot[cam] = free.pop(0)
+            else:  # more cameras than slots (the wall shrank): the weakest newcomers wait
+                del wall[cam]

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from safecity.monitor.config.model import CameraConfig, SelectionConfig
-from safecity.monitor.selection.wall import SelectionWeights, Selector, event_reason, score_cameras
+from safecity.monitor.selection.wall import PinError, SelectionWeights, Selector, event_reason, score_cameras
 from safecity.monitor.types import Event, HealthState
 from tests.factories import make_event
 
@@ -149,6 +149,7 @@ def test_wall_invariants(max_tiles: int, hold_s: float, ticks: list[tuple[list[E
     health: dict[str, HealthState] = {c: "online" for c in CAMS}
     now = 0.0
     prev: dict[str, float] = {}
+    prev_slots: dict[str, int] = {}
     for events, dt, ack_all in ticks:
         now += dt
         acked = {e.uid for e in events} if ack_all else set()
@@ -163,4 +164,96 @@ def test_wall_invariants(max_tiles: int, hold_s: float, ticks: list[tuple[list[E
         new_pinned = [t.camera for t in wall.tiles if t.pinned and t.camera not in prev]
         # a held tile may only go to make room for a pinned camera
         assert len(held_gone) <= len(new_pinned)
+        # slots: one camera per slot, inside the wall, and a camera that stays keeps its slot
+        slots = {t.camera: t.slot for t in wall.tiles}
+        assert len(set(slots.values())) == len(slots) and all(0 <= s < max_tiles for s in slots.values())
+        assert all(slots[c] == prev_slots[c] for c in slots if c in prev_slots)
         prev = {t.camera: t.since_s for t in wall.tiles}
+        prev_slots = slots
+
+
+# ---- slots and operator pins -----------------------------------------------------------------
+
+
+def slots(wall: Any) -> dict[str, int]:
+    return {t.camera: t.slot for t in wall.tiles}
+
+
+def test_slots_unchanged_while_the_same_cameras_stay() -> None:
+    sel = Selector(max_tiles=4, hold_s=5, weights=W)
+    first = sel.select([ev("c1", count=1), ev("c2", count=4), ev("c3", count=2)], {}, 0.0)
+    assert slots(first) == {"c2": 0, "c3": 1, "c1": 2}  # strongest first into the free slots
+    # the scores reverse order many times: the order of tiles changes, their slots never do
+    for t in range(1, 30):
+        counts = [(1 + (t + i) % 5) for i in range(3)]
+        wall = sel.select([ev(f"c{i + 1}", count=n, last_s=float(t)) for i, n in enumerate(counts)], {}, t)
+        assert slots(wall) == slots(first)
+
+
+def test_a_new_camera_takes_a_free_slot_then_the_slot_it_replaces() -> None:
+    sel = Selector(max_tiles=3, hold_s=0, weights=W)
+    sel.select([ev("c1", count=5), ev("c2", count=3)], {}, 0.0)
+    wall = sel.select([ev("c1", count=5), ev("c2", count=3), ev("c3", count=1)], {}, 1.0)
+    assert slots(wall) == {"c1": 0, "c2": 1, "c3": 2}
+    # c2 goes quiet and leaves; c4 comes: it takes c2's slot, the others stay put
+    wall = sel.select([ev("c1", count=5), ev("c3", count=1), ev("c4", count=6)], {}, 2.0)
+    assert slots(wall) == {"c1": 0, "c4": 1, "c3": 2}
+    # a challenger with a much higher score replaces the weakest (c3) in its slot
+    now = [ev("c1", count=5), ev("c3", count=1), ev("c4", count=6), ev("c5", severity=4)]
+    wall = sel.select(now, {}, 3.0)
+    assert slots(wall) == {"c1": 0, "c4": 1, "c5": 2}
+
+
+def test_operator_pin_keeps_a_quiet_camera_in_its_slot_until_unpinned() -> None:
+    sel = Selector(max_tiles=2, hold_s=1, weights=W)
+    sel.select([ev("c1"), ev("c2")], {}, 0.0)
+    pin = sel.pin("quiet", 1, by="kim", now=0.5)
+    assert (pin.slot, pin.by) == (1, "kim")
+    wall = sel.select([ev("c1"), ev("c2"), ev("c3", count=6)], {}, 10.0)
+    assert slots(wall)["quiet"] == 1 and len(wall.tiles) == 2
+    tile = next(t for t in wall.tiles if t.camera == "quiet")
+    assert tile.pinned_by == "kim" and tile.reason == "pinned by kim"
+    # even a severity-5 camera does not take a pinned slot
+    wall = sel.select([ev("c9", severity=5)], {}, 11.0)
+    assert slots(wall) == {"quiet": 1, "c9": 0}
+    assert sel.unpin("quiet") and not sel.unpin("quiet")
+    assert "quiet" not in slots(sel.select([ev("c9", severity=5)], {}, 20.0))
+
+
+def test_pin_without_slot_keeps_the_cameras_slot_or_takes_a_free_or_the_weakest() -> None:
+    sel = Selector(max_tiles=3, hold_s=0, weights=W)
+    sel.select([ev("c1", count=5), ev("c2", count=1)], {}, 0.0)
+    assert sel.pin("c2", now=0.0).slot == 1  # already on the wall: stays where it is
+    assert sel.pin("new", now=0.0).slot == 2  # a free slot
+    sel.unpin("new")
+    sel.select([ev("c1", count=5), ev("c2", count=1), ev("c3", count=2)], {}, 1.0)
+    assert sel.pin("ptz-1", until_s=60.0, now=1.0).slot == 2  # the weakest unpinned tile (c3 < c1)
+    wall = sel.select([ev("c1", count=5), ev("c3", count=2)], {}, 2.0)
+    assert slots(wall) == {"c1": 0, "c2": 1, "ptz-1": 2}
+
+
+def test_pin_expires() -> None:
+    sel = Selector(max_tiles=2, hold_s=0, weights=W)
+    sel.pin("ptz-1", 0, until_s=30.0, by="ptz-handoff", now=0.0)
+    assert slots(sel.select([], {}, 29.0)) == {"ptz-1": 0}
+    assert [p.camera for p in sel.pins(29.0)] == ["ptz-1"] and sel.pins(30.0) == []
+    assert slots(sel.select([], {}, 30.0)) == {}
+
+
+def test_pin_to_a_taken_slot_moves_the_camera_there() -> None:
+    sel = Selector(max_tiles=2, hold_s=10, weights=W)
+    sel.select([ev("c1", count=3), ev("c2")], {}, 0.0)
+    sel.pin("c9", 0, now=1.0)  # c1 held slot 0: the wall is full, so c1 leaves
+    assert slots(sel.select([ev("c2")], {}, 1.5)) == {"c9": 0, "c2": 1}
+
+
+def test_bad_pins() -> None:
+    sel = Selector(max_tiles=2, hold_s=0, weights=W)
+    with pytest.raises(PinError, match="slot 2 is not on the wall: it has slots 0 to 1"):
+        sel.pin("c1", 2, now=0.0)
+    sel.pin("c1", 0, now=0.0)
+    with pytest.raises(PinError, match="slot 0 is pinned to camera 'c1'"):
+        sel.pin("c2", 0, now=0.0)
+    sel.pin("c2", 1, now=0.0)
+    with pytest.raises(PinError, match="every slot of the wall is pinned"):
+        sel.pin("c3", now=0.0)
