@@ -50,7 +50,7 @@ __all__ = ["PAGES", "STATIC_DIR", "create_app", "validation_message"]
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).with_name("static")
-PAGES = ("login", "wall", "events", "search", "cameras", "plans", "audit", "admin")
+PAGES = ("login", "wall", "events", "incidents", "search", "cameras", "plans", "audit", "admin")
 WALL_POLL_S = 0.25
 _CSP = (
     "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
@@ -163,6 +163,10 @@ def create_app(
         ),
     )
 
+    from safecity.web.live_incidents import attach_incident_feed
+
+    attach_incident_feed(console)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         hub.bind(asyncio.get_running_loop())
@@ -195,6 +199,7 @@ def create_app(
     from safecity.web import (
         routes_admin,
         routes_auth,
+        routes_console,
         routes_events,
         routes_evidence,
         routes_incidents,
@@ -216,6 +221,7 @@ def create_app(
     ):
         app.include_router(module.router)
     app.include_router(routes_incidents.router)
+    app.include_router(routes_console.router)
     app.include_router(routes_incidents.suppressions_router)
     # the one vendored Leaflet copy (shared with the planning reports), before the general /static mount
     app.mount("/static/vendor/leaflet", StaticFiles(directory=LEAFLET_DIR), name="leaflet")

@@ -32,6 +32,8 @@ __all__ = [
     "Subscriber",
     "encode_jpeg",
     "event_json",
+    "overlay_json",
+    "point_in_polygon",
     "wall_json",
 ]
 
@@ -92,21 +94,29 @@ def wall_json(
     live: Mapping[str, Event],
     allowed: Collection[str] | None,
     acked: Collection[str] = (),
+    *,
+    names: Mapping[str, str] | None = None,
+    alert: Callable[[Event], bool] | None = None,
 ) -> dict[str, Any]:
     """The wall for one user: only cameras in ``allowed`` (None = all), with the events behind each tile.
 
-    ``on_wall_s`` is how long the camera has been on the wall, from the runtime's own clock.
+    ``on_wall_s`` is how long the camera has been on the wall, from the runtime's own clock; ``slot``
+    its fixed place (kept while it stays), ``name`` the camera's human (Hangul) name from ``names``;
+    ``alert`` is true when an event behind the tile is not yet handled and ``alert(event)`` says its
+    policy level is alert (the console pulses such tiles like pinned ones).
     """
     tiles = []
     for tile in layout.tiles:
         if allowed is not None and tile.camera not in allowed:
             continue
         events: list[dict[str, Any]] = []
+        alerting = False
         for uid in tile.event_uids:
             ev = live.get(uid)
             if ev is None:
                 events.append({"uid": uid})
                 continue
+            alerting = alerting or (alert is not None and uid not in acked and alert(ev))
             events.append(
                 {
                     "uid": uid,
@@ -122,6 +132,10 @@ def wall_json(
         tiles.append(
             {
                 "camera": tile.camera,
+                "name": (names or {}).get(tile.camera) or tile.camera,
+                "slot": tile.slot,
+                "pinned_by": tile.pinned_by,
+                "alert": alerting,
                 "reason": tile.reason,
                 "severity": tile.severity,
                 "pinned": tile.pinned,
@@ -134,6 +148,49 @@ def wall_json(
             }
         )
     return {"t_s": layout.t_s, "tiles": tiles}
+
+
+def point_in_polygon(x: float, y: float, polygon: Polygon) -> bool:
+    """Whether the point lies inside the polygon (even-odd rule; frame fractions)."""
+    inside = False
+    n = len(polygon)
+    for i in range(n):
+        (x1, y1), (x2, y2) = polygon[i], polygon[(i + 1) % n]
+        if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
+            inside = not inside
+    return inside
+
+
+def overlay_json(camera: Any, events: Sequence[Event], masks: Sequence[Polygon] = ()) -> dict[str, Any]:
+    """What the console may draw over a camera's tile: its zones and lines (from ``camera``, a
+    ``CameraConfig``) and the boxes of its live events, in frame fractions.
+
+    Boxes whose centre lies inside a privacy mask in force for this viewer (``masks``) are left out:
+    a box must not tell what the mask hides.
+    """
+    boxes = []
+    for ev in events:
+        if ev.end_s is not None or not ev.box_frac or ev.type.startswith("camera_"):
+            continue
+        x1, y1, x2, y2 = (float(v) for v in ev.box_frac)
+        cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+        if any(point_in_polygon(cx, cy, m) for m in masks):
+            continue
+        boxes.append(
+            {
+                "box": [round(v, 4) for v in (x1, y1, x2, y2)],
+                "class": ev.object_class,
+                "type": ev.type,
+                "severity": ev.severity,
+                "uid": ev.uid,
+            }
+        )
+    zones = [{"name": z.name, "polygon": [list(p) for p in z.polygon]} for z in getattr(camera, "zones", [])]
+    lines = [
+        {"name": ln.name, "a": list(ln.a), "b": list(ln.b), "direction": ln.direction}
+        for ln in getattr(camera, "lines", [])
+    ]
+    return {"zones": zones, "lines": lines, "boxes": boxes}
 
 
 def encode_jpeg(bgr: U8, *, masks: Sequence[Polygon] = (), max_width: int = 640, quality: int = 75) -> bytes:
@@ -268,6 +325,14 @@ class LiveHub:
         if loop is None or loop.is_closed():
             return
         msg = {"type": "state", "uid": uid, "camera": camera, "state": state}
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(self._fanout, msg, camera)
+
+    def broadcast(self, msg: dict[str, Any], camera: str) -> None:
+        """Send ``msg`` about ``camera`` to the subscribers who may see it (from any thread)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
         with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(self._fanout, msg, camera)
 

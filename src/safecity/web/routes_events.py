@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse
 
 from safecity.errors import InputError
+from safecity.store.event_links import event_links
 from safecity.store.users import Session
 from safecity.web.deps import Console, ConsoleDep, OperatorDep, SessionDep, client_addr, require_camera
 from safecity.web.schemas import EscalateBody, NoteBody, OffsetParam, UtcDatetime
@@ -24,6 +25,25 @@ router = APIRouter(prefix="/api/events", tags=["events"])
 StateParam = Annotated[
     str | None, Query(pattern="^(new|acknowledged|escalated|closed)$", description="event state")
 ]
+
+
+def _linked(console: Console, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Events with ``camera_name`` (Hangul, from the monitoring config), ``incident_id`` and
+    ``suppressed_by`` (the false-alarm suppression that hid it, if any)."""
+    links = event_links(console.services.engine, [str(r["uid"]) for r in rows])
+    out = []
+    for row in rows:
+        cam = console.services.live_cameras.get(str(row["camera"]))
+        incident_id, suppressed_by = links.get(str(row["uid"]), (None, None))
+        out.append(
+            {
+                **row,
+                "camera_name": cam.name if cam is not None else None,
+                "incident_id": incident_id,
+                "suppressed_by": suppressed_by,
+            }
+        )
+    return out
 
 
 def _visible_event(
@@ -50,7 +70,8 @@ def list_events(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: OffsetParam = 0,
 ) -> dict[str, Any]:
-    """Events newest first (only cameras in the user's groups), with the total that match."""
+    """Events newest first (only cameras in the user's groups), with the total that match; each with
+    ``camera_name``, ``incident_id`` and ``suppressed_by``."""
     if camera is not None:
         require_camera(console, request, session, camera, action="list_events")
     keys = console.users.cameras_of(session.user)
@@ -64,13 +85,14 @@ def list_events(
         "camera_keys": keys,
     }
     rows = console.events.list_events(**filters, limit=limit, offset=offset)
-    return {"total": console.events.count_events(**filters), "events": rows}
+    return {"total": console.events.count_events(**filters), "events": _linked(console, rows)}
 
 
 @router.get("/{uid}")
 def get_event(uid: str, console: ConsoleDep, request: Request, session: SessionDep) -> dict[str, Any]:
-    """One event with its updates, acknowledgements and escalations."""
-    return _visible_event(console, request, session, uid, "view_event")
+    """One event with its updates, acknowledgements and escalations, its camera's name, its incident
+    and the suppression that hid it (if any)."""
+    return _linked(console, [_visible_event(console, request, session, uid, "view_event")])[0]
 
 
 def _media(console: Console, request: Request, session: Session, uid: str, which: str) -> FileResponse:

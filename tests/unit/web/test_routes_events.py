@@ -162,3 +162,19 @@ def test_clip_of_other_group_is_403_and_audited(env: Env) -> None:
     r = env.client.get("/api/events/ev-e/clip", headers=env.bearer("viewer"))
     assert r.status_code == 403
     assert env.audit(username="viewer", action="view_clip", allowed="false")
+
+
+def test_events_carry_camera_name_incident_and_suppression(env: Env) -> None:
+    env.add_event("n-1", WEST)
+    h = env.bearer("operator")
+    listed = env.client.get("/api/events", headers=h).json()["events"]
+    (ev,) = [e for e in listed if e["uid"] == "n-1"]
+    assert ev["camera_name"] == "West gate" and ev["suppressed_by"] is None
+    inc_id = env.client.get("/api/incidents", headers=h).json()["incidents"][0]["id"]
+    assert ev["incident_id"] == inc_id
+    r = env.client.post(f"/api/incidents/{inc_id}/false-alarm", json={"duration_s": 600}, headers=h)
+    assert r.status_code == 200, r.text
+    env.add_event("n-2", WEST, t=1_790_000_050.0)  # the same camera, rule, class and box: suppressed
+    one = env.client.get("/api/events/n-2", headers=h).json()
+    assert one["suppressed_by"] == r.json()["suppression"]["id"] and one["incident_id"] is None
+    assert one["camera_name"] == "West gate"
