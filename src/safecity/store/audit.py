@@ -19,11 +19,11 @@ Example:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, Connection, Engine, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, RowMapping, func, insert, select, update
 
 from safecity.store.audit_chain import GENESIS, ChainReport, row_digest, verify_chain
 from safecity.store.schema import audit_head, audit_log
@@ -79,6 +79,35 @@ class AuditLog:
         detail: str | None = None,
     ) -> int:
         """Append one entry to the chain and return its id."""
+        with self._engine.begin() as c:
+            return self.append(
+                c,
+                action,
+                username=username,
+                allowed=allowed,
+                target_type=target_type,
+                target_id=target_id,
+                remote_addr=remote_addr,
+                detail=detail,
+            )
+
+    def append(
+        self,
+        c: Connection,
+        action: str,
+        *,
+        username: str | None,
+        allowed: bool,
+        target_type: str | None = None,
+        target_id: str | None = None,
+        remote_addr: str | None = None,
+        detail: str | None = None,
+    ) -> int:
+        """Append one entry to the chain inside the caller's transaction ``c`` and return its id.
+
+        For stores whose own rows and their audit entry must be written together (viewing sessions):
+        the entry exists exactly when the caller's change is committed.
+        """
         row = {
             "at": datetime.fromtimestamp(self._clock(), UTC),
             "username": username[:64] if username else username,
@@ -89,12 +118,11 @@ class AuditLog:
             "allowed": bool(allowed),
             "detail": detail,
         }
-        with self._engine.begin() as c:
-            prev = _lock_head(c)
-            digest = row_digest(prev, row)
-            res = c.execute(insert(audit_log).values(**row, prev_hash=prev, row_hash=digest))
-            rid = int(res.inserted_primary_key[0]) if res.inserted_primary_key else 0
-            c.execute(update(audit_head).where(audit_head.c.id == 1).values(last_id=rid, last_hash=digest))
+        prev = _lock_head(c)
+        digest = row_digest(prev, row)
+        res = c.execute(insert(audit_log).values(**row, prev_hash=prev, row_hash=digest))
+        rid = int(res.inserted_primary_key[0]) if res.inserted_primary_key else 0
+        c.execute(update(audit_head).where(audit_head.c.id == 1).values(last_id=rid, last_hash=digest))
         return rid
 
     def verify(self) -> ChainReport:
@@ -130,25 +158,42 @@ class AuditLog:
         )
         with self._engine.connect() as c:
             rows = c.execute(stmt).mappings().all()
-        return [
-            AuditEntry(
-                id=int(r["id"]),
-                at=to_utc(r["at"]),
-                username=r["username"],
-                action=str(r["action"]),
-                target_type=r["target_type"],
-                target_id=r["target_id"],
-                remote_addr=r["remote_addr"],
-                allowed=bool(r["allowed"]),
-                detail=r["detail"],
+        return [_entry(r) for r in rows]
+
+    def iter_entries(self, f: AuditFilter | None = None, *, batch: int = 2000) -> Iterator[AuditEntry]:
+        """Every entry matching ``f`` (``limit``/``offset`` ignored), oldest first (chain order),
+        read in batches of ``batch`` rows by id so an export of millions of rows stays small in memory."""
+        cond = self._where(f or AuditFilter())
+        after = 0
+        while True:
+            stmt = (
+                select(audit_log).where(*cond, audit_log.c.id > after).order_by(audit_log.c.id).limit(batch)
             )
-            for r in rows
-        ]
+            with self._engine.connect() as c:
+                rows = c.execute(stmt).mappings().all()
+            yield from (_entry(r) for r in rows)
+            if len(rows) < batch:
+                return
+            after = int(rows[-1]["id"])
 
     def count(self, f: AuditFilter | None = None) -> int:
         stmt = select(func.count()).select_from(audit_log).where(*self._where(f or AuditFilter()))
         with self._engine.connect() as c:
             return int(c.execute(stmt).scalar_one())
+
+
+def _entry(r: RowMapping) -> AuditEntry:
+    return AuditEntry(
+        id=int(r["id"]),
+        at=to_utc(r["at"]),
+        username=r["username"],
+        action=str(r["action"]),
+        target_type=r["target_type"],
+        target_id=r["target_id"],
+        remote_addr=r["remote_addr"],
+        allowed=bool(r["allowed"]),
+        detail=r["detail"],
+    )
 
 
 def _lock_head(c: Connection) -> str:
