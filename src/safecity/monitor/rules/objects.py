@@ -241,51 +241,15 @@ class _ZoneRule:
         return np.asarray(mask)
 
 
-class IntrusionRule(_ZoneRule):
-    """Objects of ``classes`` in the zone (while armed) for ``min_s``: one event per episode."""
-
-    type_: EventType = "intrusion"
-
-    def __init__(
-        self, camera: str, cfg: IntrusionRuleConfig, zone: ZoneConfig, clock: Clock = _no_clock
-    ) -> None:
-        super().__init__(camera, zone, cfg.classes, cfg.schedule, cfg.severity, clock)
-        self.episode = Episode(
-            self.template(),
-            UidMaker(camera, self.type_, zone.name),
-            cfg.min_s,
-            cfg.end_after_s,
-            cfg.update_every_s,
-        )
-
-    def update(self, tracks: Tracks, t_s: float, frame_wh: tuple[int, int]) -> list[Emission]:
-        """Judge this frame's tracks (``frame_wh`` = the frame's pixel size); returns event messages."""
-        inside = tracks[self.select(tracks, frame_wh)] if self.armed(t_s) else Tracks.empty(t_s)
-        return self.episode.step(t_s, len(inside) > 0, _fields(inside, frame_wh) if len(inside) else None)
-
-    def live(self) -> list[Event]:
-        """The rule's live events."""
-        return [self.episode.event] if self.episode.event else []
-
-    def finish(self, t_s: float) -> list[Emission]:
-        """End the live events at ``t_s`` (end of a file, camera stopped)."""
-        return self.episode.finish(t_s)
-
-    @property
-    def state_size(self) -> int:
-        """Per-track states held (none: this rule keeps one episode for the zone)."""
-        return 0
-
-
-class CrowdingRule(IntrusionRule):
-    """At least ``min_count`` objects in the zone for ``min_s``."""
+class CrowdingRule(_ZoneRule):
+    """At least ``min_count`` objects in the zone for ``min_s``: one zone-level event per episode."""
 
     type_: EventType = "crowding"
 
     def __init__(
         self, camera: str, cfg: CrowdingRuleConfig, zone: ZoneConfig, clock: Clock = _no_clock
     ) -> None:
-        _ZoneRule.__init__(self, camera, zone, cfg.classes, cfg.schedule, cfg.severity, clock)
+        super().__init__(camera, zone, cfg.classes, cfg.schedule, cfg.severity, clock)
         self.min_count = cfg.min_count
         self.episode = Episode(
             self.template(),
@@ -300,6 +264,19 @@ class CrowdingRule(IntrusionRule):
         inside = tracks[self.select(tracks, frame_wh)] if self.armed(t_s) else Tracks.empty(t_s)
         crowded = len(inside) >= self.min_count
         return self.episode.step(t_s, crowded, _fields(inside, frame_wh) if crowded else None)
+
+    def live(self) -> list[Event]:
+        """The rule's live events."""
+        return [self.episode.event] if self.episode.event else []
+
+    def finish(self, t_s: float) -> list[Emission]:
+        """End the live events at ``t_s`` (end of a file, camera stopped)."""
+        return self.episode.finish(t_s)
+
+    @property
+    def state_size(self) -> int:
+        """Per-track states held (none: this rule keeps one episode for the zone)."""
+        return 0
 
 
 @dataclass(slots=True)
@@ -345,6 +322,8 @@ S = TypeVar("S", bound=_TrackState)
 class _PerTrackRule(_ZoneRule, Generic[S]):
     """A rule with one episode per track; states of tracks unseen for ``forget_s`` are ended and dropped."""
 
+    HANDOVER_FRAC = 0.1  # an id switch: a new track this close (frame fraction) to where one vanished
+
     def __init__(self, *args: Any, forget_s: float = DEFAULT_FORGET_S, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.forget_s = forget_s
@@ -354,6 +333,29 @@ class _PerTrackRule(_ZoneRule, Generic[S]):
     def new_episode(self, min_s: float, end_after_s: float, update_every_s: float) -> Episode:
         """A fresh episode sharing the rule's uid counter."""
         return Episode(self.template(), self.uid, min_s, end_after_s, update_every_s)
+
+    def handover(
+        self, tid: int, x: float, y: float, present: set[int], t_s: float, within_s: float
+    ) -> S | None:
+        """Give track ``tid`` the state of a track that vanished where ``tid`` now is (an id switch).
+
+        Candidates are states of tracks absent from this frame (``present``), last seen in the zone
+        at most ``within_s`` ago, whose last foot point (``x``, ``y``: frame fractions) is within
+        ``HANDOVER_FRAC`` of the frame; the nearest one moves to ``tid`` (its event, uid and clocks
+        go on). Returns the state, or None.
+        """
+        best: tuple[float, int] | None = None
+        for old, st in self.states.items():
+            if old in present or not isinstance(st, _Visit) or t_s - st.last_in_s > within_s:
+                continue
+            d = math.hypot(x - st.x, y - st.y)
+            if d <= self.HANDOVER_FRAC and (best is None or d < best[0]):
+                best = (d, old)
+        if best is None:
+            return None
+        st = self.states.pop(best[1])
+        self.states[tid] = st
+        return st
 
     def prune(self, t_s: float) -> list[Emission]:
         """End and drop the states of tracks unseen for more than ``forget_s``."""
@@ -382,6 +384,59 @@ class _PerTrackRule(_ZoneRule, Generic[S]):
         return len(self.states)
 
 
+class IntrusionRule(_PerTrackRule[_Visit]):
+    """Objects of ``classes`` in the zone (while armed) for ``min_s``: one event per object.
+
+    Each intruder has its own event with its own start and end (KISA counts every intruder); the
+    event keeps the zone and, in ``count``, the number of the rule's objects in the zone at its
+    last message. An object's event ends once it has been out of the zone (or unseen) for
+    ``end_after_s``. A new track that appears where a track with a live event vanished within
+    ``end_after_s`` (an id switch, a person lost for a moment) takes over that event
+    (:meth:`_PerTrackRule.handover`), so one intruder is not reported twice.
+    """
+
+    type_: EventType = "intrusion"
+
+    def __init__(
+        self, camera: str, cfg: IntrusionRuleConfig, zone: ZoneConfig, clock: Clock = _no_clock
+    ) -> None:
+        super().__init__(camera, zone, cfg.classes, cfg.schedule, cfg.severity, clock)
+        self.cfg = cfg
+
+    def update(self, tracks: Tracks, t_s: float, frame_wh: tuple[int, int]) -> list[Emission]:
+        """Judge this frame's tracks (``frame_wh`` = the frame's pixel size); returns event messages."""
+        out: list[Emission] = []
+        cfg = self.cfg
+        inside = self.select(tracks, frame_wh) if self.armed(t_s) else np.zeros(len(tracks), bool)
+        n_in = int(inside.sum())
+        feet = to_frac(foot_points(tracks.xyxy_px), frame_wh)
+        present = {int(x) for x in tracks.track_id}
+        for i, tid in enumerate(int(x) for x in tracks.track_id):
+            st = self.states.get(tid)
+            fx, fy = float(feet[i, 0]), float(feet[i, 1])
+            if st is None:
+                if not inside[i]:
+                    continue
+                st = self.handover(tid, fx, fy, present, t_s, cfg.end_after_s)
+                if st is None:
+                    st = _Visit(t_s, self.new_episode(cfg.min_s, cfg.end_after_s, cfg.update_every_s), t_s)
+                    self.states[tid] = st
+            st.last_seen_s = t_s
+            if inside[i]:
+                st.last_in_s, st.x, st.y = t_s, fx, fy
+                fields = _fields(tracks[np.array([i])], frame_wh)
+                fields["count"] = n_in
+                out += st.episode.step(t_s, True, fields)
+            else:
+                out += st.episode.step(t_s, False)
+        for tid in sorted(set(self.states) - present):  # unseen this frame: out of the zone
+            st = self.states[tid]
+            out += st.episode.step(t_s, False)
+            if st.episode.event is None:  # over (or never started): nothing to remember
+                del self.states[tid]
+        return out
+
+
 class LoiteringRule(_PerTrackRule[_Visit]):
     """A track staying in the zone at least ``dwell_s``: one event per visit of a track.
 
@@ -390,7 +445,9 @@ class LoiteringRule(_PerTrackRule[_Visit]):
     may be missed for ten seconds) and they come back under a new track id. So a visit whose
     track vanished *inside* the zone before it reached ``dwell_s`` is remembered (at most
     ``MEMORY`` of them, for ``dwell_s``); a new track that appears within ``REJOIN_FRAC`` of the
-    frame of where it vanished continues that visit's clock.
+    frame of where it vanished continues that visit's clock. A short id switch (the tracker gives the
+    standing person a new id while the old track is not yet over) hands the whole visit over
+    (:meth:`_PerTrackRule.handover`): dwell clock, and the live event with its uid.
     """
 
     type_: EventType = "loitering"
@@ -420,16 +477,19 @@ class LoiteringRule(_PerTrackRule[_Visit]):
         cfg = self.cfg
         inside = self.select(tracks, frame_wh) if self.armed(t_s) else np.zeros(len(tracks), bool)
         feet = to_frac(foot_points(tracks.xyxy_px), frame_wh)
+        present = {int(x) for x in tracks.track_id}
         for i, tid in enumerate(int(x) for x in tracks.track_id):
             st = self.states.get(tid)
             fx, fy = float(feet[i, 0]), float(feet[i, 1])
             if st is None:
                 if not inside[i]:
                     continue
-                entered = self._rejoin(fx, fy, t_s)
-                ep = self.new_episode(0.0, cfg.end_after_s, cfg.update_every_s)
-                st = _Visit(t_s, ep, t_s if entered is None else entered, t_s)
-                self.states[tid] = st
+                st = self.handover(tid, fx, fy, present, t_s, cfg.end_after_s)
+                if st is None:
+                    entered = self._rejoin(fx, fy, t_s)
+                    ep = self.new_episode(0.0, cfg.end_after_s, cfg.update_every_s)
+                    st = _Visit(t_s, ep, t_s if entered is None else entered, t_s)
+                    self.states[tid] = st
             st.last_seen_s = t_s
             if inside[i]:
                 st.last_in_s, st.x, st.y = t_s, fx, fy
@@ -444,7 +504,6 @@ class LoiteringRule(_PerTrackRule[_Visit]):
             if t_s - last_in >= cfg.end_after_s and not inside[i]:
                 out += st.episode.finish(last_in)  # walked out: the visit is over
                 del self.states[tid]
-        present = {int(x) for x in tracks.track_id}
         for tid in sorted(set(self.states) - present):
             st = self.states[tid]
             last_in = st.last_in_s

@@ -293,11 +293,13 @@ def _crowd(seed: int, n_frames: int = 120) -> list[Tracks]:
 def test_per_track_state_is_pruned_when_tracks_end() -> None:
     rs = build_rules(_all_rules_camera())
     frames = _crowd(seed=1)
-    peak = 0
+    peaks = [0] * len(rs.rules)
     for tr in frames:
         rs.update(tr, tr.t_s, (W, H))
-        peak = max(peak, rs.state_size)
-    assert peak <= 6 * 6  # a handful of tracks per rule at a time, never the ~90 seen in total
+        peaks = [max(p, r.state_size) for p, r in zip(peaks, rs.rules, strict=True)]
+    # a handful of tracks per rule at a time (3 live, plus those whose events are ending), never
+    # the ~90 seen in total
+    assert max(peaks) <= 10 and peaks[0] > 0  # intrusion keeps one state per intruder now
     assert rs.state_size == 0 and rs.live() == []
 
 
@@ -446,3 +448,57 @@ def test_updates_for_changing_objects_are_throttled() -> None:
     updates = [t for t, k, _ in got if k == "update"]
     assert got[0][1] == "start" and len(updates) == 5
     assert all(b - a >= 1.0 - 1e-9 for a, b in itertools.pairwise(updates))
+
+
+def test_intrusion_one_event_per_intruder_with_own_times_and_zone_count() -> None:
+    # person 1 in the zone 0-6 s; person 2 joins at 2 s and leaves at 4 s (while 1 is still inside)
+    cfg = {"type": "intrusion", "zone": "gate", "min_s": 1.0, "end_after_s": 1.0, "update_every_s": 100.0}
+    frames = []
+    for k in range(17):
+        t = 0.5 * k
+        boxes, ids = ([IN], [1]) if t <= 6 else ([], [])
+        if 2 <= t <= 4:
+            boxes, ids = [*boxes, box_at(70, 60)], [*ids, 2]
+        frames.append(make_tracks(t, boxes, ids=ids))
+    got = run(build_rules(camera(cfg)), frames)
+    starts = {e.track_ids: e for _, k, e in got if k == "start"}
+    ends = {e.track_ids: e for _, k, e in got if k == "end"}
+    assert sorted(starts) == [(1,), (2,)] and sorted(ends) == [(1,), (2,)]
+    assert (starts[(1,)].start_s, ends[(1,)].end_s) == (0.0, 6.5)
+    assert (starts[(2,)].start_s, ends[(2,)].end_s) == (2.0, 4.5)
+    assert starts[(2,)].count == 2 and starts[(2,)].zone == "gate"  # two people in the zone then
+    assert starts[(1,)].uid != starts[(2,)].uid
+    assert ends[(1,)].count == 1  # after person 2 left, person 1's event says one person again
+
+
+def test_intrusion_id_switch_in_place_keeps_the_event() -> None:
+    # the tracker gives the same intruder a new id at 3 s (same place): one event, not two
+    cfg = {"type": "intrusion", "zone": "gate", "min_s": 0.5, "end_after_s": 2.0}
+    frames = [make_tracks(0.5 * k, [IN], ids=[1 if k < 6 else 9]) for k in range(12)]
+    got = run(build_rules(camera(cfg)), frames)
+    assert [k for _, k, _ in got if k == "start"] == ["start"]
+    rs = build_rules(camera(cfg))
+    run(rs, frames)
+    assert [e.track_ids for e in rs.live()] == [(9,)]
+    # someone else appearing elsewhere in the zone while the first one is lost is a new intruder
+    other = [
+        make_tracks(0.5 * k, [IN] if k < 6 else [box_at(20, 40)], ids=[1 if k < 6 else 9]) for k in range(12)
+    ]
+    assert len([k for _, k, _ in run(build_rules(camera(cfg)), other) if k == "start"]) == 2
+
+
+def test_crowding_stays_one_zone_level_event() -> None:
+    cfg = {"type": "crowding", "zone": "gate", "min_count": 2, "min_s": 0.0, "update_every_s": 100.0}
+    frames = [make_tracks(0.5 * k, [IN, box_at(70, 60), box_at(30, 60)]) for k in range(6)]
+    got = run(build_rules(camera(cfg)), frames)
+    assert [(k, e.count, e.track_ids) for _, k, e in got] == [("start", 3, (1, 2, 3))]
+
+
+def test_loitering_dwell_survives_a_short_id_switch() -> None:
+    # the standing person gets a new id at 8 s while the old track is not over yet: the dwell clock
+    # (from 0 s) goes on and one event starts at 15 s, carrying the new id
+    cfg = {"type": "loitering", "zone": "gate", "dwell_s": 15.0, "end_after_s": 2.0, "update_every_s": 100.0}
+    frames = [make_tracks(float(k), [IN], ids=[1 if k < 8 else 5]) for k in range(20)]
+    got = run(build_rules(camera(cfg)), frames)
+    assert kinds(got) == [(15.0, "start")]
+    assert got[0][2].track_ids == (5,) and got[0][2].detail["dwell_s"] == 15.0
