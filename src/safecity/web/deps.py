@@ -7,6 +7,7 @@ before the error response goes out.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import time
 from collections.abc import Callable, Sequence
@@ -18,6 +19,7 @@ from fastapi import Depends, HTTPException, Request, WebSocket
 from safecity.settings import IpNetwork, Settings
 from safecity.store.audit import AuditLog
 from safecity.store.users import Role, Session, UserStore
+from safecity.store.viewing import ViewingLog
 from safecity.web.anon import AnonymousTally
 from safecity.web.throttle import LoginThrottle
 
@@ -67,6 +69,11 @@ class Console:
     @property
     def events(self) -> EventStore:
         return self.services.events
+
+    @functools.cached_property
+    def viewing(self) -> ViewingLog:
+        """Viewing sessions (who watches which camera, how, from when to when), audited in ``audit``."""
+        return ViewingLog(self.services.engine, self.audit, clock=self.clock)
 
 
 async def console_of(request: Request) -> Console:
