@@ -30,6 +30,7 @@ import numpy.typing as npt
 from safecity.monitor.config.model import CameraConfig, MotionConfig, TrackerConfig
 from safecity.monitor.config.policy import filter_boxes
 from safecity.monitor.types import Detections, Event, EventKind, SourceGap, Tracks
+from safecity.ptz.arming import PresetArming
 
 if TYPE_CHECKING:
     from safecity.monitor.sources.readers import DecodedFrame
@@ -170,6 +171,7 @@ class CameraPipeline:
         # zone polygons for a cascade with confirm_when="in_zones" (other detectors ignore them)
         self._zones_frac = [np.asarray(z.polygon, np.float32) for z in camera.zones]
         self.counters = PipelineCounters()
+        self.ptz = PresetArming.for_camera(camera, tz)  # PTZ: analytics armed per preset, paused while moving
         self._scanned_calibration = False
         self._last_tracks = Tracks.empty(0.0)
         self._next_health_s: float | None = None
@@ -201,6 +203,13 @@ class CameraPipeline:
         if nxt is None or t_s >= nxt or t_s < nxt - 2 * HEALTH_EVERY_S:  # (or time went back)
             events += self.rules.health.update_frame(frame.gray, t_s)
             self._next_health_s = t_s + HEALTH_EVERY_S
+        if self.ptz is not None:  # PTZ: no gate, detector or rules while it moves (ptz.arming)
+            hold, ptz_events = self.ptz.before_frame(self, frame.gray, t_s)
+            events += ptz_events
+            if hold:
+                self._count(events)
+                return StepResult(self.camera_id, t_s, int(frame.index), (w, h), Tracks.empty(t_s), None,
+                                  tuple(events), False)  # fmt: skip
         motion = self.gate.update(frame.gray, t_s)
         regions = motion.boxes_frac
         if motion.has_motion:
@@ -231,6 +240,8 @@ class CameraPipeline:
             events += self.rules.update(tracks, t_s, (w, h), keypoints)
             # an empty frame after which no rule holds state: the next empty frames change nothing
             self._rules_idle = not len(tracks) and self.rules.state_size == 0 and not self.rules.live()
+        if self.ptz is not None:
+            events = self.ptz.tag(events)  # events carry the preset
         self._count(events)
         return StepResult(
             self.camera_id, t_s, int(frame.index), (w, h), tracks, detections, tuple(events),

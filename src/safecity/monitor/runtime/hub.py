@@ -35,6 +35,7 @@ import numpy.typing as npt
 from safecity.errors import ConfigError
 from safecity.monitor.config.model import CameraConfig, MonitorConfig, SelectionConfig
 from safecity.monitor.runtime.messages import (
+    ArmAnalytics,
     EndedMsg,
     EventMsg,
     FailureMsg,
@@ -338,6 +339,13 @@ class MonitorHub:
         with self._lock:
             self._acked.add(event_uid)
         self.select()
+
+    def arm_analytics(self, msg: ArmAnalytics) -> None:
+        """PTZ: pause or arm a camera's analytics (its patrol driver, :mod:`safecity.ptz.runtime`);
+        a transport without ``arm`` (Ray, replay) ignores it."""
+        arm = getattr(self.transport, "arm", None)
+        if callable(arm):
+            arm(msg)
 
     def add_sink(self, sink: EventSink) -> None:
         with self._lock:

@@ -40,7 +40,7 @@ from multiprocessing.synchronize import Event as MpEvent
 
 from safecity.monitor.config.model import CameraConfig, MonitorConfig
 from safecity.monitor.runtime.hub import MonitorHub, make_selector
-from safecity.monitor.runtime.messages import TileMsg, TileWish, WorkerMessage
+from safecity.monitor.runtime.messages import ArmAnalytics, TileMsg, TileWish, WorkerMessage
 from safecity.monitor.runtime.transport import HubInbox
 from safecity.monitor.runtime.worker import CameraWorker, RuntimeOptions, health_from_events, tile_wishes
 from safecity.monitor.types import EventSink
@@ -66,7 +66,7 @@ class _Reconfigure:
     cameras: tuple[CameraConfig, ...]
 
 
-_Control = TileWish | _Reconfigure
+_Control = TileWish | _Reconfigure | ArmAnalytics
 
 
 def _put_tile(tile_q: MpQueue[TileMsg]) -> Callable[[TileMsg], bool]:
@@ -105,6 +105,8 @@ def _worker_main(
                 msg = ctl_q.get_nowait()
                 if isinstance(msg, TileWish):
                     worker.want_tiles(msg)
+                elif isinstance(msg, ArmAnalytics):
+                    worker.arm(msg)
                 else:
                     worker.reconfigure(msg.config, msg.cameras)
         if parent is not None and not parent.is_alive():
@@ -181,6 +183,13 @@ class LocalTransport:
             wishes = tile_wishes(cameras, {c: str(i) for c, i in self._where.items()})
         for i, ctl in enumerate(self._ctl_qs):
             ctl.put(wishes.get(str(i), TileWish(frozenset())))
+
+    def arm(self, msg: ArmAnalytics) -> None:
+        """PTZ: hand ``msg`` to the worker that runs its camera (see :meth:`MonitorHub.arm_analytics`)."""
+        with self._lock:
+            i = self._where.get(msg.camera)
+        if i is not None and i < len(self._ctl_qs):
+            self._ctl_qs[i].put(msg)
 
     def placement(self) -> Mapping[str, str]:
         with self._lock:

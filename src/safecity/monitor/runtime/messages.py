@@ -24,6 +24,7 @@ __all__ = [
     "EventMsg",
     "FailureMsg",
     "HealthMsg",
+    "ArmAnalytics",
     "StatsMsg",
     "TileMsg",
     "TileWish",
@@ -84,6 +85,17 @@ class TileMsg:
     camera: str
     t_s: float
     jpeg: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ArmAnalytics:
+    """Hub -> worker (PTZ): ``preset`` None pauses the camera's motion gate and rules (it moves or is
+    steered); a preset arms them with that preset's rules after re-calibration; ``wait_still``: the
+    camera reports no move status, so the picture must be still first (:mod:`safecity.ptz.arming`)."""
+
+    camera: str
+    preset: str | None
+    wait_still: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,6 +51,7 @@ from safecity.health import HEALTH_OF_TYPE, worst_health
 from safecity.monitor.config.model import CameraConfig, DetectorConfig, MonitorConfig
 from safecity.monitor.pipeline import CameraPipeline, StepResult
 from safecity.monitor.runtime.messages import (
+    ArmAnalytics,
     EndedMsg,
     EventMsg,
     FailureMsg,
@@ -329,6 +330,14 @@ class CameraWorker:
             for cid in started:
                 self._launch(cid)
         return sorted(started)
+
+    def arm(self, msg: ArmAnalytics) -> None:
+        """PTZ: pause a camera's analytics or arm them at a preset (:mod:`safecity.ptz.arming`)."""
+        with self._lock:
+            c = self._cams.get(msg.camera)
+        pipe = c.pipeline if c is not None else None
+        if pipe is not None and pipe.ptz is not None:
+            pipe.ptz.request(msg.preset, msg.wait_still)
 
     # ------------------------------------------------------------------ reporting
     def fail(self, camera: str, reason: str) -> None:
