@@ -37,7 +37,7 @@ from safecity.store.users import UserStore
 from safecity.vendor import LEAFLET_DIR, SWAGGER_UI_DIR
 from safecity.web.anon import AnonymousTally
 from safecity.web.deps import Console
-from safecity.web.live import JpegCache, LiveHub, Subscriber, wall_json
+from safecity.web.live import JpegCache, LiveHub, Subscriber
 from safecity.web.throttle import LoginThrottle
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ __all__ = ["PAGES", "STATIC_DIR", "create_app", "validation_message"]
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).with_name("static")
-PAGES = ("login", "wall", "events", "incidents", "search", "cameras", "plans", "audit", "admin")
+PAGES = ("login", "wall", "camera", "events", "incidents", "search", "cameras", "plans", "audit", "admin")
 WALL_POLL_S = 0.25
 _CSP = (
     "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
@@ -79,7 +79,10 @@ async def _wall_loop(console: Console) -> None:
             console.hub.note_wall(layout)
             handled = console.hub.handled()
             sig = (
-                tuple((t.camera, t.reason, t.severity, t.pinned, t.event_uids) for t in layout.tiles),
+                tuple(
+                    (t.camera, t.reason, t.severity, t.pinned, t.event_uids, t.slot, t.pinned_by)
+                    for t in layout.tiles
+                ),
                 handled,
             )
             if sig != last_sig and console.hub.n_subscribers:
@@ -109,12 +112,14 @@ async def _flush_loop(console: Console, interval_s: float) -> None:
 
 def _push_wall(console: Console, layout: WallLayout, handled: frozenset[str]) -> None:
     """Send each WebSocket client its view of ``layout`` (built once per set of allowed cameras)."""
+    from safecity.web.routes_live import user_wall
+
     live = console.hub.live_events()
     views: dict[frozenset[str] | None, dict[str, Any]] = {}
 
     def build(sub: Subscriber) -> dict[str, Any]:
         if sub.allowed not in views:
-            views[sub.allowed] = {**wall_json(layout, live, sub.allowed, handled), "monitor": True}
+            views[sub.allowed] = user_wall(console, sub.allowed, layout, handled, live)
         return views[sub.allowed]
 
     console.hub.push_wall(build)

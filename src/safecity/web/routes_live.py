@@ -11,6 +11,7 @@ import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -18,15 +19,20 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import func, select
 
+from safecity.monitor.config.model import SelectionConfig
+from safecity.monitor.selection.wall import Pin, PinError
+from safecity.monitor.types import Event, WallLayout
 from safecity.store.schema import camera_health, cameras, events
 from safecity.store.users import Session, to_utc
 from safecity.web.deps import (
     Console,
     ConsoleDep,
+    OperatorDep,
     SessionDep,
+    audit_action,
     audit_refusal,
     client_addr,
     origin_allowed,
@@ -34,35 +40,190 @@ from safecity.web.deps import (
     session_from_token,
     token_from,
 )
-from safecity.web.live import wall_json
+from safecity.web.live import overlay_json, wall_json
 from safecity.web.schemas import LiveClientMessage, TilesMessage
 
-__all__ = ["router"]
+__all__ = ["router", "user_wall"]
 
 router = APIRouter(tags=["live"])
 _BOUNDARY = "frame"
 _RECHECK_SESSION_S = 30.0
 _MAX_MESSAGE_CHARS = 16_384
 _MAX_BAD_MESSAGES = 20  # then the socket is closed (1008): a client that only sends garbage
+_NO_SELECTION = SelectionConfig()
 
 
 def _empty_wall() -> dict[str, Any]:
     return {"t_s": 0.0, "tiles": [], "monitor": False}
 
 
-def _user_wall(console: Console, allowed: frozenset[str] | None) -> dict[str, Any]:
+_POLICY: list[tuple[object, Any]] = []  # (config, its bound policy): rebuilt when the config object changes
+
+
+def _policy_of(config: object) -> Any:
+    from safecity.service import bound_policy
+
+    for cfg, policy in list(_POLICY):
+        if cfg is config:
+            return policy
+    policy = bound_policy(config)
+    _POLICY[:] = [(config, policy)]
+    return policy
+
+
+def _alert_level(console: Console) -> Callable[[Event], bool]:
+    """Whether an event's policy level is ``alert`` (the monitoring config's policy, else the default)."""
+    policy = _policy_of(getattr(console.services.monitor, "config", None))
+
+    def alert(ev: Event) -> bool:
+        at = datetime.fromtimestamp(ev.start_s, UTC)
+        return bool(policy.action(ev.camera, ev.type, ev.severity, ev.zone or None, at) == "alert")
+
+    return alert
+
+
+def user_wall(
+    console: Console,
+    allowed: frozenset[str] | None,
+    layout: WallLayout | None = None,
+    handled: frozenset[str] | None = None,
+    live: Mapping[str, Event] | None = None,
+) -> dict[str, Any]:
+    """The wall as one user sees it (their cameras, Hangul names, slots, alert level), for
+    ``/api/wall`` and the ``/ws/live`` pushes; ``layout`` etc. default to the runtime's newest."""
     monitor = console.services.monitor
     if monitor is None:
         return _empty_wall()
-    out = wall_json(monitor.wall(), console.hub.live_events(), allowed, console.hub.handled())
+    names = {k: c.name for k, c in console.services.live_cameras.items() if c.name}
+    out = wall_json(
+        monitor.wall() if layout is None else layout,
+        console.hub.live_events() if live is None else live,
+        allowed,
+        console.hub.handled() if handled is None else handled,
+        names=names,
+        alert=_alert_level(console),
+    )
     out["monitor"] = True
+    out["slots"] = int(getattr(getattr(monitor, "config", None), "selection", _NO_SELECTION).max_tiles)
     return out
+
+
+_user_wall = user_wall
 
 
 @router.get("/api/wall")
 def wall(console: ConsoleDep, session: SessionDep) -> dict[str, Any]:
     """The video wall for this user: tiles (camera, reason, severity, pinned, events) in order."""
     return _user_wall(console, console.users.cameras_of(session.user))
+
+
+class PinRequest(BaseModel):
+    """Pin a camera to a slot of the wall (operators; audited ``wall_pin``)."""
+
+    camera: str = Field(min_length=1, max_length=128, description="camera key")
+    slot: int | None = Field(
+        default=None, ge=0, le=63, description="slot (0 = top left); none: its own, free or weakest"
+    )
+    minutes: int | None = Field(
+        default=None, ge=1, le=1440, description="pin for this long; none: until unpinned"
+    )
+
+
+def _pinning(console: Console) -> Any:
+    monitor = console.services.monitor
+    if monitor is None or not callable(getattr(monitor, "pin", None)):
+        raise HTTPException(status_code=404, detail="no monitoring runtime with a wall runs in this console")
+    return monitor
+
+
+def _pin_json(pin: Pin, console: Console) -> dict[str, Any]:
+    meta = console.services.live_cameras.get(pin.camera)
+    return {
+        "camera": pin.camera,
+        "name": meta.name if meta and meta.name else pin.camera,
+        "slot": pin.slot,
+        "by": pin.by,
+        "until_s": pin.until_s,
+    }
+
+
+@router.get("/api/wall/pins")
+def wall_pins(console: ConsoleDep, session: SessionDep) -> dict[str, Any]:
+    """The wall's pins in force (cameras of this user's groups only)."""
+    allowed = console.users.cameras_of(session.user)
+    monitor = console.services.monitor
+    pins_of = getattr(monitor, "pins", None)
+    pins: list[Pin] = pins_of() if callable(pins_of) else []
+    return {"pins": [_pin_json(p, console) for p in pins if allowed is None or p.camera in allowed]}
+
+
+@router.post("/api/wall/pins")
+def pin_camera(
+    body: PinRequest, request: Request, console: ConsoleDep, session: OperatorDep
+) -> dict[str, Any]:
+    """Pin a camera to a wall slot (it stays there, events or not, until unpinned or ``minutes`` pass).
+
+    The camera must be in the user's groups (403) and monitored live (404); a slot outside the wall
+    or pinned to another camera is refused with 409 and the reason.
+    """
+    require_camera(console, request, session, body.camera, action="wall_pin")
+    _require_live(console, body.camera)
+    monitor = _pinning(console)
+    until = console.clock() + 60.0 * body.minutes if body.minutes else None
+    try:
+        pin: Pin = monitor.pin(body.camera, body.slot, until_s=until, by=session.user.username)
+    except PinError as exc:
+        audit_action(console, request, session, "wall_pin", target_type="camera", target_id=body.camera,
+                     allowed=False, detail=f"409: {exc}")  # fmt: skip
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
+    when = f" for {body.minutes} min" if body.minutes else " until unpinned"
+    audit_action(console, request, session, "wall_pin", target_type="camera", target_id=body.camera,
+                 detail=f"slot {pin.slot}{when}")  # fmt: skip
+    return _pin_json(pin, console)
+
+
+@router.delete("/api/wall/pins/{key}")
+def unpin_camera(key: str, request: Request, console: ConsoleDep, session: OperatorDep) -> dict[str, Any]:
+    """Remove a camera's wall pin (404 when it has none)."""
+    require_camera(console, request, session, key, action="wall_unpin")
+    monitor = _pinning(console)
+    if not monitor.unpin(key):
+        raise HTTPException(status_code=404, detail=f"camera {key!r} is not pinned to the wall")
+    audit_action(console, request, session, "wall_unpin", target_type="camera", target_id=key)
+    return {"camera": key, "unpinned": True}
+
+
+@router.get("/api/wall/overlays")
+def wall_overlays(
+    console: ConsoleDep,
+    session: SessionDep,
+    cameras: Annotated[str, Query(max_length=4096, description="comma-separated camera keys (at most 64)")],
+) -> dict[str, Any]:
+    """Zones, lines (from the monitoring config) and live event boxes (frame fractions) to draw over
+    the tiles of these cameras; cameras outside the user's groups or not live are left out. Boxes
+    whose centre lies in a privacy mask in force for this user are left out too."""
+    allowed = console.users.cameras_of(session.user)
+    monitor = console.services.monitor
+    config = getattr(monitor, "config", None)
+    by_id = {c.id: c for c in getattr(config, "cameras", [])}
+    live = console.hub.live_events()
+    keys = [k for k in dict.fromkeys(cameras.split(",")) if k][:64]
+    out: dict[str, Any] = {}
+    for key in keys:
+        if (allowed is not None and key not in allowed) or key not in by_id:
+            continue
+        lifted = (
+            console.lifts is not None
+            and key in console.services.liftable_masks
+            and console.lifts.active(key, session.user.username) is not None
+        )
+        masks = [
+            *console.services.privacy_masks.get(key, ()),
+            *(() if lifted else console.services.liftable_masks.get(key, ())),
+        ]
+        evs = [e for e in live.values() if e.camera == key]
+        out[key] = overlay_json(by_id[key], evs, masks)
+    return {"cameras": out}
 
 
 def _last_events(console: Console) -> dict[str, dict[str, Any]]:

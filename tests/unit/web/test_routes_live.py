@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
+from safecity.monitor.config.model import MonitorConfig
+from safecity.monitor.selection.wall import Pin, Selector
 from safecity.monitor.types import WallLayout, WallTile
-from tests.unit.web.conftest import EAST, WEST, Env, make_event
+from tests.unit.web.conftest import EAST, WEST, Env, FakeMonitor, make_event
 
 
 def _layout() -> WallLayout:
@@ -54,13 +59,16 @@ def test_websocket_pushes_wall_and_events_for_allowed_cameras_only(env: Env) -> 
     env.login("viewer")  # cookie on the client
     with env.client.websocket_connect("/ws/live") as ws:
         assert ws.receive_json()["type"] == "hello"
-        assert ws.receive_json() == {"type": "wall", "wall": {"t_s": 0.0, "tiles": [], "monitor": True}}
+        wall = {"t_s": 0.0, "tiles": [], "monitor": True, "slots": 9}
+        assert ws.receive_json() == {"type": "wall", "wall": wall}
         env.monitor.emit("start", make_event("ev-e", EAST))  # not the viewer's camera: not sent
         env.monitor.emit("start", make_event("ev-w", WEST))
         msg = ws.receive_json()
         assert (msg["type"], msg["kind"], msg["event"]["uid"]) == ("event", "start", "ev-w")
         env.monitor.layout = _layout()
         msg = ws.receive_json()
+        while msg["type"] == "incident":  # the incident the event folded into comes first
+            msg = ws.receive_json()
         assert msg["type"] == "wall"
         assert [t["camera"] for t in msg["wall"]["tiles"]] == [WEST]
 
@@ -156,3 +164,114 @@ def test_live_websocket_closes_when_the_session_expires(env: Env, monkeypatch: p
         with pytest.raises(WebSocketDisconnect) as exc:
             ws.receive_json()
     assert exc.value.code == 4401
+
+
+# ---- the wall an operator can learn: names, slots, alert level, pins, overlays -------------------
+
+
+class PinningMonitor(FakeMonitor):
+    """FakeMonitor whose wall comes from a real Selector (slots and pins), with a monitoring config."""
+
+    def __init__(self, keys: list[str], clock: Callable[[], float]) -> None:
+        super().__init__(keys)
+        self.clock = clock
+        self.selector = Selector(max_tiles=2, hold_s=0)
+        gate = {"name": "gate", "polygon": [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]}
+        cams = [
+            {"id": WEST, "source": "west.mp4", "zones": [gate],
+             "lines": [{"name": "door", "a": [0.1, 0.5], "b": [0.9, 0.5]}]},
+            {"id": EAST, "source": "east.mp4"},
+        ]  # fmt: skip
+        self.config = MonitorConfig.model_validate({"cameras": cams, "selection": {"max_tiles": 2}})
+
+    def wall(self) -> WallLayout:
+        return self.selector.select([], self.health(), self.clock())
+
+    def pin(self, camera: str, slot: int | None = None, *, until_s: float | None = None, by: str = "") -> Pin:
+        return self.selector.pin(camera, slot, until_s=until_s, by=by, now=self.clock())
+
+    def unpin(self, camera: str) -> bool:
+        return self.selector.unpin(camera)
+
+    def pins(self) -> list[Pin]:
+        return self.selector.pins(self.clock())
+
+
+@pytest.fixture
+def pinning(env: Env) -> PinningMonitor:
+    monitor = PinningMonitor([WEST, EAST], env.clock)
+    monitor.sinks = env.monitor.sinks
+    env.services.monitor = monitor
+    return monitor
+
+
+def test_wall_tiles_carry_hangul_name_slot_and_alert_level(env: Env) -> None:
+    env.monitor.layout = WallLayout(
+        120.0,
+        (
+            WallTile(WEST, 3.0, "intrusion", 4, False, 100.0, ("ev-w",), slot=1),
+            WallTile(EAST, 1.0, "line", 2, False, 110.0, ("ev-l",), slot=0),
+        ),
+    )
+    env.monitor.emit("start", make_event("ev-w", WEST))
+    line = replace(make_event("ev-l", EAST, sev=2), type="line_crossing")
+    env.monitor.emit("start", line)
+    tiles = {t["camera"]: t for t in env.client.get("/api/wall", headers=env.bearer("admin")).json()["tiles"]}
+    assert (tiles[WEST]["name"], tiles[WEST]["slot"], tiles[WEST]["alert"]) == ("West gate", 1, True)
+    # a severity-2 line crossing is record level by the default policy: no alert pulse; no name: the key
+    assert (tiles[EAST]["name"], tiles[EAST]["slot"], tiles[EAST]["alert"]) == (EAST, 0, False)
+
+
+def test_operator_pins_and_unpins_a_camera_audited(env: Env, pinning: PinningMonitor) -> None:
+    op = env.bearer("operator")
+    r = env.client.post("/api/wall/pins", json={"camera": EAST, "slot": 1, "minutes": 5}, headers=op)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"camera": EAST, "name": EAST, "slot": 1, "by": "operator",
+                        "until_s": env.clock() + 300}  # fmt: skip
+    tiles = env.client.get("/api/wall", headers=op).json()["tiles"]
+    assert [(t["camera"], t["slot"], t["pinned_by"]) for t in tiles] == [(EAST, 1, "operator")]
+    assert env.client.get("/api/wall/pins", headers=op).json()["pins"][0]["camera"] == EAST
+    # the pin survives a page reload: it lives in the runtime, not in the page
+    assert env.client.get("/api/wall", headers=env.bearer("admin")).json()["tiles"][0]["slot"] == 1
+    # a viewer sees only their cameras' pins and may not pin
+    assert env.client.get("/api/wall/pins", headers=env.bearer("viewer")).json()["pins"] == []
+    r = env.client.post("/api/wall/pins", json={"camera": WEST}, headers=env.bearer("viewer"))
+    assert r.status_code == 403
+    # the slot is taken by EAST: 409 with the reason; outside the wall: 409; not live (admin): 404
+    r = env.client.post("/api/wall/pins", json={"camera": WEST, "slot": 1}, headers=op)
+    assert r.status_code == 409 and "pinned to camera" in r.json()["detail"]
+    assert env.client.post("/api/wall/pins", json={"camera": WEST, "slot": 5}, headers=op).status_code == 409
+    r = env.client.post("/api/wall/pins", json={"camera": "nope"}, headers=env.bearer("admin"))
+    assert r.status_code == 404
+    assert env.client.post("/api/wall/pins", json={"camera": WEST, "slot": -1}, headers=op).status_code == 422
+    assert env.client.delete(f"/api/wall/pins/{EAST}", headers=op).json() == {
+        "camera": EAST,
+        "unpinned": True,
+    }
+    assert env.client.delete(f"/api/wall/pins/{EAST}", headers=op).status_code == 404
+    rows = env.audit(action="wall_pin") + env.audit(action="wall_unpin")
+    assert {(r["action"], r["username"], r["allowed"], r["target_id"]) for r in rows} == {
+        ("wall_pin", "operator", True, EAST),
+        ("wall_pin", "operator", False, WEST),
+        ("wall_unpin", "operator", True, EAST),
+    }
+    assert env.audit(action="denied", username="viewer", target_id="/api/wall/pins")  # the role refusal
+    assert any(r["detail"] == "slot 1 for 5 min" for r in rows)
+
+
+def test_overlays_give_zones_lines_and_live_boxes_outside_masks(env: Env, pinning: PinningMonitor) -> None:
+    env.monitor.emit("start", make_event("ev-w", WEST))
+    env.monitor.emit("start", make_event("ev-e", EAST))  # its box centre (0.2, 0.3) is under EAST's mask
+    got = env.client.get(
+        "/api/wall/overlays", params={"cameras": f"{WEST},{EAST},nope"}, headers=env.bearer("operator")
+    ).json()["cameras"]
+    assert got[WEST]["zones"] == [
+        {"name": "gate", "polygon": [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]}
+    ]
+    assert got[WEST]["lines"] == [{"name": "door", "a": [0.1, 0.5], "b": [0.9, 0.5], "direction": "both"}]
+    assert [b["box"] for b in got[WEST]["boxes"]] == [[0.1, 0.2, 0.3, 0.4]]
+    assert got[EAST]["boxes"] == [] and "nope" not in got
+    viewer = env.client.get(
+        "/api/wall/overlays", params={"cameras": f"{WEST},{EAST}"}, headers=env.bearer("viewer")
+    ).json()["cameras"]
+    assert list(viewer) == [WEST]

@@ -22,6 +22,7 @@ main.append(h("div", { class: "map-layout" },
     h("div", { class: "panel" }, h("div", { class: "row" }, search, h("label", { style: "flex-direction:row;align-items:center" }, onlyLive, " live only")),
       h("table", {}, h("thead", {}, h("tr", {}, ["Camera", "Health", "Last event", "Groups"].map((c) => h("th", {}, c)))), list)))));
 
+const cameraUrl = (key) => `/camera?key=${encodeURIComponent(key)}`;
 const COLOR = { online: "#3fb950", offline: "#f85149", frozen: "#d29922", covered: "#d29922", blurred: "#d29922", moved: "#d29922" };
 const map = await districtMap("map");
 const [cams, groups] = await Promise.all([api("/api/cameras"), api("/api/groups")]);
@@ -34,9 +35,16 @@ for (const c of cams.cameras) {
   const popup = h("div", {}, h("b", {}, c.name), h("br"), `key ${c.key}`, h("br"), "health ", healthBadge(c.health),
     c.purpose ? h("div", {}, `purpose: ${c.purpose}, ${c.count} camera(s)`) : null,
     c.last_event ? h("div", {}, `last event: ${TYPE_KO[c.last_event.type] || c.last_event.type} ${fmtTime(c.last_event.at)}`) : null,
-    c.live ? h("img", { src: `/api/cameras/${encodeURIComponent(c.key)}/frame.jpg`, style: "width:220px;margin-top:6px" }) : null,
+    c.live ? h("img", { class: "map-popup-live", alt: `live ${c.name}` }) : null,
+    c.live ? h("div", {}, h("a", { href: cameraUrl(c.key), class: "open-camera" }, "▶ 실시간·녹화 open live / playback")) : null,
     c.live && me.role === "admin" ? liftForm(c.key) : null);
-  m.bindPopup(popup);
+  m.bindPopup(popup, { minWidth: 270 });
+  if (c.live) {
+    // the popup plays live (MJPEG) while it is open; closing it ends the stream
+    const live = popup.querySelector("img.map-popup-live");
+    m.on("popupopen", () => { live.src = `/api/cameras/${encodeURIComponent(c.key)}/mjpeg?fps=3`; });
+    m.on("popupclose", () => { live.removeAttribute("src"); });
+  }
   markers.set(c.key, m);
 }
 // Lift the liftable privacy masks of one camera for this admin's live view only (audited, expires by itself).
@@ -54,7 +62,7 @@ function liftForm(key) {
         body: { reason: reason.value, minutes: Number(minutes.value) } });
       out.className = "muted"; out.textContent = `Lifted for you until ${fmtTime(r.expires_at)} (audited).`;
       const img = form.parentElement && form.parentElement.querySelector("img");
-      if (img) img.src = `/api/cameras/${encodeURIComponent(key)}/frame.jpg?t=${Date.now()}`;
+      if (img) img.src = `/api/cameras/${encodeURIComponent(key)}/mjpeg?fps=3&t=${Date.now()}`;
     } catch (err) { out.className = "error"; out.textContent = err.message; }
   });
   return form;
@@ -66,7 +74,10 @@ function renderList() {
     && (!term || `${c.key} ${c.name}`.toLowerCase().includes(term))).slice(0, 300);
   list.replaceChildren(...rows.map((c) => {
     const tr = h("tr", { class: "clickable", dataset: { camera: c.key } },
-      h("td", {}, h("div", {}, c.name), h("div", { class: "muted" }, c.key)), h("td", {}, healthBadge(c.health)),
+      h("td", {}, h("div", {}, c.name), h("div", { class: "muted" }, c.key,
+        c.live ? h("a", { href: cameraUrl(c.key), class: "open-camera", style: "margin-left:8px",
+          onclick: (e) => e.stopPropagation() }, "▶ open") : null)),
+      h("td", {}, healthBadge(c.health)),
       h("td", {}, c.last_event ? h("a", { href: `/events?uid=${encodeURIComponent(c.last_event.uid)}` },
         `${TYPE_KO[c.last_event.type] || c.last_event.type} · ${fmtTime(c.last_event.at)}`) : "–"),
       h("td", {}, (c.groups || []).join(", ") || "–"));
