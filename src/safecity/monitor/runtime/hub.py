@@ -45,7 +45,7 @@ from safecity.monitor.runtime.messages import (
     WorkerMessage,
 )
 from safecity.monitor.runtime.transport import Transport
-from safecity.monitor.selection.wall import SelectionWeights, Selector
+from safecity.monitor.selection.wall import Pin, PinError, SelectionWeights, Selector
 from safecity.monitor.types import Event, EventKind, EventSink, HealthState, WallLayout
 
 __all__ = ["HubStats", "MonitorHub", "Reconfigurable", "ReportsStats", "make_selector"]
@@ -425,6 +425,29 @@ class MonitorHub:
                     del self._pending_latency[uid]
         self._send_tile_wishes()  # sends only when the set changed (wall moves, requests expire)
         return layout
+
+    def pin(self, camera: str, slot: int | None = None, *, until_s: float | None = None, by: str = "") -> Pin:
+        """Pin ``camera`` to a wall slot until ``until_s`` (this hub's clock; None = until unpinned):
+        see :meth:`Selector.pin`. The wall is chosen again at once. Raises ``PinError``."""
+        with self._lock:
+            if camera not in self._known:
+                raise PinError(f"camera {camera!r} is not run by this monitor; known: {sorted(self._known)}")
+        with self._select_lock:
+            pin = self._selector.pin(camera, slot, until_s=until_s, by=by, now=self._clock())
+        self.select()
+        return pin
+
+    def unpin(self, camera: str) -> bool:
+        """Remove the wall pin of ``camera`` (False if it had none); the wall is chosen again."""
+        with self._select_lock:
+            gone = self._selector.unpin(camera)
+        self.select()
+        return gone
+
+    def pins(self) -> list[Pin]:
+        """The wall pins in force now, by slot."""
+        with self._select_lock:
+            return self._selector.pins(self._clock())
 
     def _send_tile_wishes(self) -> None:
         """Tell the transport which cameras should send tiles (wall + recently asked), if changed."""

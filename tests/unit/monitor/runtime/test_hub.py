@@ -19,6 +19,7 @@ from safecity.monitor.runtime.messages import (
     TileMsg,
 )
 from safecity.monitor.runtime.transport import HubInbox
+from safecity.monitor.selection.wall import PinError
 from safecity.monitor.types import Event, EventKind
 from tests.factories import make_event
 
@@ -135,6 +136,28 @@ def test_hub_acknowledge_unpins_a_severe_event() -> None:
     assert hub.select().tiles[0].pinned
     hub.acknowledge("e1")
     assert not hub.wall().tiles[0].pinned
+
+
+def test_hub_pin_puts_a_camera_in_a_slot_until_it_expires_or_is_unpinned() -> None:
+    clock = Clock(10.0)
+    t = RecordingTransport()
+    hub = MonitorHub(_config("a", "b", max_tiles=2), t, select_every_s=None, clock=clock)
+    hub.start()
+    hub.deliver(EventMsg("start", make_event(uid="e1", camera="a", start_s=10.0, severity=3), 10.0))
+    assert [(x.camera, x.slot) for x in hub.select().tiles] == [("a", 0)]
+    pin = hub.pin("b", 1, until_s=70.0, by="ptz-handoff")
+    assert (pin.camera, pin.slot, pin.until_s, pin.by) == ("b", 1, 70.0, "ptz-handoff")
+    wall = hub.wall()  # chosen again at once: b is up and sends tiles, with no event of its own
+    assert {(x.camera, x.slot, x.pinned_by) for x in wall.tiles} == {("a", 0, ""), ("b", 1, "ptz-handoff")}
+    assert t.wishes[-1] == frozenset({"a", "b"})
+    assert [p.camera for p in hub.pins()] == ["b"]
+    with pytest.raises(PinError, match="camera 'zz' is not run by this monitor"):
+        hub.pin("zz")
+    clock.t = 70.0  # expired
+    assert hub.pins() == [] and "b" not in [x.camera for x in hub.select().tiles]
+    hub.pin("b")
+    assert hub.unpin("b") and not hub.unpin("b")
+    hub.stop()
 
 
 def test_hub_latest_jpeg_asks_for_tiles_for_ten_seconds() -> None:
