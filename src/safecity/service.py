@@ -97,6 +97,7 @@ class Services:
     ptz: PtzControl | None = None
     alert_policy: Any = None
     config_watcher: Any = None
+    tracks: Any = None  # the TrackWriter of the track index (issue 14): filled by the workers, purged by age
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
     _sweeper: threading.Event | None = field(default=None, repr=False)
 
@@ -126,6 +127,10 @@ class Services:
                     log.info("retention: removed %d snapshot/clip files", len(removed))
             except Exception:  # retention must not take the console down
                 log.exception("media retention failed")
+            try:
+                self.sweep_tracks(max_days)
+            except Exception:  # retention must not take the console down
+                log.exception("track index retention failed")
             if stop.wait(period_s):
                 return
 
@@ -143,6 +148,13 @@ class Services:
             keep=protected_media(self.engine),
             now=now,
         )
+
+    def sweep_tracks(self, max_days: float, *, now: float | None = None) -> int:
+        """Track index retention (like media, by age): records, thumbnails and passages last seen
+        more than ``max_days`` ago; returns how many records went."""
+        from safecity.search.retention import purge_tracks
+
+        return purge_tracks(self.engine, max_days, now=now)
 
     def apply_config(self, config: Any) -> None:
         """Follow a monitoring config changed while running: masks, liftable masks, per-camera caps and
@@ -263,6 +275,7 @@ class Outputs:
         events: the event store (an EventSink), or None without a store.
         alert_sinks: MQTT and webhook sinks from the settings.
         retention: (max days, max bytes) of snapshots and clips.
+        tracks: the track index's ``TrackWriter`` (with a store), which the runtime's workers fill.
     """
 
     media_root: Path
@@ -270,6 +283,7 @@ class Outputs:
     events: EventStore | None = None
     alert_sinks: list[EventSink] = field(default_factory=list)
     retention: tuple[float, int] | None = None
+    tracks: Any = None
     closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     @property
@@ -314,6 +328,10 @@ def build_outputs(
             engine = connect(settings.db_url)
             out.engine = engine
             out.closers.append(engine.dispose)
+            from safecity.search.retention import track_writer
+
+            out.tracks = track_writer(engine)
+            out.closers.append(out.tracks.close)  # after the runtime stopped, before the engine goes
             events = EventStore(
                 engine,
                 spool_dir=settings.home / "spool" / "events",
@@ -347,9 +365,17 @@ def build_outputs(
 
 
 def build_runtime(
-    config: Any, sinks: Sequence[EventSink], *, media_root: Path | None, choice: RuntimeChoice
+    config: Any,
+    sinks: Sequence[EventSink],
+    *,
+    media_root: Path | None,
+    choice: RuntimeChoice,
+    tracks: Any = None,
 ) -> Any:
     """The monitoring runtime of ``config`` (created, not started), local or on Ray as ``choice`` says.
+
+    With ``tracks`` (a ``TrackWriter``, :attr:`Outputs.tracks`) the workers summarise every track
+    and the records of ended tracks go to it (the track index of forensic search).
 
     Raises:
         InputError: a bad choice (e.g. ``--ray-address`` without ``--backend ray``).
@@ -358,11 +384,11 @@ def build_runtime(
     choice.check()
     from safecity.monitor.runtime.local import RuntimeOptions
 
-    options = RuntimeOptions(media_root=media_root)
+    options = RuntimeOptions(media_root=media_root, record_tracks=tracks is not None)
     if choice.backend == "ray":
         from safecity.monitor.runtime.ray_transport import ray_runtime
 
-        return ray_runtime(
+        hub = ray_runtime(
             config,
             sinks=sinks,
             address=choice.ray_address,
@@ -370,17 +396,22 @@ def build_runtime(
             loop=choice.loop,
             realtime=choice.realtime,
             media_root=media_root,  # shared by every node: absolute, checked when it starts
+            options=options,
         )
-    from safecity.monitor.runtime.local import MonitorRuntime
+    else:
+        from safecity.monitor.runtime.local import MonitorRuntime
 
-    return MonitorRuntime(
-        config,
-        sinks=sinks,
-        workers=choice.workers,
-        loop=choice.loop,
-        realtime=choice.realtime,
-        options=options,
-    )
+        hub = MonitorRuntime(
+            config,
+            sinks=sinks,
+            workers=choice.workers,
+            loop=choice.loop,
+            realtime=choice.realtime,
+            options=options,
+        )
+    if tracks is not None:
+        hub.add_track_sink(tracks.publish)
+    return hub
 
 
 def build_services(
@@ -418,6 +449,7 @@ def build_services(
         media_root=out.media_root,
         sinks=list(out.alert_sinks),
         retention=out.retention,
+        tracks=out.tracks,
     )
     services._closers.append(out.close)
     try:
@@ -433,7 +465,9 @@ def build_services(
 
                 services.ptz = PtzControl.from_config(config)
                 services._closers.append(services.ptz.close)
-            runtime = build_runtime(config, out.sinks, media_root=out.media_root, choice=choice)
+            runtime = build_runtime(
+                config, out.sinks, media_root=out.media_root, choice=choice, tracks=out.tracks
+            )
             services.monitor = runtime
             services._closers.append(runtime.stop)
             from safecity.monitor.runtime.hub import MonitorHub

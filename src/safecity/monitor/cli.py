@@ -397,7 +397,8 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         alerts = ", ".join(type(s).__name__ for s in outputs.alert_sinks) or "none"
         print(f"monitor: store {'on' if store else 'off'}, alerts: {alerts}", file=sys.stderr)
         # snapshots and clips are written by the workers next to the store that points at them
-        rt = build_runtime(cfg, sinks, media_root=outputs.media_root if store else None, choice=choice)
+        rt = build_runtime(cfg, sinks, media_root=outputs.media_root if store else None, choice=choice,
+                           tracks=outputs.tracks)  # fmt: skip
         return _run_monitor(args, rt)
     finally:
         if jsonl is not None:

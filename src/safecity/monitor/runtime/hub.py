@@ -42,11 +42,13 @@ from safecity.monitor.runtime.messages import (
     HealthMsg,
     StatsMsg,
     TileMsg,
+    TracksMsg,
     WorkerMessage,
 )
 from safecity.monitor.runtime.transport import Transport
 from safecity.monitor.selection.wall import Pin, PinError, SelectionWeights, Selector
 from safecity.monitor.types import Event, EventKind, EventSink, HealthState, WallLayout
+from safecity.search.records import TrackRecord
 
 __all__ = ["HubStats", "MonitorHub", "Reconfigurable", "ReportsStats", "make_selector"]
 
@@ -165,6 +167,7 @@ class MonitorHub:
         self._clock = clock
         self._sink_threads = sink_threads
         self._pumps: list[_SinkPump] = [_SinkPump(s, threaded=sink_threads) for s in sinks]
+        self._track_sinks: list[Callable[[Sequence[TrackRecord]], None]] = []  # add_track_sink
         self._lock = threading.Lock()
         self._select_lock = threading.Lock()  # the selector keeps the wall's state: one caller at a time
         self._live: dict[str, Event] = {}
@@ -261,6 +264,10 @@ class MonitorHub:
     # ------------------------------------------------------------------ HubInbox
     def deliver(self, msg: WorkerMessage) -> None:
         """One message from a worker, in its camera's order (thread-safe)."""
+        if isinstance(msg, TracksMsg):  # ended tracks for the track index (never blocks: writers queue)
+            for track_sink in list(self._track_sinks):
+                track_sink(msg.records)
+            return
         new_start = False
         pumps: list[_SinkPump] = []
         with self._lock:
@@ -346,6 +353,12 @@ class MonitorHub:
         arm = getattr(self.transport, "arm", None)
         if callable(arm):
             arm(msg)
+
+    def add_track_sink(self, sink: Callable[[Sequence[TrackRecord]], None]) -> None:
+        """Also hand the records of ended tracks (workers with ``RuntimeOptions.record_tracks``) to
+        ``sink``, e.g. :meth:`safecity.search.writer.TrackWriter.publish` (must not block)."""
+        with self._lock:
+            self._track_sinks = [*self._track_sinks, sink]
 
     def add_sink(self, sink: EventSink) -> None:
         with self._lock:

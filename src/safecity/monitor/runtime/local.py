@@ -42,7 +42,12 @@ from safecity.monitor.config.model import CameraConfig, MonitorConfig
 from safecity.monitor.runtime.hub import MonitorHub, make_selector
 from safecity.monitor.runtime.messages import ArmAnalytics, TileMsg, TileWish, WorkerMessage
 from safecity.monitor.runtime.transport import HubInbox
-from safecity.monitor.runtime.worker import CameraWorker, RuntimeOptions, health_from_events, tile_wishes
+from safecity.monitor.runtime.worker import (
+    RuntimeOptions,
+    health_from_events,
+    make_camera_worker,
+    tile_wishes,
+)
 from safecity.monitor.types import EventSink
 from safecity.monitor.vision.factory import build_detector
 
@@ -96,7 +101,7 @@ def _worker_main(
 ) -> None:
     """Body of a worker process: a :class:`CameraWorker` plus its control queue."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    worker = CameraWorker(config, cameras, options, out_q.put, _put_tile(tile_q))
+    worker = make_camera_worker(config, cameras, options, out_q.put, _put_tile(tile_q))
     worker.start()
     parent = mp.parent_process()
     while not stop.wait(0.1):

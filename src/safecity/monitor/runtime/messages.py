@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from safecity.health import HealthState
 from safecity.monitor.types import Event, EventKind
+from safecity.search.records import TrackRecord
 
 __all__ = [
     "EndedMsg",
@@ -28,6 +29,7 @@ __all__ = [
     "StatsMsg",
     "TileMsg",
     "TileWish",
+    "TracksMsg",
     "WorkerMessage",
 ]
 
@@ -105,5 +107,13 @@ class TileWish:
     cameras: frozenset[str]
 
 
-WorkerMessage = EventMsg | HealthMsg | StatsMsg | FailureMsg | EndedMsg
+@dataclass(frozen=True, slots=True)
+class TracksMsg:
+    """Records of a camera's ended tracks for the track index (issue 14; workers with ``record_tracks``)."""
+
+    camera: str
+    records: tuple[TrackRecord, ...]
+
+
+WorkerMessage = EventMsg | HealthMsg | StatsMsg | FailureMsg | EndedMsg | TracksMsg
 """Everything on the ordered worker -> hub path."""

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from safecity.monitor.config.model import CameraConfig, MonitorConfig
 from safecity.monitor.runtime.messages import StatsMsg, TileMsg, TileWish, WorkerMessage
-from safecity.monitor.runtime.worker import CameraWorker, RuntimeOptions
+from safecity.monitor.runtime.worker import CameraWorker, RuntimeOptions, make_camera_worker
 
 __all__ = ["AckBuffer", "CameraGroupActor", "MEDIA_CHECK_NAME", "PollReply", "media_check_problem"]
 
@@ -183,7 +183,7 @@ class CameraGroupActor:
         self._wish: frozenset[str] = frozenset()
         self._media_token = media_token
         self._run_lock = threading.Lock()  # worker start vs reconfiguration
-        self.worker = CameraWorker(config, cameras, options, self._keep, self._keep_tile)
+        self.worker: CameraWorker = make_camera_worker(config, cameras, options, self._keep, self._keep_tile)
         self._thread = threading.Thread(target=self._start, name="safecity-group", daemon=True)
         self._thread.start()
 

@@ -59,6 +59,7 @@ from safecity.monitor.runtime.messages import (
     StatsMsg,
     TileMsg,
     TileWish,
+    TracksMsg,
     WorkerMessage,
 )
 from safecity.monitor.types import Event, EventKind, HealthState, SourceGap
@@ -75,7 +76,9 @@ __all__ = [
     "Emit",
     "EmitTile",
     "RuntimeOptions",
+    "TrackRecordingWorker",
     "health_from_events",
+    "make_camera_worker",
     "tile_wishes",
 ]
 
@@ -119,6 +122,9 @@ class RuntimeOptions:
             writes the snapshot and clip of every event of its cameras from the frames it analyses
             (privacy masks from the camera config, pre/post seconds from ``outputs``, clip rate =
             the camera's ``detect_fps``); None = no media.
+        record_tracks: the workers also summarise every confirmed track and send the records of
+            ended tracks as :class:`~safecity.monitor.runtime.messages.TracksMsg` (track index,
+            issue 14; see :func:`make_camera_worker`).
     """
 
     loop: bool = False
@@ -129,6 +135,7 @@ class RuntimeOptions:
     select_every_s: float = 1.0
     detector_factory: str | None = None
     media_root: Path | None = None
+    record_tracks: bool = False
 
 
 def _load_detector(cfg: DetectorConfig, factory: str | None) -> Detector:
@@ -635,6 +642,25 @@ class TrackRecordingWorker(CameraWorker):
             return
         offset = 0.0 if c.config.live else (c.offset_s or 0.0)
         self._on_records([shifted(r, offset) for r in records] if offset else records)
+
+
+def make_camera_worker(
+    config: MonitorConfig,
+    cameras: Sequence[CameraConfig],
+    options: RuntimeOptions,
+    emit: Emit,
+    emit_tile: EmitTile | None = None,
+) -> CameraWorker:
+    """The worker a transport runs: a :class:`TrackRecordingWorker` whose records go out on ``emit``
+    as :class:`~safecity.monitor.runtime.messages.TracksMsg` when ``options.record_tracks``, else a
+    plain :class:`CameraWorker` (local worker processes and Ray actors both build theirs here)."""
+    if not options.record_tracks:
+        return CameraWorker(config, cameras, options, emit, emit_tile)
+
+    def send(records: list[TrackRecord]) -> None:
+        emit(TracksMsg(records[0].camera, tuple(records)))
+
+    return TrackRecordingWorker(config, cameras, options, emit, emit_tile, on_records=send)
 
 
 if TYPE_CHECKING:
