@@ -58,6 +58,7 @@ class AuditFilter:
     until: datetime | None = None
     limit: int = 200
     offset: int = 0
+    max_id: int | None = None  # rows up to this id only (a snapshot for exports)
 
 
 class AuditLog:
@@ -144,7 +145,14 @@ class AuditLog:
             cond.append(audit_log.c.at >= f.since)
         if f.until is not None:
             cond.append(audit_log.c.at < f.until)
+        if f.max_id is not None:
+            cond.append(audit_log.c.id <= f.max_id)
         return cond
+
+    def last_id(self) -> int:
+        """Id of the newest row (0 for an empty log)."""
+        with self._engine.connect() as c:
+            return int(c.execute(select(func.coalesce(func.max(audit_log.c.id), 0))).scalar_one())
 
     def query(self, f: AuditFilter | None = None) -> list[AuditEntry]:
         """Entries matching ``f``, newest first."""

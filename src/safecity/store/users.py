@@ -261,6 +261,17 @@ class UserStore:
                         )
         return self._require(username)
 
+    def reset_password(self, username: str, password: str) -> int:
+        """Set a new password (the policy applies: InputError, nothing changed) and end every session
+        of the user; returns how many sessions were ended."""
+        user = self._require(username)
+        check_password(password, username)
+        digest = self._hasher.hash(normalize_password(password))
+        with self._engine.begin() as c:
+            c.execute(update(users).where(users.c.id == user.id).values(password_hash=digest))
+            ended = c.execute(delete(sessions).where(sessions.c.user_id == user.id))
+        return int(ended.rowcount)
+
     def delete_user(self, username: str) -> None:
         """Delete the user and their sessions; :class:`LastAdminError` for the last enabled admin."""
         user = self._require(username)

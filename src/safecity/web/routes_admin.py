@@ -6,16 +6,35 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
 from safecity.errors import InputError
 from safecity.store.audit import AuditFilter
+from safecity.store.schema import cameras, sites
 from safecity.store.users import CameraGroup, LastAdminError, Session, UserRecord
+from safecity.web.audit_views import router as audit_router
 from safecity.web.deps import AdminDep, Console, ConsoleDep, SessionDep, audit_action
-from safecity.web.schemas import GroupBody, OffsetParam, UserCreateBody, UserPatchBody, UtcDatetime
+from safecity.web.schemas import (
+    GroupBody,
+    OffsetParam,
+    Password,
+    UserCreateBody,
+    UserPatchBody,
+    UtcDatetime,
+)
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["admin"])
+router.include_router(audit_router)
+
+
+class PasswordResetBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    password: Password = Field(
+        min_length=8, max_length=512, description="the new password, as typed; the password policy applies"
+    )
 
 
 def _user_json(u: UserRecord) -> dict[str, Any]:
@@ -120,6 +139,129 @@ def delete_user(username: str, request: Request, console: ConsoleDep, admin: Adm
     return {"deleted": True}
 
 
+@router.post("/api/users/{username}/password")
+def reset_password(
+    username: str, body: PasswordResetBody, request: Request, console: ConsoleDep, admin: AdminDep
+) -> dict[str, Any]:
+    """An admin sets a user's new password (policy checked); every session of the user ends."""
+    if console.users.get_user(username) is None:
+        raise HTTPException(status_code=404, detail=f"no user named {username!r}")
+    try:
+        ended = console.users.reset_password(username, body.password)
+    except InputError as exc:
+        audit_action(
+            console,
+            request,
+            admin,
+            "user_password_reset",
+            target_type="user",
+            target_id=username,
+            allowed=False,
+            detail=f"400: {exc}"[:500],
+        )
+        raise _bad_input(exc) from exc
+    _audit(
+        console,
+        admin,
+        request,
+        "user_password_reset",
+        "user",
+        username,
+        detail=f"password reset by an admin; {ended} session{'' if ended == 1 else 's'} ended",
+    )
+    return {"username": username, "sessions_ended": ended}
+
+
+def _camera_catalogue(console: Console) -> list[dict[str, Any]]:
+    """Every camera an admin can put in a group: monitored ones (config) first, then the registry's."""
+    out: list[dict[str, Any]] = [
+        {"key": k, "name": m.name or k, "live": True, "purpose": None, "district": None, "address": None}
+        for k, m in console.services.live_cameras.items()
+    ]
+    monitor = console.services.monitor
+    for key in monitor.cameras() if monitor is not None else []:
+        if key not in console.services.live_cameras:
+            out.append(
+                {"key": key, "name": key, "live": True, "purpose": None, "district": None, "address": None}
+            )
+    seen = {c["key"] for c in out}
+    stmt = select(
+        cameras.c.camera_key, cameras.c.name, cameras.c.purpose, cameras.c.district, sites.c.address
+    ).select_from(cameras.outerjoin(sites, cameras.c.site_id == sites.c.id))
+    with console.services.engine.connect() as c:
+        for key, name, purpose, district, address in c.execute(stmt.order_by(cameras.c.id)):
+            if str(key) in seen:
+                continue
+            out.append(
+                {
+                    "key": str(key),
+                    "name": str(name or purpose or key),
+                    "live": False,
+                    "purpose": purpose,
+                    "district": district,
+                    "address": address,
+                }
+            )
+    return out
+
+
+@router.get("/api/admin/cameras")
+def search_cameras(
+    console: ConsoleDep,
+    _: AdminDep,
+    q: Annotated[
+        str | None,
+        Query(max_length=100, description="words that must all appear in the name, address, purpose or key"),
+    ] = None,
+    group: Annotated[str | None, Query(max_length=100, description="only the cameras of this group")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: OffsetParam = 0,
+) -> dict[str, Any]:
+    """Cameras by name for the group editor (admins): search words, a group's members, their groups."""
+    groups_of: dict[str, list[str]] = {}
+    members: set[str] | None = None
+    for g in console.users.list_groups():
+        for key in g.cameras:
+            groups_of.setdefault(key, []).append(g.name)
+        if g.name == group:
+            members = set(g.cameras)
+    if group is not None and members is None:
+        raise HTTPException(status_code=404, detail=f"no camera group named {group!r}")
+    rows = _camera_catalogue(console)
+    if members is not None:
+        known = {r["key"] for r in rows}
+        rows = [r for r in rows if r["key"] in members]
+        rows += [  # keys in the group that no config or registry knows (kept, shown as such)
+            {
+                "key": k,
+                "name": k,
+                "live": False,
+                "purpose": None,
+                "district": None,
+                "address": None,
+                "unknown": True,
+            }
+            for k in sorted(members - known)
+        ]
+    words = (q or "").casefold().split()
+    if words:
+        rows = [
+            r
+            for r in rows
+            if all(
+                w
+                in " ".join(
+                    str(r[f] or "") for f in ("key", "name", "purpose", "district", "address")
+                ).casefold()
+                for w in words
+            )
+        ]
+    page = rows[offset : offset + limit]
+    for r in page:
+        r["groups"] = groups_of.get(r["key"], [])
+    return {"total": len(rows), "cameras": page}
+
+
 @router.get("/api/groups")
 def list_groups(console: ConsoleDep, session: SessionDep) -> dict[str, Any]:
     """Camera groups: all of them for admins, the user's own for others."""
@@ -159,6 +301,7 @@ def audit(
     action: Annotated[str | None, Query(max_length=48, description="e.g. login, view_camera, ack")] = None,
     target_type: Annotated[str | None, Query(max_length=32)] = None,
     target_id: Annotated[str | None, Query(max_length=128)] = None,
+    camera: Annotated[str | None, Query(max_length=128, description="rows about this camera key")] = None,
     allowed: Annotated[bool | None, Query()] = None,
     since: Annotated[UtcDatetime | None, Query(description="ISO 8601")] = None,
     until: Annotated[UtcDatetime | None, Query(description="ISO 8601")] = None,
@@ -166,6 +309,8 @@ def audit(
     offset: OffsetParam = 0,
 ) -> dict[str, Any]:
     """The audit log, newest first, filtered (admins only)."""
+    if camera is not None:
+        target_type, target_id = "camera", camera
     f = AuditFilter(username, action, target_type, target_id, allowed, since, until, limit, offset)
     rows = console.audit.query(f)
     entries = [{**asdict(e), "at": e.at.isoformat()} for e in rows]

@@ -119,3 +119,19 @@ def _shared_store(factory: pytest.TempPathFactory) -> UserStore:
         us.add_user("kim", "the real one", "viewer")
         _STORE["s"] = us
     return _STORE["s"]
+
+
+def test_reset_password_checks_policy_and_ends_every_session(store: tuple[UserStore, list[float]]) -> None:
+    us, _ = store
+    user = us.add_user("kim", "first passphrase", "operator")
+    tokens = [us.create_session(user, 3600, None)[0] for _ in range(3)]
+    with pytest.raises(InputError, match="common"):
+        us.reset_password("kim", "password123")
+    assert all(us.resolve_session(t) is not None for t in tokens)  # a refused reset changes nothing
+    assert us.authenticate("kim", "first passphrase") is not None
+    assert us.reset_password("kim", "second passphrase") == 3
+    assert all(us.resolve_session(t) is None for t in tokens)
+    assert us.authenticate("kim", "first passphrase") is None
+    assert us.authenticate("kim", "second passphrase") is not None
+    with pytest.raises(InputError, match="no user named 'nobody'"):
+        us.reset_password("nobody", "second passphrase")

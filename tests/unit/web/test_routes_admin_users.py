@@ -83,3 +83,39 @@ def test_password_is_not_stripped(env: Env) -> None:
     bad = env.client.post("/api/auth/login", json={"username": "kim", "password": "padded pass"})
     assert bad.status_code == 401
     assert PASSWORDS  # the fixture users are untouched
+
+
+def test_admin_resets_a_password_policy_checked_audited_sessions_ended(env: Env) -> None:
+    admin = env.bearer("admin")
+    operator = env.bearer("operator")  # a live session of the user
+    assert env.client.get("/api/auth/me", headers=operator).status_code == 200
+    r = env.client.post("/api/users/operator/password", json={"password": "password1"}, headers=admin)
+    assert r.status_code == 400 and "common" in r.json()["detail"]
+    assert env.client.get("/api/auth/me", headers=operator).status_code == 200  # refused: nothing changed
+    r = env.client.post(
+        "/api/users/operator/password", json={"password": "new operator pass 7"}, headers=admin
+    )
+    assert r.status_code == 200, r.text
+    assert r.json() == {"username": "operator", "sessions_ended": 1}
+    assert env.client.get("/api/auth/me", headers=operator).status_code == 401
+    assert env.bearer_of("operator", "new operator pass 7")
+    rows = env.audit(action="user_password_reset", target_id="operator")
+    assert [(e["allowed"], e["username"]) for e in rows] == [(True, "admin"), (False, "admin")]
+    assert rows[0]["detail"] == "password reset by an admin; 1 session ended"
+    assert "password1" not in str(rows[1]["detail"])  # the refused password itself is never logged
+
+
+@pytest.mark.parametrize(
+    ("user", "path", "status"),
+    [
+        ("operator", "/api/users/viewer/password", 403),  # only admins
+        ("admin", "/api/users/nobody/password", 404),
+    ],
+)
+def test_password_reset_refusals(env: Env, user: str, path: str, status: int) -> None:
+    r = env.client.post(path, json={"password": "a fine passphrase"}, headers=env.bearer(user))
+    assert r.status_code == status
+    assert env.client.post(path, json={"password": "short"}, headers=env.bearer("admin")).status_code in (
+        404,
+        422,
+    )
