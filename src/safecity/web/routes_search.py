@@ -22,6 +22,7 @@ from fastapi.responses import Response
 from safecity.errors import InputError
 from safecity.monitor.types import COCO_CLASSES
 from safecity.monitor.vision.track import CLASS_GROUPS, class_group
+from safecity.search.area import bounding_box, cameras_in_polygon, parse_polygon
 from safecity.search.palette import COLOURS, HUE_RULES
 from safecity.search.where_else import rank_candidates
 from safecity.store.tracks import MAX_LIMIT, TrackIndex, TrackQuery
@@ -98,6 +99,30 @@ def _scope(
     return console.users.cameras_of(session.user)
 
 
+def _group_cameras(console: Console, request: Request, session: Session, groups: tuple[str, ...]) -> set[str]:
+    """The cameras of the asked camera groups: an unknown group is 400, another user's group 403
+    (both audited)."""
+    out: set[str] = set()
+    for name in groups:
+        group = console.users.get_group(name)
+        if group is None:
+            known = ", ".join(g.name for g in console.users.list_groups()) or "none"
+            raise _bad(console, request, session, f"unknown camera group {name!r}; known groups: {known}")
+        if session.user.role != "admin" and name not in session.user.groups:
+            why = f"camera group {name!r} is not one of the user's groups"
+            _audit(console, request, session, "search_tracks", False, f"403: {why}", "tracks")
+            raise HTTPException(status_code=403, detail=f"forbidden: {why}")
+        out.update(group.cameras)
+    return out
+
+
+def _in_polygon(console: Console, polygon: list[tuple[float, float]]) -> frozenset[str]:
+    """The monitored cameras whose position lies in the polygon."""
+    cams = console.services.live_cameras
+    positions = {k: None if c.lat is None or c.lon is None else (c.lat, c.lon) for k, c in cams.items()}
+    return cameras_in_polygon(polygon, positions)
+
+
 def _public(rec: dict[str, Any]) -> dict[str, Any]:
     out = dict(rec)
     out["thumbnail_url"] = f"/api/search/tracks/{rec['uid']}/thumbnail" if rec.get("has_thumb") else None
@@ -119,6 +144,7 @@ def search_tracks(
     since: Annotated[UtcDatetime, Query(description="period start (ISO 8601)")],
     until: Annotated[UtcDatetime, Query(description="period end (ISO 8601), after since, at most 31 days")],
     camera: ListParam = None,
+    group: ListParam = None,
     object_class: Annotated[list[str] | None, Query(alias="class", description="object classes")] = None,
     colour: ListParam = None,
     upper: ListParam = None,
@@ -130,6 +156,10 @@ def search_tracks(
     min_speed: Annotated[float | None, Query(ge=0, le=100)] = None,
     max_speed: Annotated[float | None, Query(ge=0, le=100)] = None,
     bbox: Annotated[str | None, Query(max_length=100, description="map box: south,west,north,east")] = None,
+    polygon: Annotated[
+        str | None,
+        Query(max_length=8000, description="map area: lat,lon;lat,lon;lat,lon..."),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> dict[str, Any]:
@@ -143,10 +173,21 @@ def search_tracks(
         colours = _values("colour", colour, COLOURS, hint)
         uppers = _values("upper colour", upper, COLOURS, hint)
         lowers = _values("lower colour", lower, COLOURS, hint)
+        groups = _values("group", group, None, "")
         area = _bbox(bbox)
+        poly = None if polygon is None else parse_polygon(polygon)
+        if poly is not None and area is not None:
+            raise InputError("give a map box (bbox) or a polygon, not both")
     except InputError as exc:
         raise _bad(console, request, session, str(exc)) from exc
+    in_groups = _group_cameras(console, request, session, groups)
     scope = _scope(console, request, session, cams, "search_tracks")
+    if groups:  # the asked cameras and the cameras of the asked groups (the user's groups only)
+        scope = frozenset(in_groups | set(cams))
+    if poly is not None:  # a record's position is its camera's: the cameras inside the polygon
+        area = bounding_box(poly)
+        inside = _in_polygon(console, poly)
+        scope = inside if scope is None else scope & inside
     try:
         q = TrackQuery(
             since.timestamp(), until.timestamp(), cameras=scope, classes=classes, colours=colours,

@@ -91,6 +91,12 @@ def test_search_is_limited_to_the_users_cameras(env: Env, index: TrackIndex) -> 
         ({"bbox": "1,2,3,4"}, 400, "within the district"),
         ({"bbox": "north-ish"}, 400, "south,west,north,east"),
         ({"direction": "a_to_b"}, 400, "needs a line"),
+        ({"polygon": "37.49,126.85;37.5,126.86"}, 400, "at least 3 corners"),
+        ({"polygon": "1,2;3,4;5,1"}, 400, "outside the district"),
+        ({"polygon": "37.49,126.85;37.5,126.86;37.51,126.87"}, 400, "no area"),
+        ({"polygon": "37.49,126.85;37.5,x;37.51,126.87"}, 400, "'latitude,longitude'"),
+        ({"polygon": "37.4,126.8;37.4,126.9;37.5,126.9", "bbox": "37.4,126.8,37.5,126.9"}, 400, "not both"),
+        ({"group": "nobody"}, 400, "unknown camera group 'nobody'"),
         ({"direction": "up"}, 422, ""),
         ({"limit": 100000}, 422, ""),
         ({"since": "yesterday"}, 422, ""),
@@ -138,3 +144,28 @@ def test_where_else_drops_impossible_moves(env: Env) -> None:
     idx.write([_rec("w-src", WEST, T0), far])
     r = env.client.get("/api/search/tracks/w-src/where-else", headers=env.bearer("admin"))
     assert r.status_code == 200 and r.json()["candidates"] == []
+
+
+SQUARE_WEST = "37.48,126.84;37.48,126.86;37.50,126.86;37.50,126.84"  # around the west camera only
+
+
+def test_polygon_selects_the_cameras_whose_position_lies_inside(env: Env, index: TrackIndex) -> None:
+    status, body = _search(env, "operator", polygon=SQUARE_WEST)
+    assert status == 200, body
+    assert {r["camera"] for r in body["results"]} == {WEST}  # type: ignore[index]
+    status, body = _search(env, "operator", polygon="36.0,127.0;36.0,127.1;36.1,127.1")  # no camera there
+    assert status == 200 and body["results"] == [] and body["total"] == 0
+    entries = env.audit(action="search_tracks", allowed="true")
+    assert entries and "polygon=" in str(entries[0]["detail"])
+
+
+def test_camera_groups_as_a_search_parameter(env: Env, index: TrackIndex) -> None:
+    status, body = _search(env, "operator", group="east")
+    assert status == 200 and {r["camera"] for r in body["results"]} == {EAST}  # type: ignore[index]
+    env.client.app.state.console.users.set_user_groups("operator", ["west"])  # type: ignore[attr-defined]
+    status, body = _search(env, "operator", group="east")
+    assert status == 403 and "not one of the user's groups" in str(body["detail"])
+    denied = env.audit(action="search_tracks", allowed="false")
+    assert denied and "403" in str(denied[0]["detail"])
+    status, body = _search(env, "operator", group="west")
+    assert status == 200 and {r["camera"] for r in body["results"]} == {WEST}  # type: ignore[index]
