@@ -15,9 +15,14 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
+import numpy as np
+import numpy.typing as npt
+
+from safecity.monitor.types import Detections
 from tests.ports import free_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,12 +46,13 @@ class VirtualPtz:
         speed: float = 0.5,
         rtsp: bool = True,
         ptz: bool = True,
+        walker: tuple[float, float] | None = None,
     ) -> None:
         self.user, self.password, self.speed = user, password, speed
         self.port = free_port()
         self.rtsp_port = free_port()
         self.presets = presets or {}
-        self.rtsp, self.ptz = rtsp, ptz
+        self.rtsp, self.ptz, self.walker = rtsp, ptz, walker
         self.proc: subprocess.Popen[str] | None = None
         self.rtsp_url: str | None = None
         self._lines: queue.Queue[str] = queue.Queue()
@@ -62,6 +68,8 @@ class VirtualPtz:
             cmd.append("--no-rtsp")
         if not self.ptz:
             cmd.append("--no-ptz")
+        if self.walker is not None:
+            cmd += ["--walker", f"{self.walker[0]},{self.walker[1]}"]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         assert self.proc.stdout is not None
         threading.Thread(target=_pump, args=(self.proc.stdout, self._lines), daemon=True).start()
@@ -104,3 +112,28 @@ class VirtualPtz:
                 self.proc.wait(timeout=10)
         if self.proc.stdout is not None:
             self.proc.stdout.close()
+
+
+class MagentaDetector:
+    """Finds the virtual camera's magenta walker (``--walker``) as one ``person`` per picture: a
+    stand-in detector for runtime tests (``RuntimeOptions.detector_factory``), no model needed."""
+
+    name = "magenta"
+    input_size = (64, 64)
+
+    def detect_batch(self, images_bgr: Sequence[npt.NDArray[np.uint8]]) -> list[Detections]:
+        out = []
+        for img in images_bgr:
+            b, g, r = (img[..., i].astype(np.int16) for i in range(3))
+            ys, xs = np.nonzero((r > 170) & (b > 170) & (g < 90))
+            if len(xs) < 6:
+                out.append(Detections.empty())
+                continue
+            box = np.array([[xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]], np.float32)
+            out.append(Detections(box, np.array([0.9], np.float32), np.array(["person"], dtype="<U16")))
+        return out
+
+
+def magenta_detector(_cfg: object) -> MagentaDetector:
+    """``RuntimeOptions.detector_factory = "tests.ptz_helpers:magenta_detector"``."""
+    return MagentaDetector()

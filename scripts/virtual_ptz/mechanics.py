@@ -147,6 +147,9 @@ class PtzHead:
             return token
 
 
+WALKER_BGR = (255, 0, 255)  # magenta: no block of the test scene has it (their channels are >= 30)
+
+
 def make_scene(width: int = 2560, height: int = 1080, seed: int = 7) -> np.ndarray:
     """A deterministic wide test scene: seeded coloured blocks, a labelled grid every 160 px, so that
     every pan/tilt/zoom position gives a different picture."""
@@ -182,7 +185,39 @@ def view_rect(
     return round(cx - w / 2), round(cy - h / 2), max(1, round(w)), max(1, round(h))
 
 
-def render(scene: np.ndarray, pos: Vec, out_wh: tuple[int, int], max_zoom: float) -> np.ndarray:
+def walker_rect(
+    at: tuple[float, float],
+    scene_wh: tuple[int, int],
+    t_s: float,
+    *,
+    span_px: float = 160.0,
+    speed_px: float = 60.0,
+) -> tuple[int, int, int, int]:
+    """(x, y, w, h) in scene pixels of the walker: a 28 x 80 px figure centred on ``at`` (fractions of
+    the scene) that walks ``span_px`` left and right at ``speed_px`` per second (a triangle wave)."""
+    phase = (t_s * speed_px / span_px) % 2.0
+    dx = (phase if phase < 1.0 else 2.0 - phase) * span_px - span_px / 2.0
+    cx, cy = at[0] * scene_wh[0] + dx, at[1] * scene_wh[1]
+    return round(cx - 14), round(cy - 40), 28, 80
+
+
+def render(
+    scene: np.ndarray,
+    pos: Vec,
+    out_wh: tuple[int, int],
+    max_zoom: float,
+    walker: tuple[float, float] | None = None,
+    t_s: float = 0.0,
+) -> np.ndarray:
+    """The view at ``pos``; with ``walker`` a magenta figure walks in the scene (it is seen only where
+    the camera looks: tests of per-preset rules, the demo)."""
     x, y, w, h = view_rect(pos, (scene.shape[1], scene.shape[0]), out_wh, max_zoom)
     crop = scene[y : y + h, x : x + w]
-    return cv2.resize(crop, out_wh, interpolation=cv2.INTER_AREA)
+    out = cv2.resize(crop, out_wh, interpolation=cv2.INTER_AREA)
+    if walker is not None:
+        wx, wy, ww, wh = walker_rect(walker, (scene.shape[1], scene.shape[0]), t_s)
+        sx, sy = out_wh[0] / w, out_wh[1] / h
+        p1 = (round((wx - x) * sx), round((wy - y) * sy))
+        p2 = (round((wx + ww - x) * sx), round((wy + wh - y) * sy))
+        cv2.rectangle(out, p1, p2, WALKER_BGR, -1)
+    return out

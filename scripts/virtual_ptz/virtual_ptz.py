@@ -49,6 +49,18 @@ def _preset(text: str) -> tuple[str, tuple[float, float, float]]:
     return name, (p, t, z)
 
 
+def _point(text: str) -> tuple[float, float]:
+    try:
+        x, y = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"walker must be X,Y (fractions of the scene), got {text!r}"
+        ) from None
+    if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
+        raise argparse.ArgumentTypeError(f"walker X,Y must be within 0..1, got {text!r}")
+    return x, y
+
+
 def _serve_http(device: OnvifDevice, host: str, port: int, ready: threading.Event) -> None:
     async def on_post(request: web.Request) -> web.Response:
         body = await request.content.read(1_000_000)
@@ -73,7 +85,14 @@ def _ticker(head: PtzHead) -> None:
         time.sleep(0.02)
 
 
-def _rtsp(head: PtzHead, scene: np.ndarray, host: str, port: int, max_zoom: float) -> tuple[object, object]:
+def _rtsp(
+    head: PtzHead,
+    scene: np.ndarray,
+    host: str,
+    port: int,
+    max_zoom: float,
+    walker: tuple[float, float] | None,
+) -> tuple[object, object]:
     sys.path.append("/usr/lib/python3/dist-packages")  # Debian's python3-gi (not installable from PyPI)
     import gi
 
@@ -100,7 +119,7 @@ def _rtsp(head: PtzHead, scene: np.ndarray, host: str, port: int, max_zoom: floa
             src = media.get_element().get_by_name("src")  # type: ignore[attr-defined]
 
             def push() -> bool:
-                frame = render(scene, head.position, (w, h), max_zoom)
+                frame = render(scene, head.position, (w, h), max_zoom, walker, time.monotonic())
                 buf = Gst.Buffer.new_wrapped(frame.tobytes())
                 return bool(src.emit("push-buffer", buf) == Gst.FlowReturn.OK)
 
@@ -128,6 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--preset", type=_preset, action="append", default=[], help="NAME=PAN,TILT,ZOOM")
     ap.add_argument("--no-ptz", action="store_true", help="offer no PTZ service (a fixed camera)")
     ap.add_argument("--no-rtsp", action="store_true", help="ONVIF only, no video")
+    ap.add_argument(
+        "--walker", type=_point, help="X,Y (scene fractions): a magenta figure walks to and fro there"
+    )
     args = ap.parse_args(argv)
     if args.image is not None:
         scene = cv2.imread(str(args.image))
@@ -156,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         stop.wait()
         return 0
     try:
-        loop, glib = _rtsp(head or PtzHead(), scene, args.host, args.rtsp_port, args.max_zoom)
+        loop, glib = _rtsp(head or PtzHead(), scene, args.host, args.rtsp_port, args.max_zoom, args.walker)
     except OSError as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return 2

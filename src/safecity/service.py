@@ -97,6 +97,7 @@ class Services:
     ptz: PtzControl | None = None
     alert_policy: Any = None
     config_watcher: Any = None
+    ptz_runtime: Any = None  # safecity.ptz.runtime.PtzRuntime: patrols, analytics arming, hand-off
     tracks: Any = None  # the TrackWriter of the track index (issue 14): filled by the workers, purged by age
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
     _sweeper: threading.Event | None = field(default=None, repr=False)
@@ -106,6 +107,9 @@ class Services:
         start = getattr(self.monitor, "start", None)
         if callable(start):
             start()
+        if self.ptz_runtime is not None:  # after the runtime: the drivers arm its cameras' analytics
+            self.ptz_runtime.start()
+            self._closers.append(self.ptz_runtime.stop)
         if self.config_watcher is not None:
             self.config_watcher.start()
             self._closers.append(self.config_watcher.stop)
@@ -470,6 +474,10 @@ def build_services(
             )
             services.monitor = runtime
             services._closers.append(runtime.stop)
+            if services.ptz is not None:  # patrol drivers, analytics arming, hand-off sink
+                from safecity.ptz.runtime import attach_ptz
+
+                services.ptz_runtime = attach_ptz(services.ptz, runtime, config)
             from safecity.monitor.runtime.hub import MonitorHub
             from safecity.monitor.runtime.watch import ConfigWatcher
 
