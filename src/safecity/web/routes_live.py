@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
@@ -42,10 +43,12 @@ from safecity.web.deps import (
 )
 from safecity.web.live import overlay_json, wall_json
 from safecity.web.schemas import LiveClientMessage, TilesMessage
+from safecity.web.viewing import StreamViews
 
 __all__ = ["router", "user_wall"]
 
 router = APIRouter(tags=["live"])
+log = logging.getLogger(__name__)
 _BOUNDARY = "frame"
 _RECHECK_SESSION_S = 30.0
 _MAX_MESSAGE_CHARS = 16_384
@@ -310,16 +313,13 @@ def _require_live(console: Console, key: str) -> None:
 
 
 def _allow_view(console: Console, request: Request, session: Session, key: str, action: str) -> None:
+    """403 (audited as a refused ``action``) outside the user's groups, 404 when not live. Allowed
+    views are recorded as viewing sessions by the caller (``console.viewing``), not a row per request."""
     require_camera(console, request, session, key, action=action)
     _require_live(console, key)
-    console.audit.record(
-        action,
-        username=session.user.username,
-        allowed=True,
-        target_type="camera",
-        target_id=key,
-        remote_addr=client_addr(request),
-    )
+
+
+_STREAM_HOWS = ("mjpeg", "map")
 
 
 @router.get("/api/cameras/{key}/mjpeg")
@@ -332,24 +332,34 @@ async def mjpeg(
     frames: Annotated[
         int | None, Query(ge=1, le=1_000_000, description="stop after this many frames (scripts)")
     ] = None,
+    how: Annotated[
+        str, Query(pattern="^(mjpeg|map)$", description="what shows it, for the viewing session: mjpeg | map")
+    ] = "mjpeg",
 ) -> StreamingResponse:
-    """Live MJPEG stream (``multipart/x-mixed-replace``) of a camera: privacy-masked, downscaled."""
+    """Live MJPEG stream (``multipart/x-mixed-replace``) of a camera: privacy-masked, downscaled.
+    One viewing session (``view_start`` / ``view_end`` in the audit log) lasts as long as the stream."""
     await run_in_threadpool(_allow_view, console, request, session, key, "view_camera")
     cache = console.jpegs
     assert cache is not None  # _allow_view checked that a monitor runs
+    views = StreamViews(console.viewing, session.user.username, how, client_addr(request))
+    await run_in_threadpool(views.show, [key])
 
     async def parts() -> AsyncIterator[bytes]:
         last: bytes | None = None
         sent = 0
-        while frames is None or sent < frames:
-            jpg = await asyncio.to_thread(_latest_for, console, session, key)
-            if jpg is not None and jpg is not last:
-                last = jpg
-                sent += 1
-                head = f"--{_BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpg)}\r\n\r\n"
-                yield head.encode("ascii") + jpg + b"\r\n"
-            if frames is None or sent < frames:
-                await asyncio.sleep(1.0 / fps)
+        try:
+            while frames is None or sent < frames:
+                jpg = await asyncio.to_thread(_latest_for, console, session, key)
+                if jpg is not None and jpg is not last:
+                    last = jpg
+                    sent += 1
+                    head = f"--{_BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpg)}\r\n\r\n"
+                    yield head.encode("ascii") + jpg + b"\r\n"
+                if frames is None or sent < frames:
+                    await asyncio.sleep(1.0 / fps)
+                    await asyncio.to_thread(views.keep_alive)
+        finally:
+            await _close_views(views)
 
     return StreamingResponse(
         parts(),
@@ -358,11 +368,26 @@ async def mjpeg(
     )
 
 
+async def _close_views(views: StreamViews) -> None:
+    """End the viewing sessions of a stream, also when the stream is being cancelled (disconnect)."""
+    task = asyncio.ensure_future(asyncio.to_thread(views.close_all))
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:  # the closing still runs to its end in its thread
+        raise
+    except Exception:  # a store hiccup must not hide the stream's own end
+        log.warning("could not close the viewing sessions of a stream", exc_info=True)
+
+
 @router.get("/api/cameras/{key}/frame.jpg")
 async def frame_jpeg(key: str, request: Request, console: ConsoleDep, session: SessionDep) -> Response:
-    """The camera's newest frame as one JPEG (privacy-masked); 503 before its first frame."""
+    """The camera's newest frame as one JPEG (privacy-masked); 503 before its first frame.
+    Recorded as a one-shot view (``still``) in the viewer's viewing session of the camera."""
     await run_in_threadpool(_allow_view, console, request, session, key, "view_camera")
     assert console.jpegs is not None
+    await run_in_threadpool(
+        console.viewing.view, key, session.user.username, "still", remote_addr=client_addr(request)
+    )
     jpg = await asyncio.to_thread(_latest_for, console, session, key)
     if jpg is None:
         raise HTTPException(status_code=503, detail=f"camera {key!r} has no frame yet; try again shortly")
@@ -536,24 +561,29 @@ def _tile_frame(camera: str, jpg: bytes) -> bytes:
 
 
 def _subscribe_tiles(console: Console, ws: WebSocket, session: Session, wanted: list[str]) -> list[str]:
-    """The cameras of ``wanted`` the user may watch live; each one allowed or refused is audited."""
+    """The cameras of ``wanted`` the user may watch live; each refusal is audited (``view_camera``,
+    allowed false); the allowed ones become viewing sessions (see :func:`tiles`)."""
     allowed = console.users.cameras_of(session.user)
     live = set(console.services.monitor.cameras()) if console.services.monitor is not None else set()
     ok = []
     for key in dict.fromkeys(wanted):
-        permitted = (allowed is None or key in allowed) and key in live
+        if (allowed is None or key in allowed) and key in live:
+            ok.append(key)
+            continue
         console.audit.record(
             "view_camera",
             username=session.user.username,
-            allowed=permitted,
+            allowed=False,
             target_type="camera",
             target_id=key,
             remote_addr=client_addr(ws),
-            detail="live tiles (websocket)" if permitted else "403: outside the user's groups or not live",
+            detail="403: outside the user's groups or not live",
         )
-        if permitted:
-            ok.append(key)
     return ok
+
+
+def _latest_many(console: Console, session: Session, keys: list[str]) -> dict[str, bytes | None]:
+    return {key: _latest_for(console, session, key) for key in keys}
 
 
 @router.websocket("/ws/tiles")
@@ -563,15 +593,23 @@ async def tiles(ws: WebSocket) -> None:
     The client sends ``{"cameras": [keys], "fps": 3}`` (again to change the set); the server answers
     ``{"type": "subscribed", "cameras": [...], "denied": [...]}`` and then sends binary messages
     (see :func:`_tile_frame`) with each new privacy-masked frame, at most ``fps`` per camera.
+    ``?how=on_demand`` (the camera page) or ``wall`` (default) names the viewing sessions: one per
+    camera shown, from its subscription to its removal or the socket's end.
+
+    New frames are looked for three times per frame period, so a camera that makes ``fps`` tiles a
+    second gets them all (polling once per period, in step with the source, lost every other one).
     """
     console: Console = ws.app.state.console
     session = await _ws_open(console, ws)
     if session is None:
         return
+    how = "on_demand" if ws.query_params.get("how") == "on_demand" else "wall"
+    views = StreamViews(console.viewing, session.user.username, how, client_addr(ws))
     cache = console.jpegs
     cameras: list[str] = []
     period_s = 1.0 / 3
     last: dict[str, bytes] = {}
+    sent_at: dict[str, float] = {}
     checked_at = time.monotonic()
     bad = 0
     try:
@@ -581,8 +619,9 @@ async def tiles(ws: WebSocket) -> None:
                 if await _ws_session(console, ws) is None:
                     await ws.close(code=4401, reason="session expired")
                     return
+                await run_in_threadpool(views.keep_alive)
             try:
-                msg = await asyncio.wait_for(ws.receive(), timeout=period_s)
+                msg = await asyncio.wait_for(ws.receive(), timeout=period_s / 3)
             except TimeoutError:
                 msg = None
             if msg is not None:
@@ -599,16 +638,23 @@ async def tiles(ws: WebSocket) -> None:
                 wanted = list(parsed.cameras)
                 period_s = 1.0 / parsed.fps
                 cameras = await run_in_threadpool(_subscribe_tiles, console, ws, session, wanted)
+                await run_in_threadpool(views.show, cameras)
                 last = {k: v for k, v in last.items() if k in cameras}
                 denied = [k for k in wanted if k not in cameras]
                 await ws.send_json({"type": "subscribed", "cameras": cameras, "denied": denied})
                 continue
-            if cache is None:
+            if cache is None or not cameras:
                 continue
-            for key in cameras:
-                jpg = await asyncio.to_thread(_latest_for, console, session, key)
+            now = time.monotonic()
+            due = [k for k in cameras if now - sent_at.get(k, 0.0) >= 0.75 * period_s]
+            if not due:
+                continue
+            for key, jpg in (await asyncio.to_thread(_latest_many, console, session, due)).items():
                 if jpg is not None and jpg is not last.get(key):
                     last[key] = jpg
+                    sent_at[key] = now
                     await ws.send_bytes(_tile_frame(key, jpg))
     except (WebSocketDisconnect, RuntimeError):
         pass
+    finally:
+        await _close_views(views)

@@ -94,8 +94,12 @@ def test_mjpeg_streams_masked_downscaled_jpegs_and_audits(env: Env) -> None:
     assert img.shape == (180, 640, 3)  # 1280x360 scaled to 640 wide
     assert img[:80, :300].max() < 20  # top-left quarter is the privacy mask: black
     assert img[100:, 400:, 1].mean() > 0  # the rest keeps the picture
-    rows = env.audit(action="view_camera", target_id=EAST, allowed="true")
-    assert rows[0]["username"] == "operator"
+    # one viewing session for the stream, not a row per frame: its start (and end) in the audit log
+    assert env.audit(action="view_camera", target_id=EAST, allowed="true") == []
+    rows = env.audit(action="view_start", target_id=EAST)
+    assert [r["username"] for r in rows] == ["operator"] and "session" in str(rows[0]["detail"])
+    ends = env.audit(action="view_end", target_id=EAST)
+    assert [r["username"] for r in ends] == ["operator"]  # the stream ended after its 2 frames
 
 
 @pytest.mark.parametrize("path", ["mjpeg", "frame.jpg"])
@@ -143,7 +147,10 @@ def test_tiles_websocket_sends_masked_jpegs_of_allowed_cameras_and_audits(env: E
     img = cv2.imdecode(np.frombuffer(data[2 + n :], np.uint8), cv2.IMREAD_COLOR)
     assert img.shape == (180, 640, 3)
     rows = {(e["target_id"], e["allowed"]) for e in env.audit(username="viewer", action="view_camera")}
-    assert rows == {(WEST, True), (EAST, False), ("nope", False)}
+    assert rows == {(EAST, False), ("nope", False)}  # refusals, one row each
+    # the allowed camera is a viewing session from subscription to the socket's end
+    assert [e["target_id"] for e in env.audit(username="viewer", action="view_start")] == [WEST]
+    assert [e["target_id"] for e in env.audit(username="viewer", action="view_end")] == [WEST]
 
 
 def test_tiles_websocket_without_session_is_closed(env: Env) -> None:

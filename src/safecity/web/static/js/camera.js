@@ -84,7 +84,7 @@ const socket = openTileSocket((camera, blob) => {
   const secs = (performance.now() - firstFrameAt) / 1000;
   liveInfo.textContent = `live · ${frames} frames${secs > 2 ? ` · ${((frames - 1) / secs).toFixed(1)} fps` : ""}`;
   if (old) setTimeout(() => URL.revokeObjectURL(old), 1000);
-});
+}, { how: "on_demand" });
 socket.subscribe([key]);
 
 async function refreshOverlay() {

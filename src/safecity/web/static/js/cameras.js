@@ -42,7 +42,7 @@ for (const c of cams.cameras) {
   if (c.live) {
     // the popup plays live (MJPEG) while it is open; closing it ends the stream
     const live = popup.querySelector("img.map-popup-live");
-    m.on("popupopen", () => { live.src = `/api/cameras/${encodeURIComponent(c.key)}/mjpeg?fps=3`; });
+    m.on("popupopen", () => { live.src = `/api/cameras/${encodeURIComponent(c.key)}/mjpeg?fps=3&how=map`; });
     m.on("popupclose", () => { live.removeAttribute("src"); });
   }
   markers.set(c.key, m);
@@ -62,7 +62,7 @@ function liftForm(key) {
         body: { reason: reason.value, minutes: Number(minutes.value) } });
       out.className = "muted"; out.textContent = `Lifted for you until ${fmtTime(r.expires_at)} (audited).`;
       const img = form.parentElement && form.parentElement.querySelector("img");
-      if (img) img.src = `/api/cameras/${encodeURIComponent(key)}/mjpeg?fps=3&t=${Date.now()}`;
+      if (img) img.src = `/api/cameras/${encodeURIComponent(key)}/mjpeg?fps=3&how=map&t=${Date.now()}`;
     } catch (err) { out.className = "error"; out.textContent = err.message; }
   });
   return form;

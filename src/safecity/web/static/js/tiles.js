@@ -2,13 +2,14 @@
 // and the camera page. Binary message: u16 key length, key (UTF-8), JPEG.
 
 // openTileSocket(onFrame(camera, blob)) -> {subscribe(cameras)}; reconnects unless logged out (4401).
-export function openTileSocket(onFrame, { fps = 3 } = {}) {
+// how: "wall" or "on_demand" (the camera page), the kind of the server's viewing sessions.
+export function openTileSocket(onFrame, { fps = 3, how = "wall" } = {}) {
   let ws = null;
   let wanted = [];
   const send = () => { if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ cameras: wanted, fps })); };
   function open() {
     const proto = location.protocol === "https:" ? "wss" : "ws";
-    ws = new WebSocket(`${proto}://${location.host}/ws/tiles`);
+    ws = new WebSocket(`${proto}://${location.host}/ws/tiles?how=${how}`);
     ws.binaryType = "arraybuffer";
     ws.onopen = send;
     ws.onmessage = (e) => {
