@@ -37,6 +37,7 @@ from safecity.store.suppressions import suppression_dict
 
 __all__ = ["IncidentStore"]
 
+_CLOSED_REASONS = ("operator", "auto", "false_alarm")
 _VERB = {"acknowledged": "acknowledge", "escalated": "escalate", "closed": "close"}
 
 
@@ -95,7 +96,12 @@ class IncidentStore:
         since: datetime | None,
         until: datetime | None,
         camera_keys: Collection[str] | None,
+        closed_reason: str | None = None,
     ) -> Any:
+        if closed_reason is not None and closed_reason not in _CLOSED_REASONS:
+            raise InputError(f"closed_reason must be one of {_CLOSED_REASONS}, got {closed_reason!r}")
+        if closed_reason is not None:
+            stmt = stmt.where(incidents.c.closed_reason == closed_reason)
         if state is not None and state not in INCIDENT_STATES:
             raise InputError(f"state must be one of {INCIDENT_STATES}, got {state!r}")
         if level is not None and level not in ("alert", "record"):
@@ -128,14 +134,17 @@ class IncidentStore:
         camera_keys: Collection[str] | None = None,
         limit: int = 100,
         offset: int = 0,
+        closed_reason: str | None = None,
     ) -> tuple[int, list[dict[str, Any]]]:
-        """(total matching, incidents newest activity first) for these filters."""
+        """(total matching, incidents newest activity first) for these filters (``closed_reason``:
+        operator, auto or false_alarm)."""
         if not 1 <= limit <= 1000:
             raise InputError(f"limit must be between 1 and 1000, got {limit}")
         if offset < 0:
             raise InputError(f"offset must be 0 or more, got {offset}")
         kw: dict[str, Any] = {"state": state, "level": level, "needs_ack": needs_ack, "camera": camera}
         kw_t: dict[str, Any] = {"since": since, "until": until, "camera_keys": camera_keys}
+        kw_t["closed_reason"] = closed_reason
         stmt = self._filtered(
             select(incidents, events.c.uid.label("best_uid")).outerjoin(
                 events, events.c.id == incidents.c.best_event_id

@@ -81,6 +81,10 @@ def list_incidents(
     until: Annotated[UtcDatetime | None, Query(description="first event before (ISO 8601)")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: OffsetParam = 0,
+    closed_reason: Annotated[
+        str | None,
+        Query(pattern="^(operator|auto|false_alarm)$", description="how it was closed"),
+    ] = None,
 ) -> dict[str, Any]:
     """Incidents, newest activity first, with the total that match and counts per state (tab counts)."""
     if camera is not None:
@@ -90,7 +94,7 @@ def list_incidents(
     try:
         total, rows = store.list_incidents(
             state=state, level=level, needs_ack=needs_ack, camera=camera, since=since, until=until,
-            camera_keys=keys, limit=limit, offset=offset,
+            camera_keys=keys, limit=limit, offset=offset, closed_reason=closed_reason,
         )  # fmt: skip
     except InputError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc

@@ -66,11 +66,45 @@ export function healthBadge(health) {
   return h("span", { class: `health health-${health || "unknown"}` }, health || "unknown");
 }
 
-export function fmtTime(iso) {
-  if (!iso) return "–";
-  const d = new Date(iso);
+// Times: one formatter for every page, in the monitoring config's time zone (GET /api/console; Asia/Seoul
+// until it answers), zero-padded, 24 h, labelled: "2026-12-07 08:05:09 KST".
+export const TIME = { zone: "Asia/Seoul", label: "KST", offsetMs: 0 };
+const fmtCache = new Map();
+function zoneParts(d) {
+  let f = fmtCache.get(TIME.zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-CA", { timeZone: TIME.zone, year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+    fmtCache.set(TIME.zone, f);
+  }
+  const p = {};
+  for (const { type, value } of f.formatToParts(d)) p[type] = value;
+  if (p.hour === "24") p.hour = "00";
+  return p;
+}
+function toDate(v) { return v instanceof Date ? v : new Date(typeof v === "number" ? v * 1000 : v); }
+export function fmtTime(iso, { date = true } = {}) {
+  if (iso === null || iso === undefined || iso === "") return "–";
+  const d = toDate(iso);
   if (Number.isNaN(d.getTime())) return String(iso);
-  return d.toLocaleString("ko-KR", { hour12: false });
+  const p = zoneParts(d);
+  const hms = `${p.hour}:${p.minute}:${p.second}`;
+  return date ? `${p.year}-${p.month}-${p.day} ${hms} ${TIME.label}` : `${hms} ${TIME.label}`;
+}
+export function fmtClock(v) { return fmtTime(v, { date: false }); }
+// the zone's offset from UTC (ms) at the instant t (ms)
+function zoneOffset(t) {
+  const p = zoneParts(new Date(t));
+  return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second) - Math.floor(t / 1000) * 1000;
+}
+// "YYYY-MM-DD HH:MM[:SS]" (or a datetime-local value) read as a time in the configured zone -> ISO (UTC)
+export function zoneToIso(v) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/.exec(String(v || "").trim());
+  if (!m) return "";
+  const guess = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] || 0));
+  let t = guess - zoneOffset(guess);
+  t = guess - zoneOffset(t);
+  return new Date(t).toISOString();
 }
 export function fmtDur(s) {
   if (s === null || s === undefined) return "";
@@ -87,7 +121,7 @@ export function fmtKrw(v) {
 }
 
 const NAV = [
-  ["wall", "Video wall", "viewer"], ["events", "Events", "viewer"], ["search", "Search", "operator"],
+  ["wall", "Video wall", "viewer"], ["incidents", "Incidents", "viewer"], ["events", "Event history", "viewer"], ["search", "Search", "operator"],
   ["cameras", "Cameras & map", "viewer"],
   ["plans", "Plans", "viewer"], ["audit", "Audit", "admin"], ["admin", "Users & groups", "admin"],
 ];
@@ -97,12 +131,19 @@ export const canOperate = (me) => RANK[me.role] >= RANK.operator;
 // Render the header, check the session (redirects to /login on 401). Returns the user.
 export async function initPage(active, { minRole = "viewer" } = {}) {
   const me = await api("/api/auth/me");
+  try {
+    const t0 = Date.now();
+    const info = await api("/api/console");
+    Object.assign(TIME, { zone: info.timezone, label: info.tz_label,
+      offsetMs: info.server_time * 1000 - (t0 + Date.now()) / 2 });
+  } catch (e) { if (e.status === 401) throw e; }
   const conn = h("span", { class: "conn", id: "conn", title: "live connection" });
-  const clock = h("span", { class: "clock" });
-  const tick = () => { clock.textContent = new Date().toLocaleTimeString("ko-KR", { hour12: false }); };
+  const clock = h("span", { class: "clock", id: "clock" });
+  const tick = () => { clock.textContent = fmtClock(new Date()); };
   tick(); setInterval(tick, 1000);
   const nav = h("nav", {}, NAV.filter(([, , r]) => RANK[me.role] >= RANK[r]).map(([p, label]) =>
-    h("a", { href: `/${p}`, class: p === active ? "active" : "" }, label)));
+    h("a", { href: `/${p}`, id: `nav-${p}`, class: p === active ? "active" : "" }, label,
+      p === "incidents" ? h("span", { class: "nav-count", id: "nav-unacked", hidden: true }) : null)));
   const logout = h("button", { id: "logout", onclick: async () => {
     await api("/api/auth/logout", { method: "POST", body: {} }).catch(() => {});
     location.href = "/login";
@@ -118,18 +159,30 @@ export async function initPage(active, { minRole = "viewer" } = {}) {
       h("div", { class: "panel" }, h("h2", {}, "Forbidden"), `This page needs the ${minRole} role.`));
     throw new ApiError(403, "forbidden");
   }
+  // every page: the unacknowledged count and the alarm (alarm.js), the keyboard and its `?` help (keys.js)
+  await Promise.all([import("./keys.js"), import("./alarm.js").then((m) => m.startAlarm(me))]);
   return me;
 }
 
-// Live WebSocket with reconnect; onMessage gets parsed messages.
+// Live WebSocket with reconnect; onMessage gets parsed messages. One socket per page, shared by every
+// caller (the page's own code and the alarm).
+const liveListeners = [];
+let liveOpen = false;
 export function connectLive(onMessage) {
+  liveListeners.push(onMessage);
+  if (liveOpen) return;
+  liveOpen = true;
   let delay = 1000;
   const dot = () => document.getElementById("conn");
   function open() {
     const proto = location.protocol === "https:" ? "wss" : "ws";
     const ws = new WebSocket(`${proto}://${location.host}/ws/live`);
     ws.onopen = () => { delay = 1000; dot()?.classList.add("on"); dot()?.classList.remove("off"); };
-    ws.onmessage = (e) => { try { onMessage(JSON.parse(e.data)); } catch (err) { console.error(err); } };
+    ws.onmessage = (e) => {
+      let msg;
+      try { msg = JSON.parse(e.data); } catch (err) { console.error(err); return; }
+      for (const fn of liveListeners) { try { fn(msg); } catch (err) { console.error(err); } }
+    };
     ws.onclose = (e) => {
       dot()?.classList.remove("on"); dot()?.classList.add("off");
       if (e.code === 4401) { location.href = loginUrl(); return; }
@@ -146,5 +199,5 @@ export function qs(params) {
   return s ? `?${s}` : "";
 }
 
-// datetime-local input value -> ISO with the browser's offset
-export function localToIso(v) { return v ? new Date(v).toISOString() : ""; }
+// datetime-local input value, read in the configured time zone (not the browser's) -> ISO
+export function localToIso(v) { return v ? zoneToIso(v) : ""; }

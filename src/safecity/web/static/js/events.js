@@ -1,4 +1,4 @@
-// Events: live queue and history search; detail with snapshot, clip, acknowledge / escalate / close,
+// Events: the event history (the operator's queue is /incidents) and search; detail with snapshot, clip, acknowledge / escalate / close,
 // and a signed evidence export (operators and admins: the export_evidence permission).
 import { api, canOperate, connectLive, fmtTime, h, initPage, localToIso, qs, sevBadge, stateBadge, TYPE_KO } from "./api.js";
 
@@ -35,6 +35,7 @@ main.append(h("div", { class: "panel", style: "margin-bottom:12px" }, filterForm
     detail));
 
 let selected = params.get("uid");
+const camName = (ev) => (ev.camera_name ? `${ev.camera_name} (${ev.camera})` : ev.camera);
 
 async function load() {
   for (const b of tabs.children) b.classList.toggle("active", b.dataset.state === f.state.value);
@@ -47,7 +48,7 @@ async function load() {
   total.textContent = `${data.total} event(s)`;
   tbody.replaceChildren(...data.events.map((ev) => {
     const tr = h("tr", { class: `clickable${ev.uid === selected ? " selected" : ""}`, dataset: { uid: ev.uid } },
-      h("td", {}, sevBadge(ev.severity)), h("td", {}, TYPE_KO[ev.type] || ev.type), h("td", {}, ev.camera),
+      h("td", {}, sevBadge(ev.severity)), h("td", {}, TYPE_KO[ev.type] || ev.type), h("td", {}, camName(ev)),
       h("td", {}, ev.zone || "–"), h("td", {}, fmtTime(ev.start_at)), h("td", {}, stateBadge(ev.state)));
     tr.addEventListener("click", () => show(ev.uid));
     return tr;
@@ -88,7 +89,10 @@ async function show(uid) {
     h("h2", {}, sevBadge(ev.severity), " ", TYPE_KO[ev.type] || ev.type, " ", stateBadge(ev.state)),
     snap, video,
     h("dl", {},
-      h("dt", {}, "Camera"), h("dd", {}, ev.camera), h("dt", {}, "Zone"), h("dd", {}, ev.zone || "–"),
+      h("dt", {}, "Camera"), h("dd", {}, camName(ev)),
+      h("dt", {}, "Incident"), h("dd", { id: "event-incident" }, ev.incident_id
+        ? h("a", { href: `/incidents?id=${ev.incident_id}&tab=${ev.state === "closed" ? "closed" : "alerts"}` }, `#${ev.incident_id}`)
+        : ev.suppressed_by ? `none: suppressed as a false alarm (suppression #${ev.suppressed_by})` : "–"), h("dt", {}, "Zone"), h("dd", {}, ev.zone || "–"),
       h("dt", {}, "Object"), h("dd", {}, ev.object_class || "–"), h("dt", {}, "Start"), h("dd", {}, fmtTime(ev.start_at)),
       h("dt", {}, "End"), h("dd", {}, ev.end_at ? fmtTime(ev.end_at) : "live"), h("dt", {}, "Event id"), h("dd", {}, ev.uid)),
     h("h2", {}, "History"), hist.children.length ? hist : h("div", { class: "muted" }, "No action yet."),
