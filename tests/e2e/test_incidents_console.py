@@ -326,3 +326,30 @@ def test_false_alarm_with_keys_suppresses_and_counts_the_next_matching_event(
     admin.context.close()
     lifted = httpx.get(f"{live.url}/api/suppressions", headers=live.token("admin")).json()["suppressions"]
     assert next(s for s in lifted if s["id"] == sup["id"])["active"] is False
+
+
+def test_wall_keys_focus_tiles_by_slot_and_an_alarm_flashes_the_tile(live: Live, browser: Any) -> None:
+    from safecity.monitor.types import WallLayout, WallTile
+
+    live.monitor.layout = WallLayout(
+        10.0,
+        (
+            WallTile(WEST, 2.0, "intrusion in zone 'gate'", 4, False, 1.0, (), slot=0),
+            WallTile(EAST, 1.0, "camera covered, 30 s", 3, False, 2.0, (), slot=1),
+        ),
+    )
+    page = login(browser, live.url, "operator", PASSWORDS["operator"], path="/wall", viewport=HD)
+    east = page.locator(f'#wall .tile[data-camera="{EAST}"]')
+    east.wait_for(timeout=10_000)
+    page.wait_for_function("() => document.getElementById('conn')?.classList.contains('on')")
+    page.keyboard.press("2")  # slot 2 = EAST
+    page.locator(f'#wall .tile.kbd-focus[data-camera="{EAST}"]').wait_for()
+    page.keyboard.press("1")
+    page.locator(f'#wall .tile.kbd-focus[data-camera="{WEST}"]').wait_for()
+    assert "kbd-focus" not in str(east.get_attribute("class"))
+    page.keyboard.press("?")
+    assert "focus the tile in slot 1-9" in page.locator("#keys-help").inner_text()
+    page.keyboard.press("Escape")
+    live.emit(EAST, zone="wall-flash")
+    page.locator(f'#wall .tile.alarm-flash[data-camera="{EAST}"]').wait_for(timeout=10_000)
+    page.context.close()

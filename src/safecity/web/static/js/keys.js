@@ -59,3 +59,6 @@ document.addEventListener("keydown", (e) => {
     if (b) { e.preventDefault(); b.run(e); return; }
   }
 });
+
+// the wall's keys live beside the wall's code but are loaded here, so every page needs only initPage
+if (location.pathname === "/wall") import("./wall_keys.js");
