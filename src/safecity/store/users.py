@@ -125,6 +125,11 @@ class UserStore:
         self._dummy: str | None = None
 
     @property
+    def engine(self) -> Engine:
+        """The engine the users live in (for an audit log on the same database)."""
+        return self._engine
+
+    @property
     def _dummy_hash(self) -> str:
         """A hash to verify against for unknown users, so that they take as long as known ones."""
         if self._dummy is None:

@@ -14,6 +14,7 @@ import argparse
 import getpass
 import json
 import secrets
+import socket
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -124,6 +125,41 @@ def _user_store(args: argparse.Namespace) -> Any:
     return UserStore(connect(url))
 
 
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (containers)
+        return "unknown"
+
+
+class _CliAudit:
+    """Writes a ``safecity users`` change (or its refusal) to the audit log, as the API does: who is
+    ``cli:<OS user>``, what the same action names as the API (``user_create``, ``user_update``,
+    ``user_password_reset``, ``user_delete``), the detail says it came from the command line."""
+
+    def __init__(self, users: Any, command: str) -> None:
+        from safecity.store.audit import AuditLog
+
+        self._log = AuditLog(users.engine)
+        self._who = f"cli:{_os_user()}"[:64]
+        self._command = command
+
+    def record(self, action: str, target: str, detail: str, *, allowed: bool = True) -> None:
+        host = socket.gethostname()
+        self._log.record(
+            action,
+            username=self._who,
+            allowed=allowed,
+            target_type="user",
+            target_id=target,
+            remote_addr=f"cli@{host}"[:64],
+            detail=f"{detail} (command line: safecity users {self._command})",
+        )
+
+    def refused(self, action: str, target: str, exc: InputError) -> None:
+        self.record(action, target, f"refused: {exc}"[:500], allowed=False)
+
+
 def _read_password(args: argparse.Namespace, name: str) -> str:
     """The password exactly as typed: only the line ending of stdin is removed, never spaces
     (the one normalisation of passwords lives in safecity.store.password_policy)."""
@@ -146,8 +182,14 @@ def _groups(text: str | None) -> list[str]:
 
 def _users_add(args: argparse.Namespace) -> int:
     users = _user_store(args)
+    audit = _CliAudit(users, "add")
     password = _read_password(args, args.name)
-    user = users.add_user(args.name, password, args.role, _groups(args.groups))
+    try:
+        user = users.add_user(args.name, password, args.role, _groups(args.groups))
+    except InputError as exc:
+        audit.refused("user_create", args.name, exc)
+        raise
+    audit.record("user_create", user.username, f"role {user.role}, groups {', '.join(user.groups) or '-'}")
     print(
         f"created {user.role} {user.username}"
         + (f" (groups {', '.join(user.groups)})" if user.groups else "")
@@ -177,7 +219,16 @@ def _users_list(args: argparse.Namespace) -> int:
 
 def _users_passwd(args: argparse.Namespace) -> int:
     users = _user_store(args)
-    users.update_user(args.name, password=_read_password(args, args.name))
+    audit = _CliAudit(users, "passwd")
+    password = _read_password(args, args.name)
+    try:
+        ended = users.reset_password(args.name, password)
+    except InputError as exc:
+        audit.refused("user_password_reset", args.name, exc)
+        raise
+    audit.record(
+        "user_password_reset", args.name, f"password set; {ended} session{'' if ended == 1 else 's'} ended"
+    )
     print(f"password of {args.name} changed; their sessions were ended")
     return 0
 
@@ -186,16 +237,37 @@ def _users_set(args: argparse.Namespace) -> int:
     if args.disable and args.enable:
         raise InputError("give --disable or --enable, not both")
     users = _user_store(args)
+    audit = _CliAudit(users, "set")
     disabled = True if args.disable else False if args.enable else None
     groups = _groups(args.groups) if args.groups is not None else None
-    users.update_user(args.name, role=args.role, disabled=disabled, groups=groups)
+    changed = [
+        k for k, v in (("role", args.role), ("disabled", disabled), ("groups", groups)) if v is not None
+    ]
+    try:
+        users.update_user(args.name, role=args.role, disabled=disabled, groups=groups)
+    except InputError as exc:
+        audit.refused("user_update", args.name, exc)
+        raise
     u = users.get_user(args.name)
+    audit.record(
+        "user_update",
+        args.name,
+        f"changed {', '.join(changed) or 'nothing'}: {u.role}, groups {','.join(u.groups) or '-'}"
+        + (", disabled" if u.disabled else ""),
+    )
     print(f"{u.username}: {u.role}, groups {','.join(u.groups) or '-'}{' (disabled)' if u.disabled else ''}")
     return 0
 
 
 def _users_delete(args: argparse.Namespace) -> int:
-    _user_store(args).delete_user(args.name)
+    users = _user_store(args)
+    audit = _CliAudit(users, "delete")
+    try:
+        users.delete_user(args.name)
+    except InputError as exc:
+        audit.refused("user_delete", args.name, exc)
+        raise
+    audit.record("user_delete", args.name, "user and their sessions deleted")
     print(f"deleted {args.name}")
     return 0
 

@@ -224,3 +224,42 @@ def test_served_console_ignores_a_forged_x_forwarded_for(env: Env) -> None:
     assert codes[:20] == [401] * 20 and codes[20] == 429  # one address, however many forged ones
     addrs = {row["remote_addr"] for row in env.audit(action="login", allowed="false", limit=50)}
     assert addrs == {"127.0.0.1"}
+
+
+def test_users_changes_on_the_command_line_are_audited(
+    db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from safecity.store.audit import AuditFilter, AuditLog
+    from safecity.store.audit_chain import verify_chain
+    from safecity.store.db import connect
+
+    monkeypatch.setattr("getpass.getuser", lambda: "ops")
+    _stdin(monkeypatch, "first-admin-pass\n")
+    assert main(["users", "add", "boss", "--role", "admin", "--password-stdin"]) == 0
+    _stdin(monkeypatch, "kim long pass 1\n")
+    assert main(["users", "add", "kim", "--role", "viewer", "--password-stdin"]) == 0
+    _stdin(monkeypatch, "kim long pass 2\n")
+    assert main(["users", "passwd", "kim", "--password-stdin"]) == 0
+    assert main(["users", "set", "kim", "--role", "operator", "--disable"]) == 0
+    assert main(["users", "delete", "boss"]) == 1  # the last admin: refused, and that is audited too
+    assert main(["users", "delete", "kim"]) == 0
+    assert main(["users", "list"]) == 0  # reading writes nothing
+    capsys.readouterr()
+    engine = connect(db)
+    rows = list(reversed(AuditLog(engine).query(AuditFilter(limit=50))))
+    got = [(r.username, r.action, r.target_id, r.allowed) for r in rows]
+    assert got == [
+        ("cli:ops", "user_create", "boss", True),
+        ("cli:ops", "user_create", "kim", True),
+        ("cli:ops", "user_password_reset", "kim", True),
+        ("cli:ops", "user_update", "kim", True),
+        ("cli:ops", "user_delete", "boss", False),
+        ("cli:ops", "user_delete", "kim", True),
+    ]
+    assert rows[0].detail == "role admin, groups - (command line: safecity users add)"
+    assert rows[2].detail == "password set; 0 sessions ended (command line: safecity users passwd)"
+    assert rows[3].detail is not None and rows[3].detail.startswith("changed role, disabled: operator")
+    assert rows[4].detail is not None and "last enabled admin" in rows[4].detail
+    assert all(r.remote_addr and r.remote_addr.startswith("cli@") for r in rows)
+    assert not any("kim long pass" in (r.detail or "") for r in rows)
+    assert verify_chain(engine).ok
