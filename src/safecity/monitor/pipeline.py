@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from safecity.monitor.sources.readers import DecodedFrame
     from safecity.monitor.vision.base import Detector
     from safecity.monitor.vision.detect import PoseEstimator
+    from safecity.monitor.vision.regions import OnDemandPlanner, RegionPlan
 
 __all__ = ["CameraPipeline", "PipelineCounters", "StepResult"]
 
@@ -84,6 +85,7 @@ class PipelineCounters:
     detector_calls: int = 0
     detections: int = 0
     events_started: int = 0
+    watch_frames: int = 0  # keyframes of the compressed-domain gate's watch mode (health checks only)
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -93,6 +95,7 @@ class PipelineCounters:
             "detector_calls": self.detector_calls,
             "detections": self.detections,
             "events_started": self.events_started,
+            "watch_frames": self.watch_frames,
         }
 
 
@@ -176,6 +179,38 @@ class CameraPipeline:
         self._last_tracks = Tracks.empty(0.0)
         self._next_health_s: float | None = None
         self._rules_idle = False  # the rules last saw no tracks and hold no state or live event
+        self.planner: OnDemandPlanner | None = None  # detection on demand (detection.mode)
+        if camera.detection.mode == "on_demand":
+            from safecity.monitor.vision.regions import OnDemandPlanner
+
+            vehicle_lost = getattr(self.tracker, "vehicle_lost_s", None) or 0.0
+            self.planner = OnDemandPlanner(
+                camera.detection, low_thresh=tcfg.low_thresh, high_thresh=tcfg.high_thresh,
+                lost_s=max(tcfg.lost_s, float(vehicle_lost)),
+            )  # fmt: skip
+
+    @property
+    def busy(self) -> bool:
+        """True while objects are tracked or an object rule holds state or a live event (the
+        compressed-domain gate must not fall back to watch mode then)."""
+        if self.tracker.active or len(self._last_tracks) or self.rules.state_size > 0:
+            return True
+        return any(r.live() for r in self.rules.rules)
+
+    def watch_step(self, frame: DecodedFrame) -> StepResult:
+        """A keyframe decoded in the gate's watch mode: health checks only (no motion gate, no
+        detector; tracks age, rules holding state see the empty frame)."""
+        self.counters.watch_frames += 1
+        t_s = float(frame.t_s)
+        events = list(self.rules.health.update_frame(frame.gray, t_s))
+        self._next_health_s = t_s + HEALTH_EVERY_S
+        w, h = int(frame.width), int(frame.height)
+        tracks = self._last_tracks = self.tracker.coast(t_s)
+        if len(tracks) or not self._rules_idle:
+            events += self.rules.update(tracks, t_s, (w, h), None)
+            self._rules_idle = not len(tracks) and self.rules.state_size == 0 and not self.rules.live()
+        self._count(events)
+        return StepResult(self.camera_id, t_s, int(frame.index), (w, h), tracks, None, tuple(events), False)
 
     def step(self, item: DecodedFrame | SourceGap) -> StepResult:
         """Process one :class:`~safecity.monitor.sources.readers.DecodedFrame` or :class:`SourceGap`."""
@@ -218,6 +253,10 @@ class CameraPipeline:
         self._scanned_calibration = motion.calibrating
         track_regions = _track_regions(self._last_tracks, w, h) if self.tracker.active else _NO_BOXES
         detections: Detections | None = None
+        plan: RegionPlan | None = None
+        if self.planner is not None and not scan_all:  # detection on demand
+            plan = self.planner.plan(regions, t_s, (w, h))
+            regions, track_regions = plan.motion_frac, plan.track_frac
         if scan_all:
             regions, track_regions = _FULL_FRAME, _NO_BOXES
         if len(regions) or len(track_regions):
@@ -229,9 +268,16 @@ class CameraPipeline:
             c.detector_calls += 1
             detections = filter_boxes(detections, self.box_limits, w, h)
             c.detections += len(detections)
-            tracks = self.tracker.update(detections, t_s)
+            if plan is not None and self.planner is not None:  # and the carried objects' boxes
+                tracks = self.tracker.update(self.planner.merge(plan, detections), t_s)
+            else:
+                tracks = self.tracker.update(detections, t_s)
+        elif plan is not None and len(plan.carried):
+            tracks = self.tracker.update(plan.carried, t_s)
         else:
             tracks = self.tracker.coast(t_s)
+        if self.planner is not None:
+            tracks = self.planner.observe(plan, detections, tracks)
         self._last_tracks = tracks
         keypoints = None
         if self.pose is not None and detections is not None and self.rules.wants_keypoints and len(tracks):

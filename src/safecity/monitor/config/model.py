@@ -43,6 +43,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from safecity.errors import ConfigError
+from safecity.monitor.config.engine import DetectionConfig, GateConfig
 from safecity.monitor.config.policy import AlertPolicy, BoxFilterConfig, policy_problems
 from safecity.monitor.config.problems import config_problem
 from safecity.monitor.config.ptz import PtzConfig, misplaced_ptz_keys, ptz_problems
@@ -517,6 +518,12 @@ class CameraConfig(BaseModel):
     )
     tracker: TrackerConfig | None = Field(
         default=None, description="This camera's tracker (same keys as `tracker`); none = the top-level one."
+    )
+    gate: GateConfig = Field(
+        default_factory=GateConfig, description="Compressed-domain gate: decode only while something moves."
+    )
+    detection: DetectionConfig = Field(
+        default_factory=DetectionConfig, description="Where the detector runs (motion regions or on demand)."
     )
     group: str | None = Field(default=None, max_length=64, description="Camera group (site, route).")
     importance: float = Field(default=1.0, ge=0.0, le=10.0, description="Camera weight on the wall score.")

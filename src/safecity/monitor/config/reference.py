@@ -18,7 +18,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from safecity.monitor.config import model as c
-from safecity.monitor.config import policy, ptz
+from safecity.monitor.config import engine, policy, ptz
 
 __all__ = ["BEGIN", "END", "reference_markdown", "write_reference"]
 
@@ -44,6 +44,11 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("`detector.first_pass` / `detector.confirm` (`CascadeStageConfig`)", c.CascadeStageConfig),
     ("`tracker` (`TrackerConfig`)", c.TrackerConfig),
     ("`motion` (`MotionConfig`)", c.MotionConfig),
+    (
+        "`cameras[].gate` (`GateConfig`; see docs/monitoring.md#compressed-domain-gate-before-the-decoder)",
+        engine.GateConfig,
+    ),
+    ("`cameras[].detection` (`DetectionConfig`; see docs/monitoring.md)", engine.DetectionConfig),
     ("`selection` (`SelectionConfig`)", c.SelectionConfig),
     ("`outputs` (`OutputsConfig`)", c.OutputsConfig),
     ("`policy` (`AlertPolicy`; see docs/console.md#alert-policy)", policy.AlertPolicy),
@@ -94,6 +99,7 @@ def _describe_type(name: str, info: FieldInfo, model: type[BaseModel] | None = N
         "datetime.",
         "safecity.monitor.config.model.",
         "safecity.monitor.config.ptz.",
+        "safecity.monitor.config.engine.",
         "safecity.monitor.types.",
     ):
         text = text.replace(prefix, "")

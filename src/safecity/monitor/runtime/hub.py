@@ -176,6 +176,7 @@ class MonitorHub:
         self._errors: dict[str, str] = {}
         self._counters: dict[str, dict[str, int]] = {}
         self._tiles_dropped: dict[str, int] = {}
+        self._gates: dict[str, dict[str, object]] = {}  # camera -> its compressed-domain gate status
         self._ended: set[str] = set()
         self._tiles: dict[str, tuple[float, bytes]] = {}
         self._requested: dict[str, float] = {}
@@ -293,6 +294,8 @@ class MonitorHub:
             elif isinstance(msg, StatsMsg):
                 self._counters[msg.camera] = dict(msg.counters)
                 self._tiles_dropped[msg.camera] = msg.tiles_dropped
+                if msg.gate is not None:
+                    self._gates[msg.camera] = dict(msg.gate)
             elif isinstance(msg, FailureMsg):
                 self._errors[msg.camera] = msg.reason
             elif isinstance(msg, EndedMsg):
@@ -320,6 +323,12 @@ class MonitorHub:
     def health(self) -> dict[str, HealthState]:
         with self._lock:
             return dict(self._health)
+
+    def gate_status(self) -> dict[str, dict[str, object]]:
+        """Each running camera's compressed-domain gate status as its worker last reported it
+        (``gate_mode``, ``fallback_reason``, ``fallback_text``, ``state`` ...; issue 9)."""
+        with self._lock:
+            return {k: dict(v) for k, v in self._gates.items() if k in self._known}
 
     def latest_frame(self, camera: str) -> U8 | None:
         """Newest tile (BGR, downscaled) of the camera; asks its worker for tiles for the next 10 s."""

@@ -57,11 +57,14 @@ class HealthMsg:
 
 @dataclass(frozen=True, slots=True)
 class StatsMsg:
-    """A camera's pipeline counters (about once a second) and the tiles its worker dropped."""
+    """A camera's pipeline counters (about once a second), the tiles its worker dropped and its
+    source's compressed-domain gate status (``gate_mode``, ``fallback_reason``, ``state`` ...;
+    :func:`safecity.monitor.sources.camera.gate_status`)."""
 
     camera: str
     counters: Mapping[str, int] = field(default_factory=dict)
     tiles_dropped: int = 0
+    gate: Mapping[str, object] | None = None
 
 
 @dataclass(frozen=True, slots=True)

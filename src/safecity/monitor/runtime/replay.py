@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from safecity.monitor.config.model import CameraConfig, MonitorConfig
 from safecity.monitor.pipeline import StepResult
@@ -28,6 +28,7 @@ from safecity.monitor.runtime.worker import CameraWorker, RuntimeOptions
 from safecity.monitor.types import Detections, Event, EventKind, EventSink, SourceGap, Tracks, WallLayout
 
 if TYPE_CHECKING:
+    from safecity.monitor.sources.gated import GatedSource
     from safecity.monitor.sources.readers import DecodedFrame
     from safecity.monitor.vision.base import Detector
 
@@ -56,6 +57,7 @@ class InlineTransport:
         self.camera = camera
         self.detector = detector
         self.now = 0.0
+        self.source: GatedSource | None = None  # the gated source items come from (set before start)
         self._worker: CameraWorker | None = None
 
     def clock(self) -> float:
@@ -71,14 +73,15 @@ class InlineTransport:
             detector=self.detector,
             clock=self.clock,
         )
-        self._worker.open(self.camera.id)
+        self._worker.open(self.camera.id, self.source)
 
-    def step(self, item: DecodedFrame | SourceGap) -> StepResult:
-        """Run one item through the camera's pipeline; its messages reach the hub before this returns."""
+    def step(self, item: DecodedFrame | SourceGap, *, watch: bool = False) -> StepResult:
+        """Run one item through the camera's pipeline; its messages reach the hub before this returns
+        (``watch``: a gated source's watch-mode keyframe, health checks only)."""
         if self._worker is None:
             raise RuntimeError("InlineTransport.step before start(): start the hub first")
         self.now = float(item.t_s)
-        return self._worker.step(self.camera.id, item)
+        return self._worker.step(self.camera.id, item, watch=watch)
 
     def finish(self) -> None:
         """End the camera's live events (the end of the file)."""
@@ -108,6 +111,7 @@ class ReplayResult:
     frame_wh: tuple[int, int]
     duration_s: float
     wall_s: float
+    gate: dict[str, Any] = field(default_factory=dict)  # the source's gate status at the end
 
 
 class _FinalEvents:
@@ -131,6 +135,7 @@ def replay_clip(
     mot_out: TrackWriter | None = None,
     on_frame: Callable[[DecodedFrame, StepResult, list[Event]], None] | None = None,
     progress: Callable[[float], None] | None = None,
+    gate: bool = False,
 ) -> ReplayResult:
     """Run one camera's pipeline over a video file as fast as it decodes, through a :class:`MonitorHub`.
 
@@ -146,7 +151,12 @@ def replay_clip(
         on_frame: called with ``(decoded frame, step result, live events)`` for every frame
             (e.g. to write an annotated video).
         progress: called with the clip time of each frame.
+        gate: read the clip through the compressed-domain gate as the live worker does (the
+            camera's ``gate`` settings; ``gate.mode: decode`` decodes every frame anyway); the
+            gate's status is in ``ReplayResult.gate``. False: decode every frame.
     """
+    from safecity.monitor.sources.camera import gate_status, marked_items
+    from safecity.monitor.sources.gated import GatedSource
     from safecity.monitor.sources.readers import FileSource
 
     cam = camera if camera.enabled else camera.model_copy(update={"enabled": True})
@@ -156,7 +166,13 @@ def replay_clip(
     final = _FinalEvents()
     hub = MonitorHub(one, transport, sinks=[final, *sinks], select_every_s=None, clock=transport.clock,
                      sink_threads=False)  # fmt: skip
-    src = FileSource(clip, camera=cam.id, detect_fps=detect_fps, max_height=cam.max_height)
+    src: FileSource | GatedSource
+    if gate and cam.gate.mode == "auto":
+        src = transport.source = GatedSource(
+            clip, camera=cam.id, detect_fps=detect_fps, max_height=cam.max_height, gate=cam.gate.settings()
+        )
+    else:
+        src = FileSource(clip, camera=cam.id, detect_fps=detect_fps, max_height=cam.max_height)
     tracks: dict[int, Tracks] = {}
     dets: dict[int, Detections] = {}
     layouts: list[WallLayout] = []
@@ -166,8 +182,8 @@ def replay_clip(
     t0 = time.perf_counter()
     hub.start()
     try:
-        for item in src:
-            res = transport.step(item)
+        for item, watch in marked_items(src):
+            res = transport.step(item, watch=watch)
             t_last = res.t_s
             if res.frame_index is not None and not isinstance(item, SourceGap):
                 wh = res.frame_wh
@@ -197,4 +213,5 @@ def replay_clip(
         frame_wh=wh,
         duration_s=t_last,
         wall_s=time.perf_counter() - t0,
+        gate=gate_status(transport.source, cam),
     )

@@ -67,6 +67,7 @@ from safecity.monitor.vision.factory import build_detector
 
 if TYPE_CHECKING:
     from safecity.media import MediaRecorder
+    from safecity.monitor.sources.gated import GatedSource
     from safecity.monitor.sources.readers import DecodedFrame, FileSource, RtspSource
     from safecity.monitor.vision.base import Detector
     from safecity.monitor.vision.detect import PoseEstimator
@@ -176,8 +177,9 @@ class _Camera:
     config: CameraConfig
     stop: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
-    source: FileSource | RtspSource | None = None
+    source: FileSource | RtspSource | GatedSource | None = None
     pipeline: CameraPipeline | None = None
+    watch: bool = False  # the item being stepped is a gated source's watch-mode keyframe
     offset_s: float | None = None  # added to file times
     live_health: dict[str, Event] = field(default_factory=dict)
     health: HealthState = "online"
@@ -376,26 +378,33 @@ class CameraWorker:
 
     def _send_stats(self, c: _Camera, now: float) -> None:
         c.last_stats = now
+        from safecity.monitor.sources.camera import gate_status
+
         counters = c.pipeline.counters.as_dict() if c.pipeline is not None else {}
-        self._emit(StatsMsg(c.config.id, counters, c.tiles_dropped))
+        self._emit(StatsMsg(c.config.id, counters, c.tiles_dropped, gate=gate_status(c.source, c.config)))
 
     # ------------------------------------------------------------------ in the calling thread
-    def open(self, camera: str) -> CameraPipeline:
-        """Make ``camera``'s pipeline for :meth:`step` in the calling thread (replay).
+    def open(self, camera: str, source: GatedSource | None = None) -> CameraPipeline:
+        """Make ``camera``'s pipeline for :meth:`step` in the calling thread (replay); with the
+        gated ``source`` its items are stepped from, the pipeline holds its gate active while
+        busy and the stats carry its status.
 
         Raises:
             ModelError: its detector cannot be loaded.
         """
         c = self._cams[camera]
         c.pipeline = self._make_pipeline(c.config)
+        c.source = source
         c.offset_s, c.started = None, False
         return c.pipeline
 
-    def step(self, camera: str, item: DecodedFrame | SourceGap) -> StepResult:
-        """Run one source item through ``camera``'s pipeline and emit what it produced."""
+    def step(self, camera: str, item: DecodedFrame | SourceGap, *, watch: bool = False) -> StepResult:
+        """Run one source item through ``camera``'s pipeline and emit what it produced (``watch``:
+        a keyframe a gated source decoded in watch mode, for the health checks only)."""
         c = self._cams[camera]
         if c.pipeline is None:
             raise RuntimeError(f"camera {camera!r} has no pipeline: call open({camera!r}) first")
+        c.watch = watch
         return self._step(c, c.pipeline, item)
 
     def finish(self, camera: str) -> None:
@@ -482,7 +491,7 @@ class CameraWorker:
         )  # fmt: skip
 
     def _camera_loop(self, c: _Camera) -> None:
-        from safecity.monitor.sources.readers import open_source
+        from safecity.monitor.sources.camera import open_camera_source
 
         cam = c.config
         try:
@@ -495,8 +504,7 @@ class CameraWorker:
         while not (c.stop.is_set() or self._stop.is_set()):
             try:
                 pipe = self._make_pipeline(cam)  # a failed camera starts afresh
-                src = open_source(cam.source, camera=cam.id, detect_fps=cam.detect_fps, loop=opts.loop,
-                                  realtime=opts.realtime, max_height=cam.max_height)  # fmt: skip
+                src = open_camera_source(cam, loop=opts.loop, realtime=opts.realtime)  # gated unless "decode"
                 c.source, c.pipeline = src, pipe
                 c.offset_s, c.started = None, False
                 if self._run_source(c, src, pipe, media):
@@ -514,12 +522,19 @@ class CameraWorker:
                     return
 
     def _run_source(
-        self, c: _Camera, src: FileSource | RtspSource, pipe: CameraPipeline, media: MediaRecorder | None
+        self,
+        c: _Camera,
+        src: FileSource | RtspSource | GatedSource,
+        pipe: CameraPipeline,
+        media: MediaRecorder | None,
     ) -> bool:
         """Feed the source to the pipeline; True when the source ended, False when stopped."""
-        for item in src:
+        from safecity.monitor.sources.camera import marked_items
+
+        for item, watch in marked_items(src):
             if c.stop.is_set() or self._stop.is_set():
                 return False
+            c.watch = watch
             res = self._step(c, pipe, item)
             if media is not None and not isinstance(item, SourceGap):
                 self._feed_media(media, c, item, res)
@@ -530,7 +545,11 @@ class CameraWorker:
         if not gap and not c.started:
             c.started = True
             self._recovered(c)
-        res = pipe.step(item)
+        res = pipe.watch_step(item) if c.watch and not isinstance(item, SourceGap) else pipe.step(item)
+        c.watch = False
+        hold = getattr(c.source, "hold_active", None)  # a gated source stays active while the camera is busy
+        if hold is not None and pipe.busy:
+            hold(res.t_s + c.config.gate.hold_s)
         c.last_t_s = res.t_s
         now = self._clock()
         if not c.config.live and c.offset_s is None:
