@@ -9,7 +9,7 @@ export RAY_USAGE_STATS_ENABLED=0
 .PHONY: install demo test test-unit lint typecheck bench fuzz clean help
 
 help:
-	@echo "make demo   install, then run the control room on the bundled Guro data and sample videos"
+	@echo "make demo   install, then run the control room on the bundled Guro data and sample videos (+ a virtual PTZ)"
 	@echo "make test   lint, mypy --strict and the whole test suite (starts PostgreSQL and mosquitto)"
 	@echo "make bench  benchmarks; JSON results in bench/results/"
 	@echo "make lint   ruff + mypy + deptry (declared = imported dependencies) only"
@@ -24,7 +24,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 install: $(VENV)/.installed
 
 demo: install
-	$(BIN)/safecity demo
+	$(PY) scripts/virtual_ptz/demo.py -- $(BIN)/safecity demo  # + a virtual PTZ on patrol, stopped with it
 
 lint: install
 	$(BIN)/ruff check src tests bench
