@@ -17,8 +17,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from safecity.monitor.config import model as c
 from safecity.monitor.config import engine, policy, ptz
+from safecity.monitor.config import model as c
 
 __all__ = ["BEGIN", "END", "reference_markdown", "write_reference"]
 
