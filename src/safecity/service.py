@@ -161,9 +161,10 @@ class Services:
         return purge_tracks(self.engine, max_days, now=now)
 
     def apply_config(self, config: Any) -> None:
-        """Follow a monitoring config changed while running: masks, liftable masks, per-camera caps and
-        camera names (the runtime itself is updated by the watcher through the hub). The mappings are
-        changed in place, so the live-tile cache that holds them masks the next tile with the new masks."""
+        """Follow a monitoring config changed while running: masks, liftable masks, per-camera caps,
+        camera names and the alert policy (the runtime itself is updated by the watcher through the hub).
+        The mappings are changed in place, so the live-tile cache that holds them masks the next tile with
+        the new masks; the event store folds its next batch with the new policy."""
         for table, new in (
             (self.privacy_masks, masks_from_config(config)),
             (self.liftable_masks, masks_from_config(config, "liftable_privacy_masks")),
@@ -173,6 +174,9 @@ class Services:
             if isinstance(table, dict):
                 table.clear()
                 table.update(new)
+        # the alert policy too: the event store's writer folds its next batch with the new one
+        self.alert_policy = config.policy
+        self.events.policy = bound_policy(config)
 
     def close(self) -> None:
         """Stop the runtime, close sinks and dispose of the engine (each step even if one fails)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -214,5 +215,15 @@ def test_console_follows_a_changed_config_file(tmp_path: Path) -> None:
         services.apply_config(load_monitor_config(cfg))
         assert masks == {"gate": [[(0.0, 0.0), (0.5, 0.0), (0.5, 0.5)]]}  # the very mapping the tiles use
         assert services.live_cameras["gate"].name == "정문"
+        assert services.events.policy.action("gate", "line_crossing", 2, None, datetime.now(UTC)) == "record"
+        cfg.write_text(  # the alert policy follows the file too (issue 10)
+            "timezone: Europe/Berlin\ncameras:\n  - id: gate\n    name: 정문\n    source: v.mp4\n"
+            "policy:\n  window_s: 30\n  rules: [{types: [line_crossing], action: ignore}]\n",
+            encoding="utf-8",
+        )
+        services.apply_config(load_monitor_config(cfg))
+        assert services.events.policy.window_s == 30 and services.alert_policy.window_s == 30
+        assert services.events.policy.action("gate", "line_crossing", 2, None, datetime.now(UTC)) == "ignore"
+        assert str(services.events.policy.tz) == "Europe/Berlin"
     finally:
         services.close()
