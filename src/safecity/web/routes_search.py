@@ -28,6 +28,7 @@ from safecity.search.where_else import rank_candidates
 from safecity.store.tracks import MAX_LIMIT, TrackIndex, TrackQuery
 from safecity.store.users import Session
 from safecity.web.deps import Console, ConsoleDep, OperatorDep, audit_action, require_camera
+from safecity.web.routes_synopsis import router as synopsis_router
 from safecity.web.schemas import UtcDatetime
 
 __all__ = ["router"]
@@ -276,3 +277,6 @@ def where_else(
             for c in ranked
         ],
     }  # fmt: skip
+
+
+router.include_router(synopsis_router)  # /api/search/synopsis
