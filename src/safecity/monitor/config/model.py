@@ -284,6 +284,14 @@ class FallRuleConfig(_RuleBase):
         default=50.0, ge=0.0, le=90.0,
         description="With keypoints: torso angle from horizontal at most this to confirm lying.",
     )  # fmt: skip
+    lying_min_width: float = Field(
+        default=0.4, ge=0.0, le=5.0,
+        description="A lying box must be at least this x the person's standing height wide (no body parts).",
+    )  # fmt: skip
+    rejoin_radius: float = Field(
+        default=1.0, ge=0.0, le=10.0,
+        description="A lying box this many standing heights from where someone stood takes over their fall.",
+    )  # fmt: skip
     severity: int = Field(default=5, ge=1, le=5, description="1 info .. 5 critical.")
 
     @model_validator(mode="after")

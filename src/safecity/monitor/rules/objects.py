@@ -305,6 +305,9 @@ class _Side(_TrackState):
 class _Posture(_TrackState):
     last_upright_s: float | None = None
     lying_since_s: float | None = None
+    upright_h: float = 0.0  # tallest upright box of the last upright stretch (pixels)
+    foot_x: float = 0.0  # foot point of the last upright box (pixels)
+    foot_y: float = 0.0
 
 
 @dataclass(slots=True)
@@ -613,6 +616,18 @@ def torso_angle_deg(keypoints: npt.ArrayLike, min_score: float = 0.3) -> float |
 class FallRule(_PerTrackRule[_Posture]):
     """A person's box turning from upright (w/h < ``upright_max_aspect``) to lying (> ``lying_min_aspect``)
     within ``transition_s`` and staying lying for ``min_s``; keypoints, when given, must agree.
+
+    Real falls (GMDCSA24, ``tests/data/labels/falls-*.yaml``) taught three things:
+
+    * the detector loses a falling person for a moment and finds the body on the floor under a
+      new track id (often two: the legs and the torso). A lying track with no upright past of its
+      own takes over the upright past of a person who stood within ``rejoin_radius`` standing
+      heights of it (foot point of the upright box to the centre of the lying one) within
+      ``transition_s`` before;
+    * body parts (a head, a pair of feet) give small wide boxes: a lying box must be at least
+      ``lying_min_width`` x the person's standing height wide;
+    * one fall is one event: a lying track whose box overlaps a live fall event's joins that fall
+      instead of raising another, and carries the event on when the event's own track is lost.
     """
 
     type_: EventType = "fall"
@@ -622,6 +637,20 @@ class FallRule(_PerTrackRule[_Posture]):
     ) -> None:
         super().__init__(camera, zone, ["person"], cfg.schedule, cfg.severity, clock)
         self.cfg = cfg
+        # people seen upright lately: track id -> (last upright time, foot x, foot y, height), pixels
+        self.stood: dict[int, tuple[float, float, float, float]] = {}
+
+    def _stood_near(self, box: npt.NDArray[np.float32], tid: int, t_s: float) -> tuple[float, float] | None:
+        """(time, height) of the latest person upright within ``rejoin_radius`` heights of ``box``."""
+        cx, cy = float(box[0] + box[2]) / 2, float(box[1] + box[3]) / 2
+        best: tuple[float, float] | None = None
+        for other, (t_up, fx, fy, h) in self.stood.items():
+            if other == tid or t_s - t_up > self.cfg.transition_s:
+                continue
+            near = math.hypot(cx - fx, cy - fy) <= self.cfg.rejoin_radius * h
+            if near and (best is None or t_up > best[0]):
+                best = (t_up, h)
+        return best
 
     def update(
         self,
@@ -635,8 +664,11 @@ class FallRule(_PerTrackRule[_Posture]):
             raise ValueError(f"keypoints must have shape ({len(tracks)}, 17, 3), but got {keypoints.shape}")
         out: list[Emission] = []
         cfg = self.cfg
+        self.stood = {k: v for k, v in self.stood.items() if t_s - v[0] <= cfg.transition_s}
         sel = self.select(tracks, frame_wh) if self.armed(t_s) else np.zeros(len(tracks), bool)
         wh = tracks.xyxy_px[:, 2:] - tracks.xyxy_px[:, :2]
+        live = [(tid, st.episode.event.box_frac) for tid, st in self.states.items() if st.episode.event]
+        present = {int(x) for x in tracks.track_id}
         for i, tid in enumerate(int(x) for x in tracks.track_id):
             if str(tracks.class_name[i]) != "person":
                 continue
@@ -645,15 +677,26 @@ class FallRule(_PerTrackRule[_Posture]):
                 st = _Posture(t_s, self.new_episode(0.0, cfg.end_after_s, cfg.update_every_s))
                 self.states[tid] = st
             st.last_seen_s = t_s
-            aspect = float(wh[i, 0] / max(float(wh[i, 1]), 1e-6))
-            lying = aspect > cfg.lying_min_aspect
+            box = tracks.xyxy_px[i]
+            w, h = float(wh[i, 0]), float(wh[i, 1])
+            aspect = w / max(h, 1e-6)
+            if aspect < cfg.upright_max_aspect:
+                recent = st.last_upright_s is not None and t_s - st.last_upright_s <= cfg.transition_s
+                st.upright_h = max(st.upright_h, h) if recent else h
+                st.last_upright_s, st.lying_since_s = t_s, None
+                st.foot_x, st.foot_y = float(box[0] + box[2]) / 2, float(box[3])
+                self.stood[tid] = (t_s, st.foot_x, st.foot_y, st.upright_h)
+            elif st.lying_since_s is None:
+                own = st.last_upright_s is not None and t_s - st.last_upright_s <= cfg.transition_s
+                ref = None if own else self._stood_near(box, tid, t_s)
+                if ref is not None:  # the body of someone who stood here a moment ago, under a new id
+                    st.last_upright_s, st.upright_h = ref
+            lying = aspect > cfg.lying_min_aspect and w >= cfg.lying_min_width * st.upright_h
             if lying and keypoints is not None:
                 angle = torso_angle_deg(keypoints[i])
                 if angle is not None and angle > cfg.torso_max_deg:
                     lying = False  # the body is upright: a wide box from arms or a bag
-            if aspect < cfg.upright_max_aspect:
-                st.last_upright_s, st.lying_since_s = t_s, None
-            elif lying and st.lying_since_s is None:
+            if lying and st.lying_since_s is None:
                 st.lying_since_s = t_s
             last_up, lying_since = st.last_upright_s, st.lying_since_s
             fallen = (
@@ -663,12 +706,34 @@ class FallRule(_PerTrackRule[_Posture]):
                 and lying_since - last_up <= cfg.transition_s
                 and t_s - lying_since >= cfg.min_s
             )
+            owner = self._live_here(tid, box, frame_wh, live) if lying and st.episode.event is None else None
+            if owner is not None:  # another box of a fall already raised here: the same fall
+                fallen = False
+                if owner not in present:  # its track is lost: this one carries the event on
+                    st.episode, self.states[owner].episode = self.states[owner].episode, st.episode
             still = st.episode.event is not None and lying_since is not None
             fields = _fields(tracks[np.array([i])], frame_wh)
             fields["detail"] = {"importance": self.importance, "aspect": round(aspect, 2)}
             out += st.episode.step(t_s, fallen or still, fields if (fallen or still) else None)
         out += self.prune(t_s)
         return out
+
+    @staticmethod
+    def _live_here(
+        tid: int,
+        box: npt.NDArray[np.float32],
+        frame_wh: tuple[int, int],
+        live: list[tuple[int, tuple[float, float, float, float] | None]],
+    ) -> int | None:
+        """The track whose live fall event's box overlaps ``box`` (None: no such event)."""
+        w, h = frame_wh
+        x1, y1, x2, y2 = float(box[0]) / w, float(box[1]) / h, float(box[2]) / w, float(box[3]) / h
+        for other, b in live:
+            if other == tid or b is None:
+                continue
+            if min(x2, b[2]) > max(x1, b[0]) and min(y2, b[3]) > max(y1, b[1]):
+                return other
+        return None
 
 
 class AbandonedObjectRule(_PerTrackRule[_Bag]):

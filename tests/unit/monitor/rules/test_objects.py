@@ -502,3 +502,47 @@ def test_loitering_dwell_survives_a_short_id_switch() -> None:
     got = run(build_rules(camera(cfg)), frames)
     assert kinds(got) == [(15.0, "start")]
     assert got[0][2].track_ids == (5,) and got[0][2].detail["dwell_s"] == 15.0
+
+
+FALL_CFG = {"type": "fall", "min_s": 1.5, "transition_s": 3.0, "end_after_s": 2.0, "update_every_s": 100.0}
+
+
+def _fall_frames(lying: Callable[[float], list[tuple[Any, int]]]) -> list[Tracks]:
+    """Track 1 stands (UPRIGHT) until 2 s and is lost; from 2.5 s the boxes of ``lying(t)`` (box, id)."""
+    frames = []
+    for k in range(17):
+        t = 0.5 * k
+        items = [(UPRIGHT, 1)] if t < 2 else (lying(t) if t >= 2.5 else [])
+        frames.append(make_tracks(t, [b for b, _ in items], ids=[i for _, i in items]))
+    return frames
+
+
+@pytest.mark.parametrize(
+    ("lying", "expected"),
+    [
+        # the body on the floor under a new id, where the person stood: their fall (start 2.5 + 1.5)
+        (lambda t: [(LYING, 5)], [(4.0, "start")]),
+        # two boxes of the body (legs, then torso under another id later): one fall, not two
+        (lambda t: [(LYING, 5)] + ([(box_at(60, 82, 45, 16), 6)] if t >= 4.5 else []), [(4.0, "start")]),
+        # a lying box far from where anyone stood (someone else, already on a sofa): no fall
+        (lambda t: [(box_at(170, 80, 50, 20), 5)], []),
+        # a small wide box (a pair of feet) is not a lying person: 10 px < 0.4 x the 50 px standing height
+        (lambda t: [(box_at(50, 95, 14, 6), 5)], []),
+    ],
+)  # fmt: skip
+def test_fall_seen_through_a_new_track_id(
+    lying: Callable[[float], list[tuple[Any, int]]], expected: list[tuple[float, str]]
+) -> None:
+    got = run(build_rules(camera(FALL_CFG)), _fall_frames(lying))
+    assert kinds(got) == expected
+
+
+def test_fall_event_moves_to_another_box_of_the_body_when_its_track_is_lost() -> None:
+    # track 5 (first box of the body) raises the fall and is then lost; track 6, the same body,
+    # carries the event on: one event (one uid), now on track 6
+    def lying(t: float) -> list[tuple[Any, int]]:
+        return [(LYING, 5)] if t < 5 else [(box_at(55, 80, 50, 20), 6)]
+
+    got = run(build_rules(camera(FALL_CFG)), _fall_frames(lying))
+    assert [k for _, k, _ in got].count("start") == 1
+    assert len({e.uid for _, _, e in got}) == 1 and got[-1][2].track_ids == (6,)
