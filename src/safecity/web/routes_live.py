@@ -261,6 +261,8 @@ def list_cameras(
     monitor = console.services.monitor
     live_health = monitor.health() if monitor is not None else {}
     live_keys = monitor.cameras() if monitor is not None else []
+    gate_of = getattr(monitor, "gate_status", None)  # compressed-domain gate per camera (issue 9)
+    gates: dict[str, Any] = gate_of() if callable(gate_of) else {}
     with console.services.engine.connect() as c:
         stored_health = {str(r.camera_key): (r.state, r.since) for r in c.execute(select(camera_health))}
         reg_rows = c.execute(select(cameras)).mappings().all() if registry else []
@@ -281,6 +283,7 @@ def list_cameras(
                 "groups": groups_of.get(key, []),
                 "last_event": last.get(key),
                 "mjpeg": f"/api/cameras/{key}/mjpeg",
+                "gate": gates.get(key),
             }
         )
     seen = set(live_keys)

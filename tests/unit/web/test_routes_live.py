@@ -127,6 +127,14 @@ def test_cameras_lists_live_cameras_with_health_groups_and_last_event(env: Env) 
     assert c["last_event"]["uid"] == "ev-w"
 
 
+def test_cameras_show_the_compressed_domain_gate_of_each_live_camera(env: Env) -> None:
+    h = env.bearer("viewer")
+    assert env.client.get("/api/cameras", headers=h).json()["cameras"][0]["gate"] is None  # not reported yet
+    status = {"gate_mode": "decode", "fallback_reason": "constant_bitrate", "state": "active"}
+    env.monitor.gate_status = lambda: {WEST: status}  # type: ignore[attr-defined]  # MonitorHub.gate_status
+    assert env.client.get("/api/cameras", headers=h).json()["cameras"][0]["gate"] == status
+
+
 def test_boundaries_are_guro_and_its_dongs(env: Env) -> None:
     gj = env.client.get("/api/map/boundaries", headers=env.bearer("viewer")).json()
     levels = [f["properties"]["level"] for f in gj["features"]]

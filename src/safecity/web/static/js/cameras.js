@@ -4,6 +4,13 @@
 import { api, fmtTime, h, healthBadge, initPage, TYPE_KO } from "./api.js";
 import { districtMap } from "./map.js";
 
+// compressed-domain gate of a live camera (issue 9): watching packet sizes, or decoding every frame and why
+function gateNote(g) {
+  if (!g) return null;
+  const text = g.gate_mode === "compressed" ? `압축 게이트 gate ${g.state}` : `전체 디코딩 decode${g.fallback_reason ? `: ${g.fallback_reason}` : ""}`;
+  return h("div", { class: "muted gate-note", title: g.fallback_text || "" }, text);
+}
+
 const me = await initPage("cameras");
 const main = document.getElementById("main");
 const list = h("tbody", { id: "camera-rows" });
@@ -77,7 +84,7 @@ function renderList() {
       h("td", {}, h("div", {}, c.name), h("div", { class: "muted" }, c.key,
         c.live ? h("a", { href: cameraUrl(c.key), class: "open-camera", style: "margin-left:8px",
           onclick: (e) => e.stopPropagation() }, "▶ open") : null)),
-      h("td", {}, healthBadge(c.health)),
+      h("td", {}, healthBadge(c.health), gateNote(c.gate)),
       h("td", {}, c.last_event ? h("a", { href: `/events?uid=${encodeURIComponent(c.last_event.uid)}` },
         `${TYPE_KO[c.last_event.type] || c.last_event.type} · ${fmtTime(c.last_event.at)}`) : "–"),
       h("td", {}, (c.groups || []).join(", ") || "–"));
