@@ -17,13 +17,16 @@ the page) is recorded in ``var/alarm_latency.json`` (no timed assert). Screensho
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -134,8 +137,8 @@ def browser() -> Iterator[Any]:
         yield b
 
 
-def _queue(browser: Any, live: Live, user: str) -> Any:
-    page = login(browser, live.url, user, PASSWORDS[user], path="/incidents", viewport=HD)
+def _queue(browser: Any, live: Live, user: str, **context: Any) -> Any:
+    page = login(browser, live.url, user, PASSWORDS[user], path="/incidents", viewport=HD, **context)
     page.locator("#queue-body[data-loaded]").wait_for()
     page.wait_for_function("() => document.getElementById('conn')?.classList.contains('on')")
     return page
@@ -150,7 +153,7 @@ def test_operator_hears_and_sees_the_alarm_and_acknowledges_with_the_keyboard(
     live: Live, browser: Any
 ) -> None:
     DOCS_IMG.mkdir(parents=True, exist_ok=True)
-    page = _queue(browser, live, "operator")
+    page = _queue(browser, live, "operator", timezone_id="America/New_York")  # the browser's zone is not KST
     page.click("#sound-btn")  # the one-time "enable sound" (browsers' autoplay rules)
     assert page.locator("#sound-btn").get_attribute("data-state") == "on"
 
@@ -164,6 +167,11 @@ def test_operator_hears_and_sees_the_alarm_and_acknowledges_with_the_keyboard(
     assert NAMES[WEST] in row.inner_text()  # the camera's Hangul name, not only its id
     page.wait_for_function("() => document.title.startsWith('(1) ')")
     assert page.locator("#nav-unacked").inner_text() == "1"
+    # times in the config's zone (Asia/Seoul), zero-padded, labelled, whatever the browser's zone
+    first_at = datetime.fromisoformat(_incident_of(live, WEST, "gate")["first_at"])
+    kst = first_at.astimezone(ZoneInfo("Asia/Seoul")).strftime("%Y-%m-%d %H:%M:%S KST")
+    assert row.locator("td.time").first.inner_text() == kst
+    assert re.fullmatch(r"\d{2}:\d{2}:\d{2} KST", page.locator("#clock").inner_text())
     page.wait_for_function("() => document.getElementById('count-alerts').textContent === '1'")
 
     # keyboard only: select, look (escalation is above the fold at 1080p), acknowledge
@@ -352,4 +360,21 @@ def test_wall_keys_focus_tiles_by_slot_and_an_alarm_flashes_the_tile(live: Live,
     page.keyboard.press("Escape")
     live.emit(EAST, zone="wall-flash")
     page.locator(f'#wall .tile.alarm-flash[data-camera="{EAST}"]').wait_for(timeout=10_000)
+    page.context.close()
+
+
+def test_event_history_shows_names_and_reads_filter_times_in_kst(live: Live, browser: Any) -> None:
+    ev = live.emit(EAST, zone="history")
+    start = datetime.fromtimestamp(ev.start_s, ZoneInfo("Asia/Seoul"))
+    page = login(browser, live.url, "operator", PASSWORDS["operator"], path="/events", timezone_id="UTC")
+    row = page.locator(f'#events-body tr[data-uid="{ev.uid}"]')
+    row.wait_for()
+    assert NAMES[EAST] in row.inner_text() and "KST" in row.inner_text()
+    assert "From (KST)" in page.locator("#filters").inner_text()
+    page.fill("#f-since", (start - timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M"))
+    page.click("#filters button[type=submit]")
+    row.wait_for()
+    page.fill("#f-since", (start + timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M"))
+    page.click("#filters button[type=submit]")
+    row.wait_for(state="detached")  # read as KST: one minute after the event, so it is not listed
     page.context.close()

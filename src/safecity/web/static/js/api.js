@@ -148,11 +148,14 @@ export async function initPage(active, { minRole = "viewer" } = {}) {
     await api("/api/auth/logout", { method: "POST", body: {} }).catch(() => {});
     location.href = "/login";
   } }, "Log out");
+  // narrow screens: the menu collapses behind this button (css: #menu-toggle, header.top.menu-open)
+  const menu = h("button", { id: "menu-toggle", type: "button", "aria-expanded": "false", "aria-label": "menu",
+    onclick: () => menu.setAttribute("aria-expanded", String(header.classList.toggle("menu-open"))) }, "☰ Menu");
   const header = h("header", { class: "top" },
     h("span", { class: "brand" }, h("span", { class: "dot" }), "safecity 관제"),
     nav,
     h("span", { class: "who" }, conn, clock,
-      h("span", { id: "whoami" }, `${me.username} · ${me.role}`), logout));
+      h("span", { id: "whoami" }, `${me.username} · ${me.role}`), logout), menu);
   document.body.prepend(header);
   if (RANK[me.role] < RANK[minRole]) {
     document.querySelector("main").replaceChildren(
@@ -199,5 +202,10 @@ export function qs(params) {
   return s ? `?${s}` : "";
 }
 
+// Date -> "YYYY-MM-DDTHH:MM" in the configured zone (the value of a time input that localToIso reads back)
+export function zoneInput(d) {
+  const p = zoneParts(toDate(d));
+  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}`;
+}
 // datetime-local input value, read in the configured time zone (not the browser's) -> ISO
 export function localToIso(v) { return v ? zoneToIso(v) : ""; }

@@ -1,6 +1,6 @@
 // Events: the event history (the operator's queue is /incidents) and search; detail with snapshot, clip, acknowledge / escalate / close,
 // and a signed evidence export (operators and admins: the export_evidence permission).
-import { api, canOperate, connectLive, fmtTime, h, initPage, localToIso, qs, sevBadge, stateBadge, TYPE_KO } from "./api.js";
+import { api, canOperate, connectLive, fmtTime, h, initPage, localToIso, qs, sevBadge, stateBadge, TIME, TYPE_KO } from "./api.js";
 
 const me = await initPage("events");
 const main = document.getElementById("main");
@@ -13,12 +13,14 @@ const f = {
   type: h("select", { name: "type", id: "f-type" }, h("option", { value: "" }, "any type"),
     Object.keys(TYPE_KO).map((t) => h("option", { value: t }, TYPE_KO[t]))),
   zone: h("input", { name: "zone", id: "f-zone", placeholder: "zone" }),
-  since: h("input", { name: "since", id: "f-since", type: "datetime-local" }),
-  until: h("input", { name: "until", id: "f-until", type: "datetime-local" }),
+  since: h("input", { name: "since", id: "f-since", placeholder: "YYYY-MM-DD HH:MM", size: 16,
+    pattern: "\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}(:\\d{2})?", title: "YYYY-MM-DD HH:MM, in the console's time zone" }),
+  until: h("input", { name: "until", id: "f-until", placeholder: "YYYY-MM-DD HH:MM", size: 16,
+    pattern: "\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}(:\\d{2})?", title: "YYYY-MM-DD HH:MM, in the console's time zone" }),
 };
 const filterForm = h("form", { class: "row", id: "filters" },
   h("label", {}, "State", f.state), h("label", {}, "Camera", f.camera), h("label", {}, "Type", f.type),
-  h("label", {}, "Zone", f.zone), h("label", {}, "From", f.since), h("label", {}, "Until", f.until),
+  h("label", {}, "Zone", f.zone), h("label", {}, `From (${TIME.label})`, f.since), h("label", {}, `Until (${TIME.label})`, f.until),
   h("button", { class: "primary", type: "submit" }, "Search"));
 const tabs = h("div", { class: "tabs" }, ["", "new", "acknowledged", "escalated", "closed"].map((s) =>
   h("button", { type: "button", dataset: { state: s }, onclick: () => { f.state.value = s; load(); } },

@@ -1,13 +1,13 @@
 // Forensic search (operators, admins): tracks by period, class, colours, camera, zone, line and dwell;
 // results as a thumbnail grid in time order; a result opens its events' clip or snapshot; "where else"
 // ranks candidates on the user's other cameras. Every search is audited by the server.
-import { api, fmtDur, fmtTime, h, initPage, localToIso, qs } from "./api.js";
+import { api, fmtDur, fmtTime, h, initPage, localToIso, qs, TIME, zoneInput } from "./api.js";
 
 await initPage("search", { minRole: "operator" });
 const main = document.getElementById("main");
 const pal = await api("/api/search/palette");
 const KO = Object.fromEntries(pal.colours.map((c) => [c.key, c]));
-const toLocal = (d) => new Date(d.getTime() - d.getTimezoneOffset() * 60e3).toISOString().slice(0, 16);
+const toLocal = zoneInput; // the inputs hold times in the configured zone (KST), whatever the browser's
 const opts = (label, values) => [h("option", { value: "" }, label), ...values.map(([v, t]) => h("option", { value: v }, t))];
 const colourOpts = (label) => opts(label, pal.colours.map((c) => [c.key, `${c.ko} · ${c.en}`]));
 const now = new Date();
@@ -25,7 +25,7 @@ const f = {
   dwell: h("input", { id: "s-dwell", type: "number", min: 0, step: 1, placeholder: "seconds" }),
 };
 const form = h("form", { class: "row", id: "search-form" },
-  h("label", {}, "From", f.since), h("label", {}, "Until", f.until), h("label", {}, "Class", f.cls),
+  h("label", {}, `From (${TIME.label})`, f.since), h("label", {}, `Until (${TIME.label})`, f.until), h("label", {}, "Class", f.cls),
   h("label", {}, "Colour", f.colour), h("label", {}, "Upper", f.upper), h("label", {}, "Lower", f.lower),
   h("label", {}, "Camera", f.camera), h("label", {}, "Zone", f.zone), h("label", {}, "Line", f.line),
   h("label", {}, "Direction", f.direction), h("label", {}, "Min dwell", f.dwell),
