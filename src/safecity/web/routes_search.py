@@ -28,6 +28,7 @@ from safecity.search.where_else import rank_candidates
 from safecity.store.tracks import MAX_LIMIT, TrackIndex, TrackQuery
 from safecity.store.users import Session
 from safecity.web.deps import Console, ConsoleDep, OperatorDep, audit_action, require_camera
+from safecity.web.routes_cases import router as cases_router
 from safecity.web.routes_synopsis import router as synopsis_router
 from safecity.web.schemas import UtcDatetime
 
@@ -280,3 +281,4 @@ def where_else(
 
 
 router.include_router(synopsis_router)  # /api/search/synopsis
+router.include_router(cases_router)  # /api/search/cases

@@ -5,50 +5,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import cv2
-import numpy as np
 import pytest
 
-from safecity.media import media_paths, write_clip
-from safecity.search.records import TrackRecord
-from safecity.store.tracks import TrackIndex
-
 from .conftest import EAST, WEST, Env
-
-T0 = 1_790_000_000.0
-
-
-def _iso(t: float) -> str:
-    return datetime.fromtimestamp(t, UTC).isoformat()
-
-
-def _thumb(bgr: tuple[int, int, int]) -> bytes:
-    img = np.zeros((96, 40, 3), np.uint8)
-    img[:] = bgr
-    ok, buf = cv2.imencode(".jpg", img)
-    assert ok
-    return bytes(buf.tobytes())
-
-
-def _rec(i: int, cam: str, t: float) -> TrackRecord:
-    return TrackRecord(f"{cam}-{i}-{int(t * 1000)}", cam, i, "person", t, t + 20,
-                       ((t, 0.1, 0.8), (t + 20, 0.9, 0.8)), (0.1, 0.8, 0.9, 0.8), size=0.3, aspect=0.4,
-                       thumbnail=_thumb((0, 0, 255)))  # fmt: skip
+from .search_data import T0, iso, record_tracks_and_clip
 
 
 @pytest.fixture
 def recorded(env: Env) -> Env:
-    TrackIndex(env.services.engine).write([_rec(i, WEST, T0 + 60 * i) for i in range(12)])
-    TrackIndex(env.services.engine).write([_rec(1, EAST, T0)])
-    env.add_event("west-ev-1", WEST, t=T0 + 30)
-    _, clip = media_paths(env.media_root, WEST, "west-ev-1")
-    frames = [(k / 5, np.full((180, 320, 3), 120, np.uint8)) for k in range(10)]
-    write_clip(clip, frames)
-    return env
+    return record_tracks_and_clip(env)
 
 
 def _post(env: Env, who: str, **body: object) -> tuple[int, dict[str, object]]:
-    payload = {"camera": WEST, "since": _iso(T0 - 10), "until": _iso(T0 + 3600), **body}
+    payload = {"camera": WEST, "since": iso(T0 - 10), "until": iso(T0 + 3600), **body}
     r = env.client.post("/api/search/synopsis", json=payload, headers=env.bearer(who))
     return r.status_code, r.json()
 
@@ -78,9 +47,9 @@ def test_render_then_video_and_sidecar(recorded: Env) -> None:
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ({"since": _iso(T0 + 10), "until": _iso(T0)}, "empty or reversed period"),
-        ({"until": _iso(T0 + 7 * 3600)}, "at most 6 hours"),
-        ({"since": _iso(T0 + 5000), "until": _iso(T0 + 6000)}, "no tracked object"),
+        ({"since": iso(T0 + 10), "until": iso(T0)}, "empty or reversed period"),
+        ({"until": iso(T0 + 7 * 3600)}, "at most 6 hours"),
+        ({"since": iso(T0 + 5000), "until": iso(T0 + 6000)}, "no tracked object"),
         ({"camera": EAST}, "no recording of camera"),
     ],
 )

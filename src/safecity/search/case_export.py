@@ -1,0 +1,238 @@
+"""One signed evidence package that answers a case (:mod:`safecity.store.cases`).
+
+The package has the evidence export's layout and format (``safecity-evidence/1``: files, SHA-256
+manifest signed with the installation's Ed25519 key, zip), so ``safecity evidence verify`` checks it
+offline like any other export, and it is recorded in ``evidence_exports`` (retention keeps its
+media; ``GET /api/exports/{id}/package.zip`` serves it too). Inside:
+
+- ``case.json``: the request (number, agency, reason, period, cameras) and the collected items;
+- ``tracks/<uid>.json`` and ``.jpg``: each collected search result and its best crop;
+- ``synopses/<id>.mp4`` and ``.json``: each collected synopsis and its sidecar;
+- ``media/<event uid>.mp4`` / ``.jpg``: the clip and snapshot of each collected event and of each
+  event that involved a collected track, watermarked with who exported it, when (KST) and the case.
+
+Files that are gone (retention) are listed under ``missing`` in the manifest; a case with nothing
+collected is refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import shutil
+import time
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Engine, insert, select
+
+from safecity.errors import InputError
+from safecity.evidence.keys import load_or_create_key, public_key_pem
+from safecity.evidence.package import FORMAT, KST, file_sha256, watermark
+from safecity.evidence.run import exports_dir
+from safecity.media import safe_name, write_clip, write_jpeg
+from safecity.search.synopsis_job import synopsis_files
+from safecity.store.audit import AuditLog
+from safecity.store.cases import CaseStore
+from safecity.store.events import EventStore
+from safecity.store.schema import audit_head, evidence_exports
+from safecity.store.tracks import TrackIndex
+
+__all__ = ["CaseExport", "export_case"]
+
+
+@dataclass(frozen=True, slots=True)
+class CaseExport:
+    """What :func:`export_case` wrote."""
+
+    export_id: str
+    zip_path: Path
+    manifest_sha256: str
+    files: int
+    missing: tuple[str, ...]
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _clip_frames(path: Path) -> list[tuple[float, Any]]:
+    import av
+
+    out: list[tuple[float, Any]] = []
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        for i, frame in enumerate(container.decode(stream)):
+            t = float(frame.time) if frame.time is not None else i / 4.0
+            out.append((t, np.asarray(frame.to_ndarray(format="bgr24"), dtype=np.uint8)))
+    return out
+
+
+def _event_media(
+    ev: dict[str, Any], root: Path, folder: Path, mark: str, used: list[str], missing: list[str]
+) -> None:
+    import cv2
+
+    for field, suffix in (("snapshot_path", ".jpg"), ("clip_path", ".mp4")):
+        rel = ev.get(field)
+        if not rel:
+            continue
+        src = (root / str(rel)).resolve()
+        dst = folder / "media" / f"{safe_name(str(ev['uid']))}{suffix}"
+        if dst.exists():
+            continue
+        if not src.is_relative_to(root) or not src.is_file():
+            missing.append(f"{rel}: not on disk (not written, or removed by retention)")
+            continue
+        try:
+            if suffix == ".jpg":
+                img = cv2.imread(str(src), cv2.IMREAD_COLOR)
+                if img is None:
+                    raise InputError(f"cannot decode {rel}")
+                write_jpeg(dst, watermark(np.asarray(img, dtype=np.uint8), mark), 90)
+            else:
+                frames = [(t, watermark(f, mark)) for t, f in _clip_frames(src)]
+                if not frames:
+                    raise InputError(f"clip {rel} has no frames")
+                write_clip(dst, frames, crf=23)
+        except Exception as exc:  # a damaged file must not stop the rest of the package
+            missing.append(f"{rel}: unreadable ({str(exc)[:200]})")
+            continue
+        used.append(str(rel))
+
+
+def export_case(
+    engine: Engine,
+    events: EventStore,
+    audit: AuditLog,
+    case_id: int,
+    *,
+    home: Path,
+    media_root: Path,
+    username: str,
+    remote_addr: str | None = None,
+    clock: Callable[[], float] = time.time,
+) -> CaseExport:
+    """Build, sign, record and audit the package of case ``case_id`` (the caller checked the user's
+    permission and every camera of the case).
+
+    Raises:
+        InputError: no such case, or nothing collected for it.
+    """
+    store = CaseStore(engine)
+    case = store.get(case_id)
+    if case is None:
+        raise InputError(f"no case {case_id}")
+    if not case["items"]:
+        raise InputError(
+            f"case {case['number']!r} holds nothing yet: add search results, synopses or clips first"
+        )
+    now = datetime.fromtimestamp(clock(), UTC)
+    now_kst = now.astimezone(KST)
+    export_id = safe_name(
+        f"{now_kst:%Y%m%d-%H%M%S}-case-{safe_name(case['number'])[:24]}-{secrets.token_hex(4)}"
+    )
+    folder = exports_dir(home) / export_id
+    (folder / "media").mkdir(parents=True, exist_ok=False)
+    mark = f"{username} | {now_kst:%Y-%m-%d %H:%M:%S} KST | case {case['number']}"
+    root = Path(media_root).resolve()
+    used: list[str] = []
+    missing: list[str] = []
+    index = TrackIndex(engine)
+    for item in case["items"]:
+        kind, ref, cam = item["kind"], str(item["ref"]), str(item["camera_key"])
+        if kind == "track":
+            rec = index.get(ref)
+            if rec is None:
+                missing.append(f"track {ref}: not in the index (removed by retention)")
+                continue
+            (folder / "tracks").mkdir(exist_ok=True)
+            out = folder / "tracks" / safe_name(ref)
+            out.with_suffix(".json").write_text(
+                json.dumps(rec, default=_json_default, ensure_ascii=False, indent=1)
+            )
+            thumb = index.thumbnail(ref)
+            if thumb is not None:
+                out.with_suffix(".jpg").write_bytes(thumb)
+            since = rec["first_at"] - timedelta(seconds=5)
+            for ev in events.list_events(camera=cam, since=since, until=rec["last_at"], limit=50):
+                if rec["track_id"] in (ev.get("track_ids") or []):
+                    full = events.get_event(str(ev["uid"]))
+                    if full is not None:
+                        _event_media(full, root, folder, mark, used, missing)
+        elif kind == "synopsis":
+            video, sidecar = synopsis_files(media_root, cam, ref)
+            if not (video.is_file() and sidecar.is_file()):
+                missing.append(f"synopsis {ref}: not on disk (removed by retention)")
+                continue
+            (folder / "synopses").mkdir(exist_ok=True)
+            shutil.copyfile(video, folder / "synopses" / video.name)
+            shutil.copyfile(sidecar, folder / "synopses" / sidecar.name)
+        else:
+            one = events.get_event(ref)
+            if one is None or one["camera"] != cam:
+                missing.append(f"event {ref}: not in the store")
+                continue
+            _event_media(one, root, folder, mark, used, missing)
+    (folder / "case.json").write_text(
+        json.dumps(case, default=_json_default, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
+    with engine.connect() as c:
+        head = c.execute(select(audit_head.c.last_hash).where(audit_head.c.id == 1)).scalar()
+    key = load_or_create_key(home)
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    reason = f"case {case['number']} ({case['agency']}): {case['reason']}"
+    manifest: dict[str, Any] = {
+        "format": FORMAT,
+        "export_id": export_id,
+        "created_at": now.isoformat(),
+        "created_at_kst": now_kst.isoformat(),
+        "exported_by": username,
+        "reason": reason,
+        "case": {
+            "number": case["number"],
+            "agency": case["agency"],
+            "cameras": case["cameras"],
+            "since": case["since_at"].isoformat(),
+            "until": case["until_at"].isoformat(),
+            "items": len(case["items"]),
+        },
+        "audit_head": head,
+        "watermark": mark,
+        "missing": missing,
+        "public_key": public_key_pem(key).decode("ascii"),
+        "files": [
+            {"path": p.relative_to(folder).as_posix(), "sha256": file_sha256(p), "bytes": p.stat().st_size}
+            for p in files
+        ],
+    }
+    body = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8") + b"\n"
+    (folder / "manifest.json").write_bytes(body)
+    (folder / "manifest.sig").write_text(base64.b64encode(key.sign(body)).decode("ascii") + "\n")
+    zip_path = folder.with_suffix(".zip")
+    with zipfile.ZipFile(zip_path, "x", zipfile.ZIP_STORED) as zf:
+        for p in sorted(q for q in folder.rglob("*") if q.is_file()):
+            zf.write(p, f"{export_id}/{p.relative_to(folder).as_posix()}")
+    sha = hashlib.sha256(body).hexdigest()
+    with engine.begin() as c:
+        c.execute(
+            insert(evidence_exports).values(
+                export_id=export_id, created_at=now, username=username, reason=reason[:2000],
+                camera_key=case["cameras"][0], event_uid=None, start_at=case["since_at"],
+                end_at=case["until_at"], path=str(folder), manifest_sha256=sha, media=used,
+            )
+        )  # fmt: skip
+    store.set_export(case_id, export_id)
+    detail = f"export {export_id}: {len(case['items'])} item(s), {len(files)} file(s), manifest sha256 {sha}"
+    audit.record("export_case", username=username, allowed=True, target_type="case",
+                 target_id=str(case["number"])[:128], remote_addr=remote_addr, detail=detail)  # fmt: skip
+    return CaseExport(export_id, zip_path, sha, len(files), tuple(missing))
