@@ -173,6 +173,13 @@ def attach_ptz(control: PtzControl, runtime: Any, config: MonitorConfig) -> PtzR
     from safecity.ptz.handoff import HandoffSink
 
     hub = runtime if hasattr(runtime, "arm_analytics") else None
+    transport = getattr(runtime, "transport", None)
+    if hub is not None and not callable(getattr(transport, "arm", None)):
+        log.warning(
+            "the %s transport cannot pause the analytics of PTZ cameras while they move: their object "
+            "rules stay paused (health only); run PTZ cameras with the local backend",
+            getattr(transport, "name", "?"),
+        )
     ptz = PtzRuntime(control, hub, config.timezone)
     if hasattr(runtime, "add_sink"):
         policy = BoundPolicy(config.policy, {c.id: c.group for c in config.cameras}, config.timezone)

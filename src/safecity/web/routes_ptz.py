@@ -175,7 +175,7 @@ def _steer(
 
 @router.get("")
 def list_ptz(request: Request, console: ConsoleDep, session: SessionDep) -> dict[str, Any]:
-    """The PTZ cameras the user may see: presets, tours, home and who holds each lease."""
+    """The PTZ cameras the user may see: presets, tours, home, who holds each lease, the patrol state."""
     control = console.services.ptz
     if control is None:
         return {"cameras": []}
@@ -194,9 +194,26 @@ def list_ptz(request: Request, console: ConsoleDep, session: SessionDep) -> dict
                 "home_preset": unit.config.home_preset,
                 "lease": _lease_json(control.leases.holder(key)),
                 "lease_s": unit.config.lease_s,
+                "patrol": _patrol_json(console, key),
             }
         )
     return {"cameras": out}
+
+
+def _patrol_json(console: Console, key: str) -> dict[str, Any] | None:
+    """The patrol driver's last word on ``key`` (None: no driver runs, e.g. a console without monitoring)."""
+    runtime = getattr(console.services, "ptz_runtime", None)
+    st = runtime.states().get(key) if runtime is not None else None
+    if st is None:
+        return None
+    return {
+        "mode": st.mode,  # patrol, home, idle, held, unreachable
+        "preset": st.preset,
+        "armed": st.armed,  # analytics run (at rest at the preset, settled)
+        "moving": st.moving,
+        "not_returned": st.not_returned,
+        "reason": st.reason,
+    }
 
 
 @router.get("/{key}/status")

@@ -16,6 +16,8 @@ import pytest
 from safecity.monitor.config.ptz import PtzConfig
 from safecity.ptz.camera import PtzCamera
 from safecity.ptz.control import PtzControl, PtzUnit
+from safecity.ptz.driver import DriverState
+from safecity.ptz.runtime import PtzRuntime
 from tests.ports import free_port
 from tests.ptz_helpers import VirtualPtz
 from tests.unit.web.conftest import EAST, WEST, Env
@@ -73,6 +75,16 @@ def test_list_shows_ptz_cameras_of_the_users_groups(env: Env, ptz: PtzControl) -
     assert env.client.get("/api/ptz", headers=env.bearer_of("east-op", "east-op-pass-1")).json() == {
         "cameras": []
     }
+
+
+def test_list_shows_the_patrol_state(env: Env, ptz: PtzControl) -> None:
+    assert env.client.get("/api/ptz", headers=env.bearer("viewer")).json()["cameras"][0]["patrol"] is None
+    runtime = PtzRuntime(ptz, None, "Asia/Seoul")
+    env.services.ptz_runtime = runtime
+    runtime.on_state(DriverState(WEST, 1.0, "patrol", "road", False, True, reason="tour t: stop 2/2 (road)"))
+    cam = env.client.get("/api/ptz", headers=env.bearer("viewer")).json()["cameras"][0]
+    assert cam["patrol"] == {"mode": "patrol", "preset": "road", "armed": True, "moving": False,
+                             "not_returned": False, "reason": "tour t: stop 2/2 (road)"}  # fmt: skip
 
 
 def test_operator_moves_take_the_lease_and_are_audited(env: Env, ptz: PtzControl) -> None:
