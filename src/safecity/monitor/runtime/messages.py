@@ -21,11 +21,11 @@ from safecity.monitor.types import Event, EventKind
 from safecity.search.records import TrackRecord
 
 __all__ = [
+    "ArmAnalytics",
     "EndedMsg",
     "EventMsg",
     "FailureMsg",
     "HealthMsg",
-    "ArmAnalytics",
     "StatsMsg",
     "TileMsg",
     "TileWish",
