@@ -4,11 +4,18 @@ it is back), and one camera's problem is reported without touching another's sta
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+import yaml
+
 from safecity.monitor.config.model import MonitorConfig
 from safecity.monitor.runtime.messages import ArmAnalytics, EventMsg, HealthMsg
 from safecity.ptz.control import PtzControl
 from safecity.ptz.driver import DriverState
 from safecity.ptz.runtime import PtzRuntime
+from safecity.service import build_services
+from safecity.settings import Settings
 
 CONFIG = {
     "cameras": [
@@ -106,3 +113,19 @@ def test_stop_ends_a_live_not_returned_event() -> None:
     rt.on_state(_st(5.0, "a", False, not_returned=True))
     rt.stop()
     assert [m.kind for m in hub.delivered if isinstance(m, EventMsg)] == ["start", "end"]
+
+
+def test_build_services_attaches_the_ptz_runtime_and_the_handoff_sink(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = tmp_path / "cameras.yaml"
+    cfg.write_text(yaml.safe_dump(CONFIG), encoding="utf-8")
+    monkeypatch.setenv("PW", "x")
+    services = build_services(Settings(home=tmp_path / "home"), cfg)
+    try:
+        rt = services.ptz_runtime
+        assert isinstance(rt, PtzRuntime) and sorted(rt.drivers) == ["ptz-1", "ptz-2"]
+        assert rt.hub is services.monitor and rt.handoff is not None
+        assert services.ptz is not None and rt.control is services.ptz
+    finally:
+        services.close()
