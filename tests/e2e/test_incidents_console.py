@@ -209,7 +209,7 @@ def test_rows_stay_put_when_new_incidents_arrive_and_alarm_latency(live: Live, b
     page = _queue(browser, live, "operator")
     page.click("#sound-btn")
     page.click("#tab-acknowledged")
-    page.locator('#queue-body[data-loaded="acknowledged"] tr[data-id]').first.wait_for()
+    page.locator('#queue-body[data-loaded="acknowledged"]').wait_for()
     page.click("#tab-alerts")
     page.locator('#queue-body[data-loaded="alerts"]').wait_for()
     for i in range(3):
@@ -231,8 +231,11 @@ def test_rows_stay_put_when_new_incidents_arrive_and_alarm_latency(live: Live, b
     # latency: 20 more alerts, one every 0.6 s; the page records when each one sounded and flashed
     page.mouse.move(5, 5)
     n0 = page.evaluate("() => window.__safecityAlarms.length")
+    kinds = ["intrusion", "loitering", "fall", "abandoned_object", "crowding"]
+    zones = ["north-gate", "car-park", "back-door", "stairs", "lobby"]
+    zones += ["ramp", "bike-rack", "playground", "crossing", "bus-stop"]
     for i in range(20):
-        live.emit(EAST, zone=f"lat-{i}")
+        live.emit((WEST, EAST)[i % 2], zone=zones[i // 2], sev=3 + i % 3, type=kinds[i % 5])
         time.sleep(0.6)
     page.wait_for_function(
         f"() => window.__safecityAlarms.length >= {n0 + 20}"

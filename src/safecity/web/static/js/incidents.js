@@ -46,12 +46,13 @@ const table = h("table", { class: "queue" },
   h("thead", {}, h("tr", {}, h("th", {}, operate ? allBox : ""), ...["Sev", "What", "Camera", "Zone", "Events",
     "First", "Last", "State"].map((c) => h("th", {}, c)))), tbody);
 const list = h("div", { class: "queue-list", id: "queue-list" }, table, h("div", { class: "queue-spacer" }));
-const status = h("span", { class: "muted", id: "queue-status" });
+const status = h("span", { class: "muted", id: "queue-status", role: "status" });
+const total = h("span", { class: "muted", id: "queue-total" });
 const detail = h("div", { class: "panel detail incident-detail", id: "detail" },
   h("div", { class: "muted" }, "Select an incident (j / k or click). Press ? for the keyboard."));
 main.append(h("div", { class: "queue-layout" },
   h("div", { class: "panel queue-panel" }, tabBar,
-    h("div", { class: "row queue-tools" }, operate ? bulkBtn : null, status, newBtn,
+    h("div", { class: "row queue-tools" }, operate ? bulkBtn : null, total, status, newBtn,
       h("a", { href: "/events", class: "muted", style: "margin-left:auto" }, "Event history →")),
     list),
   detail));
@@ -154,6 +155,7 @@ function refreshCounts() {
     try {
       const c = await counts();
       for (const t of TABS) document.getElementById(`count-${t.id}`).textContent = String(t.count(c));
+      total.textContent = `${tab.count(c)} in this tab`;
     } catch { /* next change retries */ }
   }, 300);
 }
@@ -178,7 +180,7 @@ async function load() {
     loading = null;
     tbody.replaceChildren(h("tr", {}, h("td", { colspan: 9, class: "error" }, e.message))); return;
   }
-  status.textContent = `${data.total} incident(s)${data.total > data.incidents.length ? `, newest ${data.incidents.length} shown` : ""}`;
+  status.textContent = data.total > data.incidents.length ? `newest ${data.incidents.length} shown` : "";
   tbody.replaceChildren(...data.incidents.map(makeRow));
   if (!data.incidents.length) tbody.append(h("tr", { class: "empty" }, h("td", { colspan: 9, class: "muted" }, "Nothing here.")));
   list.scrollTop = 0;
