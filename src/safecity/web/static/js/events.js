@@ -145,10 +145,15 @@ function exportForm(uid) {
 }
 
 filterForm.addEventListener("submit", (e) => { e.preventDefault(); load(); });
+// live refresh, but never while the pointer is over the list (rows would move under it): then on leaving it
 let pending = null;
+let stale = false;
+const listEl = main.querySelector(".events-list");
+const refresh = () => { if (listEl.matches(":hover")) stale = true; else { stale = false; load(); } };
+listEl.addEventListener("mouseleave", () => { if (stale) refresh(); });
 connectLive((msg) => {
   if (msg.type === "event" || msg.type === "state") {
-    clearTimeout(pending); pending = setTimeout(load, 400);
+    clearTimeout(pending); pending = setTimeout(refresh, 400);
   }
 });
 await load();
