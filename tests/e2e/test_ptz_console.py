@@ -5,7 +5,8 @@ PTZ camera (ONVIF only; the tile's picture is a replayed Intel clip so that an i
 wall). In headless chromium an operator holds the ▶ button and the ↑ key (the camera moves, and stops
 when released), sends it to a preset; a second operator is refused while the first holds the lease; a
 viewer sees who steers but gets no buttons. The camera's position is read back with the real ONVIF
-client; the moves are in the audit log. Screenshot: ``var/screenshots/wall-ptz.png``.
+client; the moves are in the audit log. The patrol driver that ``safecity serve`` runs sends the camera to
+its home preset at the start and again after the release. Screenshot: ``var/screenshots/wall-ptz.png``.
 """
 
 from __future__ import annotations
@@ -147,7 +148,8 @@ def test_operator_steers_the_ptz_from_the_wall_second_operator_and_viewer_cannot
 
 
 def _steer_and_check(server: Server, browser: object, cam: PtzCamera) -> None:
-    assert _idle_position(cam) == (0.0, 0.0, 0.0)
+    # the patrol driver of safecity serve sends the camera to its home preset (no tour is configured)
+    assert _wait_at(cam, GATE) == pytest.approx(GATE)
     page = _login(browser, server, "operator")
     bar = page.locator('.tile[data-camera="ptz-1"] .ptz-bar')  # type: ignore[attr-defined]
     bar.wait_for(timeout=90_000)
@@ -202,6 +204,7 @@ def _steer_and_check(server: Server, browser: object, cam: PtzCamera) -> None:
     page.wait_for_function(  # type: ignore[attr-defined]
         "() => document.querySelector('.tile[data-camera=\"ptz-1\"] .ptz-lease').textContent === 'PTZ · free'"
     )
+    assert _wait_at(cam, GATE) == pytest.approx(GATE)  # released: the driver takes it back home
     page.context.close()
     viewer = _login(browser, server, "viewer")
     vbar = viewer.locator('.tile[data-camera="ptz-1"] .ptz-bar')  # type: ignore[attr-defined]
