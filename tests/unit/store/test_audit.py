@@ -47,3 +47,16 @@ def test_count_and_fields(log: AuditLog) -> None:
         True,
         datetime.fromtimestamp(1000, UTC),
     )
+
+
+def test_iter_entries_reads_all_in_chain_order_in_batches_up_to_a_snapshot(log: AuditLog) -> None:
+    for i in range(7):
+        log.record("view_start", username="kim", allowed=True, target_type="camera", target_id=f"c{i}")
+    snapshot = log.last_id()
+    log.record("audit_export", username="boss", allowed=True)  # after the snapshot
+    got = list(log.iter_entries(AuditFilter(max_id=snapshot, limit=1), batch=3))
+    assert [e.id for e in got] == list(range(1, snapshot + 1))  # oldest first, limit ignored
+    assert [e.target_id for e in log.iter_entries(AuditFilter(action="view_start"), batch=2)] == [
+        f"c{i}" for i in range(7)
+    ]
+    assert log.count(AuditFilter(max_id=snapshot)) == snapshot == 10
