@@ -154,6 +154,10 @@ def _steer_and_check(server: Server, browser: object, cam: PtzCamera) -> None:
     bar = page.locator('.tile[data-camera="ptz-1"] .ptz-bar')  # type: ignore[attr-defined]
     bar.wait_for(timeout=90_000)
     assert bar.locator(".ptz-lease").inner_text() == "PTZ · free"
+    page.wait_for_function(  # the patrol driver's word: resting at the home preset, analytics armed
+        "() => document.querySelector('.tile[data-camera=\"ptz-1\"] .ptz-patrol').textContent"
+        " === 'home at gate'"
+    )
 
     # a preset first (the console connects to the camera meanwhile)
     bar.locator("select.ptz-preset").select_option("gate")

@@ -20,6 +20,18 @@ function leaseText(info) {
   return l.holder === me.username ? `PTZ · you (${left} s)` : `PTZ · ${l.holder} steering (${left} s)`;
 }
 
+// What the patrol driver of the server says (GET /api/ptz "patrol"): on tour at a preset, travelling,
+// held by an operator or a hand-off, or why it cannot drive the camera.
+function patrolText(info) {
+  const p = info.patrol;
+  if (!p) return "";
+  if (p.mode === "unreachable") return `patrol paused: ${p.reason}`;
+  if (p.mode === "held") return "";
+  const where = p.preset ? (p.armed ? `at ${p.preset}` : `→ ${p.preset}`) : "";
+  const late = p.not_returned ? " (did not return!)" : "";
+  return `${p.mode} ${where}${late}`.trim();
+}
+
 // Commands of one bar go out one after another (a stop never overtakes the move it ends).
 function call(bar, path, body) {
   bar._queue = (bar._queue || Promise.resolve()).then(() => send(bar, path, body));
@@ -69,11 +81,13 @@ function makeBar(key, info) {
   bar.addEventListener("pointerdown", (e) => e.stopPropagation());
   const lease = h("span", { class: "ptz-lease" }, leaseText(info));
   const msg = h("span", { class: "ptz-msg", role: "status" });
-  if (!operate) { bar.append(lease, msg); return bar; }
+  const patrol = h("span", { class: "ptz-patrol", title: "patrol (analytics run only at rest)" }, patrolText(info));
+  if (!operate) { bar.append(lease, patrol, msg); return bar; }
   const select = h("select", { class: "ptz-preset", title: "preset" },
     info.presets.map((p) => h("option", { value: p }, p)));
   bar.append(
     lease,
+    patrol,
     button(bar, "left", "◀", "pan left (←)"), button(bar, "up", "▲", "tilt up (↑)"),
     button(bar, "down", "▼", "tilt down (↓)"), button(bar, "right", "▶", "pan right (→)"),
     button(bar, "out", "−", "zoom out (-)"), button(bar, "in", "+", "zoom in (+)"),
@@ -108,6 +122,9 @@ function decorate() {
     const label = bar.querySelector(".ptz-lease");
     const text = leaseText(info);
     if (label.textContent !== text) label.textContent = text; // only real changes: we observe mutations
+    const patrol = bar.querySelector(".ptz-patrol");
+    const ptext = patrolText(info);
+    if (patrol && patrol.textContent !== ptext) patrol.textContent = ptext;
 
   }
 }
