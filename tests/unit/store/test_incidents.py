@@ -180,3 +180,12 @@ def test_a_busy_zone_gets_a_fresh_incident_after_max_incident_s(engine: Engine, 
     assert ids[0] == ids[3] != ids[4] == ids[7]  # b4 starts 120 s after b0 began: beyond 100 s
     second = IncidentStore(engine).get_incident(ids[4] or -1)
     assert second is not None and second["needs_ack"] and second["rings"] == 1
+
+
+def test_list_by_closed_reason_and_a_bad_reason_is_an_input_error(engine: Engine) -> None:
+    from safecity.errors import InputError
+
+    store = IncidentStore(engine)
+    assert store.list_incidents(closed_reason="false_alarm") == (0, [])
+    with pytest.raises(InputError, match="closed_reason must be one of"):
+        store.list_incidents(closed_reason="nope")

@@ -130,3 +130,18 @@ def test_openapi_documents_the_incident_routes(env: Env) -> None:
     assert "/api/incidents/{incident_id}/false-alarm" in spec["paths"]
     assert "IncidentDetail" in spec["components"]["schemas"]
     assert "SuppressionOut" in spec["components"]["schemas"]
+
+
+def test_list_filters_by_how_an_incident_was_closed(env: Env) -> None:
+    env.add_event("c1", WEST)
+    env.add_event("c2", EAST, zone="yard")
+    h = env.bearer("operator")
+    ids = {i["camera"]: i["id"] for i in _incidents(env, "operator")["incidents"]}  # type: ignore[index]
+    assert env.client.post(f"/api/incidents/{ids[WEST]}/false-alarm", json={}, headers=h).status_code == 200
+    assert env.client.post(f"/api/incidents/{ids[EAST]}/close", json={}, headers=h).status_code == 200
+    fa = _incidents(env, "operator", closed_reason="false_alarm")
+    assert fa["total"] == 1 and fa["incidents"][0]["id"] == ids[WEST]  # type: ignore[index]
+    assert _incidents(env, "operator", closed_reason="operator")["incidents"][0]["id"] == ids[EAST]  # type: ignore[index]
+    assert _incidents(env, "operator", closed_reason="auto")["total"] == 0
+    r = env.client.get("/api/incidents", params={"closed_reason": "bogus"}, headers=h)
+    assert r.status_code == 422 and "closed_reason" in r.text
