@@ -106,6 +106,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help=f"exit with code {EXIT_NOT_PROVEN} when the plan is not proven optimal within the gap",
     )
+    s.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="prepare the area from the data files even if <SAFECITY_HOME or ./var>/cache/plan holds it "
+        "(entries are keyed by the content of the data files, the code, the config and the inputs, so "
+        "they are never stale; SAFECITY_PLAN_CACHE=off disables the cache)",
+    )
     s.set_defaults(func=_sites)
 
     r = psub.add_parser(
@@ -322,6 +329,7 @@ def _sites_with(args: argparse.Namespace, engines: list[Engine]) -> int:
         past_events=past,
         progress=say,
         solver_progress=_bar(args, cfg_limit),
+        use_cache=not args.no_cache,
     )
     plan_id = _save(args, engine, plan)
     files = write_outputs(plan, layers, _out_dir(args, "sites", plan.area))

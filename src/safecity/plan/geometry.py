@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from scipy.spatial import cKDTree
 
 from safecity.geo import check_metres
 
@@ -106,6 +105,8 @@ def in_sector(bearing: F64, dist: F64, heading_deg: float, fov_deg: float, range
 
 
 def _pairs(points: F64, sites: F64, radius: float) -> tuple[I64, I64]:
+    from scipy.spatial import cKDTree  # lazy: a cached plan needs no KD-tree
+
     found: Any = cKDTree(points).query_ball_point(sites, r=radius)
     lists: list[list[int]] = list(found)
     lengths = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))

@@ -21,7 +21,6 @@ from datetime import UTC, datetime
 
 import numpy as np
 import numpy.typing as npt
-from scipy.spatial import cKDTree
 from sqlalchemy import Engine, select
 
 from safecity.errors import PlanningError
@@ -133,6 +132,8 @@ def event_layer(
     out = np.zeros(len(cells_xy))
     if len(cells_xy) == 0:
         return out
+    from scipy.spatial import cKDTree  # lazy: a cached plan needs no KD-tree
+
     near = cKDTree(cells_xy).query_ball_point(np.column_stack([x, y]), r=cfg.radius_m)
     for wt, idx in zip(wts, near, strict=True):
         out[idx] += wt

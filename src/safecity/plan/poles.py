@@ -47,6 +47,7 @@ import scipy.sparse as sp
 from safecity.errors import PlanningError
 from safecity.plan.geometry import CameraKind, OptionSet
 from safecity.plan.greedy import greedy_poles
+from safecity.plan.lagrange import InnerModel, InnerSolution, LagrangeResult, knapsack_plan, lagrangian_search
 from safecity.plan.optimize import new_highs
 from safecity.plan.reduce import dominated_sites, merge_points, same_site_dominated, site_profit_bound
 
@@ -352,6 +353,7 @@ def solve_poles(
     report_every_s: float = 3.0,
     reduce: bool = True,
     mip_max_poles: int = MIP_MAX_POLES,
+    exact_lagrange: bool = True,
 ) -> PoleResult:
     """Reduce, bound and solve ``prob``; the time limit covers everything after coverage was built.
 
@@ -438,7 +440,70 @@ def solve_poles(
     value_out = value_u - np.asarray(inner_g.T @ wg, dtype=np.float64).ravel()
     lam, upper, fixed_sites = 0.0, _INF, sites_live
     t2 = time.perf_counter()
-    if reduce and prob.min_per_group == 0 and prob.max_sites is None and incumbent > 0:
+    simple = reduce and prob.min_per_group == 0 and prob.max_sites is None and incumbent > 0
+    if simple and exact_lagrange:
+        inner = InnerModel(
+            a=a_g,
+            w=wg,
+            site=u_site,
+            kind=u_kind,
+            cost=u_cost,
+            disc=disc_u,
+            value=value_u,
+            value_out=value_out,
+            site_cost=prob.site_cost_krw,
+            bonus=prob.bonus,
+            caps=caps,
+            n_max=prob.max_cameras_per_site,
+            budget=prob.budget_krw,
+        )
+        best_val = [incumbent]
+        best_plan = [g_mask]
+
+        def proves(r: LagrangeResult) -> bool:
+            costs = [x.cost for x in r.solves]
+            if min(costs) > prob.budget_krw or max(costs) <= prob.budget_krw:
+                return False  # a plan from the solutions needs one on each side of the budget
+            t_k = time.perf_counter()
+            plan = knapsack_plan(inner, r.solves, deadline)
+            phases["knapsack_s"] = phases.get("knapsack_s", 0.0) + time.perf_counter() - t_k
+            val = inner.plan_value(plan) if plan.any() else 0.0
+            if val > best_val[0] and inner.plan_cost(plan) <= prob.budget_krw * (1 + 1e-12):
+                best_val[0], best_plan[0] = val, plan
+                report(Progress(time.perf_counter() - t0, "lagrangian plan", r.best_bound, val))
+            return _gap(r.best_bound, best_val[0]) <= mip_rel_gap
+
+        def said(s: InnerSolution) -> None:
+            report(
+                Progress(
+                    time.perf_counter() - t0,
+                    f"lagrangian bound (λ={s.lam:.3g}, {len(s.live_sites):,} poles)",
+                    s.bound,
+                    best_val[0],
+                )
+            )
+
+        g_cost = float(prob.site_cost_krw[g_open].sum() + u_cost[g_mask].sum())
+        found = lagrangian_search(
+            inner,
+            0.88 * incumbent / max(g_cost, 1.0),
+            deadline=t0 + 0.85 * (deadline - t0),
+            abs_gap=1e-5 * mip_rel_gap * 100 * incumbent,
+            stop=proves,
+            report=said,
+        )
+        incumbent = best_val[0]
+        g_mask = best_plan[0]
+        lam, upper = found.best_lam, found.best_bound
+        if math.isfinite(upper) and _gap(upper, incumbent) > mip_rel_gap:
+            # fix closed every pole that cannot lift a plan above the incumbent: L(λ) + p_j(λ) < incumbent
+            prof = inner.profit(lam)
+            keep = np.flatnonzero(upper + prof >= incumbent - 1e-9 * max(1.0, abs(incumbent)))
+            keep = np.union1d(keep, np.unique(u_site[g_mask]))
+            fixed_sites = np.intersect1d(keep, sites_live)
+        elif math.isfinite(upper):
+            fixed_sites = np.unique(u_site[g_mask])  # proven: the plan needs no MIP
+    elif simple:
         lam, upper, fixed_sites = _lagrange(
             a_g,
             wg,
@@ -463,7 +528,11 @@ def solve_poles(
     sub = _Sub(opts=keep_opt, sites=np.unique(u_site[keep_opt]), groups=groups)
     # MIP, unless the model left is far beyond what branch-and-bound moves within the limit (measured:
     # on Seoul's 98k poles HiGHS never improved the greedy plan or the bound); then the time went to λ
-    skip_mip = reduce and len(sub.sites) > mip_max_poles and math.isfinite(upper)
+    skip_mip = (
+        reduce
+        and math.isfinite(upper)
+        and (len(sub.sites) > mip_max_poles or _gap(upper, incumbent) <= mip_rel_gap)
+    )
     if skip_mip:
         zsel = np.flatnonzero(g_mask)
         dual, mip_optimal, n_rows, n_cols, nnz = upper, False, 0, 0, 0

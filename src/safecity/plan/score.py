@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.spatial import cKDTree
 
 from safecity.plan.config import LayerWeights
 
@@ -91,6 +90,8 @@ def coverage_gap(cells_xy: F64, cameras_xy: F64, radius_m: float) -> F64:
         return np.ones(len(cells_xy))
     # query's bound is strict; nudge it so "within" includes the radius, as coverage_pairs does
     bound = float(np.nextafter(radius_m, np.inf))
+    from scipy.spatial import cKDTree  # lazy: a cached plan needs no KD-tree
+
     d, _ = cKDTree(cameras_xy).query(cells_xy, k=1, distance_upper_bound=bound)
     return np.where(np.isfinite(d), 0.0, 1.0)
 
@@ -99,6 +100,8 @@ def count_within(cells_xy: F64, points_xy: F64, radius_m: float) -> F64:
     """Number of points within ``radius_m`` of each cell centre."""
     if len(points_xy) == 0 or len(cells_xy) == 0:
         return np.zeros(len(cells_xy))
+    from scipy.spatial import cKDTree  # lazy: a cached plan needs no KD-tree
+
     counts = cKDTree(cells_xy).query_ball_point(points_xy, r=radius_m)
     out = np.zeros(len(cells_xy))
     for idx in counts:
@@ -111,6 +114,8 @@ def request_counts(cells_xy: F64, requests_xy: F64, cell_size_m: float) -> F64:
     out = np.zeros(len(cells_xy))
     if len(requests_xy) == 0 or len(cells_xy) == 0:
         return out
+    from scipy.spatial import cKDTree  # lazy: a cached plan needs no KD-tree
+
     d, i = cKDTree(cells_xy).query(requests_xy, k=1, distance_upper_bound=cell_size_m)
     d_arr, i_arr = np.asarray(d, dtype=np.float64), np.asarray(i, dtype=np.int64)
     np.add.at(out, i_arr[np.isfinite(d_arr)], 1.0)

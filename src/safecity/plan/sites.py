@@ -19,14 +19,14 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy.spatial import cKDTree
 
 from safecity.errors import PlanningError
 from safecity.geo import xy_to_lonlat
 from safecity.plan import data, score
 from safecity.plan.areas import Area, load_area
+from safecity.plan.cache import PlanCache, default_cache, instance_key
 from safecity.plan.config import PlanConfig
-from safecity.plan.geometry import CameraKind, option_coverage
+from safecity.plan.geometry import CameraKind, OptionSet, option_coverage
 from safecity.plan.history import PastEvent, event_layer
 from safecity.plan.poles import PoleProblem, PoleResult, Progress, solve_poles
 from safecity.plan.types import MapLayers, Plan, PlanItem
@@ -124,6 +124,8 @@ def build_candidates(
     refs = tuple(r for p in parts for r in p[2])
     cost = np.concatenate([np.full(len(p[0]), p[3]) for p in parts])
     if len(xy) and len(grid):
+        from scipy.spatial import cKDTree  # lazy: a cached plan needs no KD-tree
+
         near = np.asarray(cKDTree(grid.xy).query(xy, k=1)[1], dtype=np.int64)
         dong = tuple(str(grid.dong_code[i]) for i in near)
     else:
@@ -265,10 +267,14 @@ def plan_sites(
     time_limit_s: float | None = None,
     progress: Say = _quiet,
     solver_progress: Callable[[Progress], None] = _no_progress,
+    use_cache: bool = False,
 ) -> tuple[Plan, MapLayers]:
     """Choose poles, cameras and headings for ``area`` within ``budget_krw``.
 
-    The time limit counts from the start of this call (loading, coverage and solving).
+    The time limit counts from the start of this call (loading, coverage and solving). With
+    ``use_cache`` the prepared instance (everything before the solver) comes from
+    :func:`safecity.plan.cache.default_cache` when an entry for exactly these data files, code, config
+    and inputs exists (see :mod:`safecity.plan.cache`), and is stored there otherwise.
 
     Raises:
         InputError: unknown area or a bad requests file.
@@ -277,9 +283,6 @@ def plan_sites(
     """
     t0 = time.perf_counter()
     limit = time_limit_s if time_limit_s is not None else cfg.time_limit_s
-    the_area = load_area(area)
-    reqs = data.read_requests(requests_path, the_area) if requests_path is not None else data.Requests.empty()
-    cams = list(cameras) if cameras is not None else data.bundled_cameras()
     kinds = camera_kinds(cfg)
     cheapest = min(cfg.site_costs.model_dump().values()) + min(k.cost_krw for k in kinds)
     if budget_krw < cheapest:
@@ -287,25 +290,11 @@ def plan_sites(
             f"--budget-krw {budget_krw:,.0f} is below one pole with one camera ({cheapest:,.0f} KRW: the "
             "cheapest site_costs entry plus the cheapest camera_types cost_krw); raise the budget"
         )
-    inputs = build_inputs(
-        the_area, cfg, cameras=cams, requests=reqs, past_events=past_events, progress=progress
+    prep = _prepare_cached(
+        area, cfg, cameras, requests_path, past_events, progress, default_cache() if use_cache else None
     )
-    cands = inputs.candidates
-    if len(cands) == 0:
-        raise PlanningError(
-            f"no candidate sites in {the_area.name_ko}: no streetlights, existing sites or grid points; "
-            "check the area and the data files"
-        )
-    pts, pt_cell = demand_points(inputs.grid, cfg.demand_step_m)
-    per_cell = round((cfg.cell_size_m / cfg.demand_step_m) ** 2)
-    w_pts = inputs.scores.score[pt_cell] / per_cell
-    options = option_coverage(pts, cands.xy, kinds)
-    new_pole = np.array([SITE_KIND[k] == "new_pole" for k in cands.kind], dtype=bool)
-    bonus = np.where(new_pole, cfg.weights.lighting * inputs.scores.layers["lighting"][cands.cell], 0.0)
-    progress(
-        f"{len(pts):,} demand points ({cfg.demand_step_m:g} m); {len(options):,} camera options "
-        f"({len(kinds)} types, headings included) on {len(cands):,} poles"
-    )
+    cands, options, bonus = prep.candidates, prep.options, prep.bonus
+    w_pts = prep.scores.score[prep.pt_cell] / prep.per_cell
     prob = PoleProblem(
         weights=w_pts,
         options=options,
@@ -322,16 +311,16 @@ def plan_sites(
     # keep time for the items, the summary, the map layers and the files the CLI writes after the solve:
     # 5 % of the limit plus about 0.4 ms per score cell (measured under load 15: Seoul's 60,684 cells took
     # 20 s after the solve, 17 s of it outside this function)
-    reserve = 0.05 * limit + 4e-4 * len(inputs.grid)
+    reserve = 0.05 * limit + 4e-4 * len(prep.grid)
     left = max(1.0, limit - reserve - (time.perf_counter() - t0))
     progress(f"solving (time limit {limit:g} s in all, {left:.0f} s left for the solver)")
     res = solve_poles(prob, time_limit_s=left, mip_rel_gap=cfg.mip_rel_gap, report=solver_progress)
-    items = _items(inputs, prob, res, pts, pt_cell, per_cell, bonus, cfg)
-    summary = _summary(inputs, prob, res, items, time.perf_counter() - t0, camera_source, cfg, bonus)
+    items = _items(prep, prob, res, cfg)
+    summary = _summary(prep, prob, res, items, time.perf_counter() - t0, camera_source, cfg)
     plan = Plan(
         kind="sites",
-        area=the_area.key,
-        area_name=the_area.name_ko,
+        area=prep.area_key,
+        area_name=prep.area_name_ko,
         created_at=datetime.now(UTC),
         budget_krw=float(budget_krw),
         cost_krw=res.cost_krw,
@@ -349,27 +338,135 @@ def plan_sites(
         summary=summary,
         items=tuple(items),
     )
-    return plan, map_layers(inputs.area, inputs.grid, inputs.scores.score, cams)
+    return plan, prep.layers
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """Everything before the solver, free of GeoDataFrames (so that it pickles without geopandas)."""
+
+    area_key: str
+    area_name_ko: str
+    dong_names: dict[str, str]
+    grid: data.DemandGrid
+    scores: score.CellScores
+    existing: dict[str, Any]
+    candidates: Candidates
+    n_requests: int
+    n_events: int
+    pts: F64
+    pt_cell: npt.NDArray[np.int64]
+    per_cell: int
+    options: OptionSet
+    bonus: F64
+    layers: MapLayers
+    messages: tuple[str, ...]
+
+
+def _prepare(
+    area: str,
+    cfg: PlanConfig,
+    cameras: Sequence[CameraRecord] | None,
+    requests_path: Path | None,
+    past_events: Sequence[PastEvent] | None,
+    progress: Say,
+) -> _Prepared:
+    said: list[str] = []
+
+    def say(msg: str) -> None:
+        said.append(msg)
+        progress(msg)
+
+    the_area = load_area(area)
+    reqs = data.read_requests(requests_path, the_area) if requests_path is not None else data.Requests.empty()
+    cams = list(cameras) if cameras is not None else data.bundled_cameras()
+    inputs = build_inputs(the_area, cfg, cameras=cams, requests=reqs, past_events=past_events, progress=say)
+    cands = inputs.candidates
+    if len(cands) == 0:
+        raise PlanningError(
+            f"no candidate sites in {the_area.name_ko}: no streetlights, existing sites or grid points; "
+            "check the area and the data files"
+        )
+    kinds = camera_kinds(cfg)
+    pts, pt_cell = demand_points(inputs.grid, cfg.demand_step_m)
+    per_cell = round((cfg.cell_size_m / cfg.demand_step_m) ** 2)
+    options = option_coverage(pts, cands.xy, kinds)
+    new_pole = np.array([SITE_KIND[k] == "new_pole" for k in cands.kind], dtype=bool)
+    bonus = np.where(new_pole, cfg.weights.lighting * inputs.scores.layers["lighting"][cands.cell], 0.0)
+    say(
+        f"{len(pts):,} demand points ({cfg.demand_step_m:g} m); {len(options):,} camera options "
+        f"({len(kinds)} types, headings included) on {len(cands):,} poles"
+    )
+    return _Prepared(
+        area_key=the_area.key,
+        area_name_ko=the_area.name_ko,
+        dong_names=_dong_names(the_area),
+        grid=inputs.grid,
+        scores=inputs.scores,
+        existing=inputs.existing,
+        candidates=cands,
+        n_requests=len(reqs),
+        n_events=inputs.n_events,
+        pts=pts,
+        pt_cell=pt_cell,
+        per_cell=per_cell,
+        options=options,
+        bonus=bonus,
+        layers=map_layers(the_area, inputs.grid, inputs.scores.score, cams),
+        messages=tuple(said),
+    )
+
+
+def _prepare_cached(
+    area: str,
+    cfg: PlanConfig,
+    cameras: Sequence[CameraRecord] | None,
+    requests_path: Path | None,
+    past_events: Sequence[PastEvent] | None,
+    progress: Say,
+    cache: PlanCache | None,
+) -> _Prepared:
+    """:func:`_prepare`, through the cache when one is given (key: see :mod:`safecity.plan.cache`)."""
+    if cache is None:
+        return _prepare(area, cfg, cameras, requests_path, past_events, progress)
+    from safecity.paths import seoul_data_dir
+
+    parts: dict[str, Any] = {
+        "area": area,
+        "config": cfg.model_dump_json(),
+        "cameras": "bundled" if cameras is None else list(cameras),
+        "requests": None if requests_path is None else (str(requests_path), _file_bytes(requests_path)),
+        "events": None if past_events is None else list(past_events),
+    }
+    key = instance_key(data_dir=seoul_data_dir(), parts=parts)
+    hit = cache.get(key)
+    if isinstance(hit, _Prepared):
+        for msg in hit.messages:
+            progress(msg)
+        progress(f"prepared instance read from the cache ({cache.folder}/{key[:12]}…)")
+        return hit
+    prep = _prepare(area, cfg, cameras, requests_path, past_events, progress)
+    cache.put(key, prep)
+    return prep
+
+
+def _file_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""  # the reader reports the problem with the file (data.read_requests)
 
 
 def _dong_names(area: Area) -> dict[str, str]:
     return {str(c): str(n) for c, n in zip(area.dongs["code"], area.dongs["name"], strict=True)}
 
 
-def _items(
-    inputs: SiteInputs,
-    prob: PoleProblem,
-    res: PoleResult,
-    pts: F64,
-    pt_cell: npt.NDArray[np.int64],
-    per_cell: int,
-    bonus: F64,
-    cfg: PlanConfig,
-) -> list[PlanItem]:
-    cands, o = inputs.candidates, prob.options
+def _items(prep: _Prepared, prob: PoleProblem, res: PoleResult, cfg: PlanConfig) -> list[PlanItem]:
+    cands, o = prep.candidates, prob.options
+    pt_cell, per_cell, bonus = prep.pt_cell, prep.per_cell, prep.bonus
     lon, lat = xy_to_lonlat(cands.xy[:, 0], cands.xy[:, 1]) if len(cands) else (np.zeros(0), np.zeros(0))
-    names = _dong_names(inputs.area)
-    layers = inputs.scores.layers
+    names = prep.dong_names
+    layers = prep.scores.layers
     weights = cfg.weights
     chosen = np.flatnonzero(res.chosen)
     by_site: dict[int, list[int]] = {}
@@ -447,15 +544,15 @@ def _items(
 
 
 def _summary(
-    inputs: SiteInputs,
+    prep: _Prepared,
     prob: PoleProblem,
     res: PoleResult,
     items: Sequence[PlanItem],
     wall_s: float,
     camera_source: str,
     cfg: PlanConfig,
-    bonus: F64,
 ) -> dict[str, Any]:
+    bonus = prep.bonus
     o = prob.options
     by_type: dict[str, int] = {}
     for it in items:
@@ -468,8 +565,8 @@ def _summary(
     covered_value = float(prob.weights[res.covered].sum())
     cost_by_kind: dict[str, float] = {}
     for j in res.open_sites:
-        k = SITE_KIND[inputs.candidates.kind[int(j)]]
-        cost_by_kind[k] = cost_by_kind.get(k, 0.0) + float(inputs.candidates.site_cost_krw[int(j)])
+        k = SITE_KIND[prep.candidates.kind[int(j)]]
+        cost_by_kind[k] = cost_by_kind.get(k, 0.0) + float(prep.candidates.site_cost_krw[int(j)])
     st = res.stats
     return {
         "sites": n_sites,
@@ -495,19 +592,19 @@ def _summary(
         "covered_points": int(res.covered.sum()),
         "demand_points": len(prob.weights),
         "demand_step_m": cfg.demand_step_m,
-        "cells": len(inputs.grid),
-        "candidates": len(inputs.candidates),
+        "cells": len(prep.grid),
+        "candidates": len(prep.candidates),
         "camera_options": len(o),
         "existing": {
-            **inputs.existing,
+            **prep.existing,
             "source": camera_source,
             "note": "rows = registry records (one record may hold several cameras); cameras = sum of their "
             "counts; sites = distinct positions; in_area = inside the plan's area polygon",
         },
-        "existing_cameras": inputs.existing["cameras_in_area"],
+        "existing_cameras": prep.existing["cameras_in_area"],
         "existing_source": camera_source,
-        "events_used": inputs.n_events,
-        "requests": len(inputs.requests),
+        "events_used": prep.n_events,
+        "requests": prep.n_requests,
         "status": res.status,
         "proven_optimal": res.proven_optimal,
         "gap": res.gap,

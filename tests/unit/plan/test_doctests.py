@@ -9,11 +9,13 @@ import pytest
 
 MODULES = [
     "safecity.plan.areas",
+    "safecity.plan.cache",
     "safecity.plan.config",
     "safecity.plan.coverage",
     "safecity.plan.geometry",
     "safecity.plan.greedy",
     "safecity.plan.history",
+    "safecity.plan.lagrange",
     "safecity.plan.optimize",
     "safecity.plan.reduce",
     "safecity.plan.replace",
