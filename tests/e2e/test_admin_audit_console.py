@@ -243,7 +243,7 @@ def test_audit_page_shows_viewing_sessions_and_exports_csv(server: Seed, browser
     assert all(r["at_local"].endswith(" KST") and len(r["at_local"]) == 23 for r in rows)
     assert page.input_value("#a-since") and page.input_value("#a-until")
     # the export itself is in the log
-    page.fill("#a-action", "audit_export")
+    page.select_option("#a-action", "audit_export")
     page.click("#audit-filters button[type=submit]")
     page.wait_for_selector('#audit-body tr[data-action="audit_export"]')
     assert f"CSV of {len(rows)} rows" in (

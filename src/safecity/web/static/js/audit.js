@@ -7,20 +7,30 @@ import { TIME, api, fmtDur, fmtTime, h, initPage, localToIso, qs } from "./api.j
 await initPage("audit", { minRole: "admin" });
 const main = document.getElementById("main");
 
-const ACTIONS = ["login", "logout", "view_start", "view_end", "view_camera", "view_snapshot", "view_clip", "view_event",
-  "incident_ack", "incident_escalate", "incident_close", "false_alarm", "lift_suppression", "ack", "escalate", "close",
-  "denied", "unauthenticated", "user_create", "user_update", "user_delete", "user_password_reset", "group_update",
-  "group_delete", "audit_export", "evidence_export", "search", "wall_pin", "wall_unpin", "ptz_move", "mask_lift"];
+// every action the console writes (docs/api.md#audit-actions), grouped as an operator reads them
+const ACTIONS = [
+  ["Sign-in", ["login", "logout", "unauthenticated", "denied"]],
+  ["Viewing", ["view_start", "view_end", "view_camera", "view_event", "view_snapshot", "view_clip", "view_track",
+    "view_mask_lift", "lift_privacy_mask", "end_mask_lift", "view_public_key"]],
+  ["Incidents and events", ["incident_ack", "incident_escalate", "incident_close", "false_alarm", "lift_suppression",
+    "ack", "escalate", "close", "list_events"]],
+  ["Wall and PTZ", ["wall_pin", "wall_unpin", "ptz_lease", "ptz_move", "ptz_release", "ptz_lease_break"]],
+  ["Search, cases, evidence", ["search_tracks", "search_where_else", "render_synopsis", "create_case", "add_case_item",
+    "view_case", "export_case", "export_evidence", "download_export"]],
+  ["Plans", ["list_plans", "view_plan", "view_plan_priority", "download_plan", "compare_plans"]],
+  ["Administration", ["user_create", "user_update", "user_delete", "user_password_reset", "group_update",
+    "group_delete", "audit_export"]],
+];
 const HOWS = [["", "any way"], ["wall", "wall tile"], ["on_demand", "on demand"], ["map", "map popup"],
   ["mjpeg", "MJPEG stream"], ["still", "still frames"], ["playback", "playback"]];
 
 let view = new URLSearchParams(location.search).get("view") === "sessions" ? "sessions" : "log";
 const names = new Map(); // camera key -> Hangul name
 const camList = h("datalist", { id: "a-cameras" });
-const actList = h("datalist", { id: "a-actions" }, ACTIONS.map((a) => h("option", { value: a })));
 const f = {
   username: h("input", { id: "a-user", placeholder: "user name", size: 12 }),
-  action: h("input", { id: "a-action", placeholder: "any action", list: "a-actions", size: 16 }),
+  action: h("select", { id: "a-action" }, h("option", { value: "" }, "any action"),
+    ACTIONS.map(([group, names]) => h("optgroup", { label: group }, names.map((a) => h("option", { value: a }, a))))),
   camera: h("input", { id: "a-camera", placeholder: "camera key or name", list: "a-cameras", size: 18 }),
   how: h("select", { id: "a-how" }, HOWS.map(([v, label]) => h("option", { value: v }, label))),
   allowed: h("select", { id: "a-allowed" }, h("option", { value: "" }, "allowed or refused"),
@@ -38,7 +48,7 @@ const form = h("form", { class: "row", id: "audit-filters" },
   ...only("sessions", h("label", {}, "How", f.how)),
   h("label", { id: "a-since-label" }, `From (${TIME.label})`, f.since),
   h("label", { id: "a-until-label" }, `Until (${TIME.label})`, f.until),
-  h("button", { class: "primary", type: "submit" }, "Filter"), exportBtn, camList, actList);
+  h("button", { class: "primary", type: "submit" }, "Filter"), exportBtn, camList);
 const tabs = h("div", { class: "tabs", id: "audit-tabs" },
   h("button", { type: "button", id: "tab-log", dataset: { view: "log" } }, "Audit log"),
   h("button", { type: "button", id: "tab-sessions", dataset: { view: "sessions" } }, "Viewing sessions"));
@@ -78,7 +88,7 @@ function renderTabs() {
 
 async function loadLog() {
   const { since, until } = period();
-  const data = await api(`/api/audit${qs({ username: f.username.value.trim(), action: f.action.value.trim(),
+  const data = await api(`/api/audit${qs({ username: f.username.value.trim(), action: f.action.value,
     allowed: f.allowed.value, camera: cameraKey(), since, until, limit: 500 })}`);
   total.textContent = `${data.total} entr${data.total === 1 ? "y" : "ies"}${data.total > data.entries.length ? ` (newest ${data.entries.length} shown)` : ""}`;
   head.replaceChildren(h("tr", {}, ["Time", "User", "Action", "Target", "From", "Allowed", "Detail"].map((c) => h("th", {}, c))));
@@ -125,7 +135,7 @@ exportBtn.addEventListener("click", () => {
       ({ since, until } = period());
     }
     const params = { what: view, since, until, username: f.username.value.trim(), camera: cameraKey() };
-    if (view === "log") Object.assign(params, { action: f.action.value.trim(), allowed: f.allowed.value });
+    if (view === "log") Object.assign(params, { action: f.action.value, allowed: f.allowed.value });
     else params.how = f.how.value;
     const a = h("a", { href: `/api/audit/export${qs(params)}`, download: "" });
     document.body.append(a); a.click(); a.remove();
