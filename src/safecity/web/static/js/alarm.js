@@ -64,6 +64,7 @@ function ring(msg, receivedAt) {
   window.dispatchEvent(new CustomEvent("safecity:alarm", { detail: { incident: inc, record: rec } }));
   requestAnimationFrame(() => { rec.flash_at = serverNow(); });
   if (soundOn()) {
+    audio.pause(); // from the start, and a fresh `playing` event even if the last ring still sounds
     audio.currentTime = 0;
     audio.play().then(() => paintButton("on")).catch(() => { rec.sound = "blocked"; paintButton("blocked"); });
   }
@@ -84,8 +85,8 @@ export async function startAlarm() {
   started = true;
   audio = h("audio", { id: "alarm-audio", preload: "auto", src: "/static/audio/alarm.wav" });
   audio.addEventListener("playing", () => {
-    const rec = [...window.__safecityAlarms].reverse().find((r) => r.sound === "pending");
-    if (rec) { rec.sound = "played"; rec.sound_at = serverNow(); }
+    const at = serverNow(); // one sound answers every ring waiting for it
+    for (const rec of window.__safecityAlarms) if (rec.sound === "pending") { rec.sound = "played"; rec.sound_at = at; }
   });
   document.body.append(audio);
   soundBtn = h("button", { type: "button", id: "sound-btn", title: "alarm sound (key m)", onclick: toggleSound });
