@@ -19,13 +19,28 @@ Writes ``monitor.json`` into ``--out``:
   real-time looping file cameras; time from a rule's ``start`` message leaving the worker to the
   selector putting that camera on the wall (``MonitorRuntime.latencies_s``).
 
+Engine v2 (issue 9, ``engine_v2`` in ``monitor.json``; ``--skip-legacy`` runs only these and ``city``):
+
+* ``idle``: the quiet clips through the real worker path (``replay_clip``: ``CameraWorker.step`` with
+  the hub, ``gate=True``: the camera's ``GatedSource``, watch keyframes to ``watch_step``, the gate
+  held while busy) vs decode-only of the same clip, CPU seconds in this process.
+* ``busy``: CPU per second of video of the busy clips before (gate off, ``detection: motion``: the
+  path before issue 9) and after (gate on, ``detection: on_demand``), and each change alone.
+* ``mix``: 90 % quiet / 10 % busy substreams per core, engine (gate on, on demand) vs decode-only.
+* ``city`` (``--city 40,80,...``): ``MonitorRuntime`` (what ``safecity monitor --loop --realtime``
+  runs: 2 worker processes) with N looping real-time cameras (90 % quiet with sensor noise, 10 %
+  busy, 640x360 @ 10 fps, 5 fps analysis); after ``--city-warm-s`` the share of real time each
+  camera keeps over ``--city-run-s`` (gated cameras: packets read / 10 per second; others: frames
+  analysed / 5 per second). A count passes when the busy and the quiet cameras both keep >= 95 %
+  on average. The machine's load (``os.getloadavg``) is recorded with every run.
+
 Targets (issue): engine >= 0.6 x decode-only throughput on the quiet mix, i.e. >= 40 substreams
 of 640x360 @ 10 fps per core; zero detector calls on a camera without motion.
 
 Usage::
 
     .venv/bin/python bench/monitor_bench.py --out bench/results [--seconds 30] [--latency-s 60]
-        [--detectors nanodet,cascade]
+        [--detectors nanodet,cascade] [--skip-legacy] [--city 40,80,120]
 
 Clips are made with ffmpeg into ``--out/monitor_clips`` (kept for reruns). The machine is shared
 with other work: CPU times are less noisy than wall times, but still noisy.
@@ -44,9 +59,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from safecity.monitor.config.model import MonitorConfig
+from safecity.monitor.config.model import CameraConfig, MonitorConfig
 from safecity.monitor.pipeline import CameraPipeline
 from safecity.monitor.runtime.local import MonitorRuntime
+from safecity.monitor.runtime.replay import replay_clip
 from safecity.monitor.sources.readers import FileSource
 from safecity.monitor.types import SourceGap
 from safecity.monitor.vision.base import Detector
@@ -308,6 +324,137 @@ def latency(clips: dict[str, Path], run_s: float) -> dict[str, Any]:
     return out
 
 
+def _v2_camera(name: str, path: Path, *, gate: bool, detection: str) -> tuple[MonitorConfig, CameraConfig]:
+    doc = _camera(name, path).model_dump(mode="json")
+    cam = doc["cameras"][0]
+    cam.update(detect_fps=5, gate={"mode": "auto" if gate else "decode"}, detection={"mode": detection})
+    cfg = MonitorConfig.model_validate(doc)
+    return cfg, cfg.cameras[0]
+
+
+def replay_cpu(
+    path: Path, name: str, detector: Detector, *, gate: bool, detection: str, video_s: float
+) -> dict[str, Any]:
+    """CPU seconds of one clip (``video_s`` long) through the worker path (``replay_clip``)."""
+    cfg, cam = _v2_camera(name, path, gate=gate, detection=detection)
+    c0 = time.process_time()
+    run = replay_clip(cam, path, detector, detect_fps=5.0, config=cfg, gate=gate)
+    cpu = time.process_time() - c0
+    return {"cpu_s": round(cpu, 3), "video_s": round(video_s, 2), "cpu_per_video_s": round(cpu / video_s, 5),
+            "frames": run.counters.get("frames", 0), "watch_frames": run.counters.get("watch_frames", 0),
+            "detector_calls": run.counters.get("detector_calls", 0),
+            "events": sum(1 for e in run.events if e.type in ("intrusion", "line_crossing")),
+            "gate_mode": run.gate.get("gate_mode"), "gate_state": run.gate.get("state")}  # fmt: skip
+
+
+def engine_v2(clips: dict[str, Path], repeat: int) -> dict[str, Any]:
+    """Idle ratio through the worker, busy CPU before/after detection on demand, the 90/10 mix."""
+    detector = build_detector(MonitorConfig.model_validate({"cameras": [{"id": "x", "source": "x"}],
+                                                            "detector": DETECT}).detector)  # fmt: skip
+
+    def median_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
+        return sorted(rows, key=lambda r: float(r["cpu_s"]))[len(rows) // 2]
+
+    decode_only(clips[BUSY[0][0]], 5.0)  # warm-up: the first detector calls and imports are not counted
+    replay_cpu(clips[BUSY[0][0]], "warm", detector, gate=True, detection="on_demand", video_s=1.0)
+    idle: dict[str, Any] = {}
+    for name, *_ in QUIET:
+        log(f"engine v2 idle {name}")
+        dec = median_row([decode_only(clips[name], 5.0) for _ in range(repeat)])
+        eng = median_row([replay_cpu(clips[name], name, detector, gate=True, detection="on_demand",
+                                     video_s=dec["video_s"]) for _ in range(repeat)])  # fmt: skip
+        ratio = round(eng["cpu_per_video_s"] / dec["cpu_per_video_s"], 3)
+        idle[name] = {"decode_only": dec, "engine": eng, "engine_vs_decode": ratio}
+    busy: dict[str, Any] = {}
+    variants = {"before": (False, "motion"), "gate_only": (True, "motion"),
+                "on_demand_only": (False, "on_demand"), "after": (True, "on_demand")}  # fmt: skip
+    for name, _ in BUSY:
+        busy[name] = {"decode_only": decode_only(clips[name], 5.0)}
+        vs = busy[name]["decode_only"]["video_s"]
+        for key, (gate, det) in variants.items():
+            log(f"engine v2 busy {name} {key}")
+            busy[name][key] = median_row([replay_cpu(clips[name], name, detector, gate=gate, detection=det,
+                                                     video_s=vs) for _ in range(repeat)])  # fmt: skip
+
+    def mean(rows: list[float]) -> float:
+        return float(statistics.mean(rows))
+
+    q_dec = mean([idle[n]["decode_only"]["cpu_per_video_s"] for n, *_ in QUIET])
+    q_eng = mean([idle[n]["engine"]["cpu_per_video_s"] for n, *_ in QUIET])
+    b_dec = mean([busy[n]["decode_only"]["cpu_per_video_s"] for n, _ in BUSY])
+    b = {k: mean([busy[n][k]["cpu_per_video_s"] for n, _ in BUSY]) for k in variants}
+    mix_dec = 0.9 * q_dec + 0.1 * b_dec
+    mix_eng = 0.9 * q_eng + 0.1 * b["after"]
+    return {
+        "detector": DETECT,
+        "detect_fps": 5.0,
+        "repeat": repeat,
+        "idle": idle,
+        "idle_engine_vs_decode_pooled": round(q_eng / q_dec, 3),
+        "busy": busy,
+        "busy_core_per_camera": {k: round(v, 4) for k, v in b.items()},
+        "busy_decode_only_core_per_camera": round(b_dec, 4),
+        "mix": {
+            "decode_only_substreams_per_core": round(1 / mix_dec, 1),
+            "engine_substreams_per_core": round(1 / mix_eng, 1),
+            "engine_vs_decode": round(mix_dec / mix_eng, 3),
+        },
+    }
+
+
+def city(clips: dict[str, Path], n: int, *, warm_s: float, run_s: float, detection: str, gate: bool = True,
+         workers: int = 2) -> dict[str, Any]:  # fmt: skip
+    """N looping real-time cameras in ``MonitorRuntime``: the share of real time each keeps."""
+    quiet = [clips[q] for q, *_ in QUIET]
+    busy = [clips[b] for b, _ in BUSY]
+    cams = []
+    for i in range(n):
+        is_busy = i % 10 == 0
+        path = busy[(i // 10) % len(busy)] if is_busy else quiet[i % len(quiet)]
+        cam = _v2_camera(f"{'busy' if is_busy else 'quiet'}-{i:03d}", path, gate=gate, detection=detection)[1]
+        cams.append(cam.model_dump(mode="json"))
+    cfg = MonitorConfig.model_validate({"detector": DETECT, "tracker": TRACKER, "cameras": cams})
+    load0 = os.getloadavg()
+    rt = MonitorRuntime(cfg, workers=workers, loop=True, realtime=True)
+    rt.start()
+
+    def snap() -> tuple[float, dict[str, dict[str, int]], dict[str, dict[str, object]]]:
+        return time.monotonic(), rt.stats()["cameras"], rt.gate_status()
+
+    try:
+        time.sleep(warm_s)
+        t0, c0, g0 = snap()
+        time.sleep(run_s)
+        t1, c1, g1 = snap()
+    finally:
+        rt.stop()
+    dt = t1 - t0
+    shares: dict[str, float] = {}
+    for cam in cfg.cameras:
+        cid = cam.id
+        s0, s1 = g0.get(cid, {}).get("stream_s"), g1.get(cid, {}).get("stream_s")
+        if gate and isinstance(s0, float) and isinstance(s1, float):
+            shares[cid] = (s1 - s0) / dt  # stream seconds read per wall second (stats lag <= health_every_s)
+        else:
+            f0 = c0.get(cid, {}).get("frames", 0)
+            f1 = c1.get(cid, {}).get("frames", 0)
+            shares[cid] = (f1 - f0) / (5.0 * dt)
+    b = [v for k, v in shares.items() if k.startswith("busy")]
+    q = [v for k, v in shares.items() if k.startswith("quiet")]
+    out = {
+        "cameras": n, "busy": len(b), "quiet": len(q), "workers": workers, "gate": gate,
+        "detection": detection,
+        "warm_s": warm_s, "run_s": round(dt, 1), "load_before": [round(x, 1) for x in load0],
+        "load_after": [round(x, 1) for x in os.getloadavg()],
+        "busy_realtime_share": round(statistics.mean(b), 3) if b else None,
+        "quiet_realtime_share": round(statistics.mean(q), 3) if q else None,
+        "busy_min": round(min(b), 3) if b else None, "quiet_min": round(min(q), 3) if q else None,
+        "gate_modes": sorted({str(g.get("gate_mode")) for g in g1.values()}),
+    }  # fmt: skip
+    out["keeps_95"] = bool(b and q and statistics.mean(b) >= 0.95 and statistics.mean(q) >= 0.95)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, required=True, help="folder for monitor.json")
@@ -315,6 +462,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--busy-seconds", type=float, default=40.0, help="busy clips are cut to this length")
     ap.add_argument("--latency-s", type=float, default=60.0, help="how long the runtime latency run lasts")
     ap.add_argument("--skip-latency", action="store_true", help="only the substream benchmark")
+    ap.add_argument(
+        "--skip-legacy", action="store_true", help="only engine v2 (and --city): no substreams/latency"
+    )
+    ap.add_argument("--repeat", type=int, default=1, help="engine v2: runs per clip (the median is kept)")
+    ap.add_argument(
+        "--city", default="", help="engine v2: camera counts for the real-time capacity runs, e.g. 40,80"
+    )
+    ap.add_argument("--city-warm-s", type=float, default=20.0, help="city: seconds before measuring")
+    ap.add_argument("--city-run-s", type=float, default=30.0, help="city: seconds measured")
+    ap.add_argument(
+        "--city-detection", default="on_demand", choices=["motion", "on_demand"], help="city: mode"
+    )
     ap.add_argument(
         "--detectors",
         default="nanodet,cascade,cascade-0.2",
@@ -334,6 +493,23 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(names) - set(DETECTORS))
     if unknown:
         ap.error(f"unknown detectors {unknown}; choose from {sorted(DETECTORS)}")
+    log(f"engine v2 (load {os.getloadavg()[0]:.1f})")
+    result["engine_v2"] = engine_v2(clips, a.repeat)
+    result["engine_v2"]["load"] = [round(x, 1) for x in os.getloadavg()]
+    cities = [int(x) for x in a.city.split(",") if x.strip()]
+    if cities:
+        result["city"] = []
+        for n in cities:
+            log(f"city: {n} cameras (load {os.getloadavg()[0]:.1f})")
+            row = city(clips, n, warm_s=a.city_warm_s, run_s=a.city_run_s, detection=a.city_detection)
+            log(f"  {row}")
+            result["city"].append(row)
+    v2 = result["engine_v2"]
+    log(f"engine v2: idle engine/decode {v2['idle_engine_vs_decode_pooled']}, busy core/camera "
+        f"{v2['busy_core_per_camera']}, mix {v2['mix']}")  # fmt: skip
+    if a.skip_legacy:
+        (a.out / "monitor.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+        return 0
     decoded: dict[float | None, dict[str, dict[str, float]]] = {}
     headline: dict[str, Any] = {}
     for det_name in names:

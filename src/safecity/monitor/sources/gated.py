@@ -82,6 +82,8 @@ class GateStatus:
         watch_s: seconds of stream time spent in watch mode.
         active_since_s: time of the packet that made the gate active (None unless active).
         fallback_since_s: time of the packet at which the gate fell back (None while it works).
+        stream_s: time of the last packet read (how far into the stream the source is; a paced
+            file source that keeps real time advances it by one second per second).
     """
 
     gate_mode: GateMode
@@ -97,6 +99,7 @@ class GateStatus:
     watch_s: float
     active_since_s: float | None
     fallback_since_s: float | None
+    stream_s: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -194,6 +197,7 @@ class GatedSource:
             watch_s=round(self._watch_s, 3),
             active_since_s=g.active_since,
             fallback_since_s=self._fallback_t,
+            stream_s=round(self._cur_t, 3),
         )
 
     def __iter__(self) -> Iterator[DecodedFrame | SourceGap]:

@@ -14,8 +14,10 @@ and between detections carries each tracked object with a constant-velocity Kalm
 (OpenCV's ``cv2.KalmanFilter`` on the box corners; measured by real detections only): the
 tracker is fed the predicted box as a low-confidence detection, which ByteTrack associates only
 with confirmed tracks and never turns into a new track, so ids and the rules' view stay as they
-were. An object whose re-verification finds nothing is no longer carried: it is searched for on
-every frame until it is found again or the tracker lets it go (``tracker.lost_s``).
+were. An object whose re-verification finds nothing (detectors miss a person now and then) is
+searched for on every frame and no longer carried (carried boxes of a missed person crossed the
+door line on the labelled room clip), so the tracker lets it go as it would with the detector on
+every frame.
 
 Frigate's region logic is the anchor (``../shared/docs/monitoring-domain.md``): motion boxes
 inside tracked objects' regions do not call the detector; stationary objects are checked at a
@@ -45,6 +47,7 @@ __all__ = ["OnDemandPlanner", "RegionPlan"]
 F32 = npt.NDArray[np.float32]
 _PAD = 0.25  # tracked boxes are grown by this share of their size on each side (as the pipeline's)
 _MAX_PREDICT_S = 1.0  # never extrapolate further than this past the last real detection
+_PROCESS_NOISE = np.diag([1.0] * 4 + [25.0] * 4)  # per second: positions (px^2), velocities ((px/s)^2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,12 +59,14 @@ class RegionPlan:
         track_frac: padded boxes of the tracked objects re-verified now ((m, 4) frame fractions).
         carried: predicted boxes of the tracked objects carried without the detector.
         carried_ids: their track ids (same order).
+        due_ids: track ids of the objects re-verified now.
     """
 
     motion_frac: F32
     track_frac: F32
     carried: Detections
     carried_ids: tuple[int, ...]
+    due_ids: tuple[int, ...] = ()
 
     @property
     def run_detector(self) -> bool:
@@ -74,7 +79,7 @@ class _Object:
     box: npt.NDArray[np.float64]  # last box handed on (predicted or detected)
     class_name: str
     confidence: float
-    t_s: float  # time of the filter's state
+    t_s: float  # time of the filter's state (its last correction)
     verified_s: float  # last real detection
     seen_s: float  # last time it was in the tracker's output
     failed: bool = False  # its last check found nothing: not carried until found again
@@ -83,7 +88,7 @@ class _Object:
 def _kalman(box: npt.NDArray[np.float64]) -> cv2.KalmanFilter:
     kf = cv2.KalmanFilter(8, 4)
     kf.measurementMatrix = np.hstack([np.eye(4), np.zeros((4, 4))]).astype(np.float32)
-    kf.processNoiseCov = np.diag([1.0] * 4 + [25.0] * 4).astype(np.float32)
+    kf.processNoiseCov = _PROCESS_NOISE.astype(np.float32)
     kf.measurementNoiseCov = (np.eye(4) * 25.0).astype(np.float32)  # detector boxes jitter by ~5 px
     kf.errorCovPost = np.diag([4.0] * 4 + [400.0] * 4).astype(np.float32)
     kf.statePost = np.concatenate([box, np.zeros(4)]).astype(np.float32).reshape(8, 1)
@@ -162,6 +167,7 @@ class OnDemandPlanner:
         for tid in [k for k, o in self._objects.items() if t_s - o.seen_s > self.lost_s]:
             del self._objects[tid]
         due: list[npt.NDArray[np.float64]] = []
+        due_ids: list[int] = []
         carried: list[tuple[int, _Object, npt.NDArray[np.float64]]] = []
         motion = motion_frac.reshape(-1, 4).astype(np.float32)
         scale = np.array([w, h, w, h], np.float64)
@@ -172,18 +178,14 @@ class OnDemandPlanner:
             height = max(float(box[3] - box[1]), 1.0)
             vel = o.kf.statePost[4:, 0].astype(np.float64)
             speed = float(np.hypot((vel[0] + vel[2]) / 2, (vel[1] + vel[3]) / 2)) / height
-            stationary = speed < cfg.stationary_speed and not moving_here
+            stationary = speed < cfg.stationary_speed  # (a still object's own motion ghost does not count)
             interval = cfg.stationary_reverify_s if stationary else cfg.reverify_s
-            if (
-                o.failed
-                or t_s - o.verified_s >= interval
-                or (speed >= cfg.stationary_speed and not moving_here)
-            ):
+            stopped = speed >= cfg.stationary_speed and not moving_here  # stopped or left: look now
+            if o.failed or stopped or t_s - o.verified_s >= interval:
                 due.append(box)
-            else:
-                if stationary:  # a still object stays where it was last seen
-                    box = o.box.copy()
-                carried.append((tid, o, box))
+                due_ids.append(tid)
+            else:  # an object being checked is not carried: only a detection keeps it
+                carried.append((tid, o, o.box.copy() if stationary else box))
         due_frac = _padded_frac(np.array(due).reshape(-1, 4), w, h)
         carried_px = np.array([b for _, _, b in carried], np.float64).reshape(-1, 4)
         cover = np.concatenate([due_frac, _padded_frac(carried_px, w, h)]).astype(np.float32)
@@ -195,7 +197,9 @@ class OnDemandPlanner:
             np.full(len(carried), self.carry_conf, np.float32),
             np.array([o.class_name for _, o, _ in carried], dtype="<U16"),
         )
-        return RegionPlan(unexplained.astype(np.float32), due_frac, dets, tuple(t for t, _, _ in carried))
+        return RegionPlan(
+            unexplained.astype(np.float32), due_frac, dets, tuple(t for t, _, _ in carried), tuple(due_ids)
+        )
 
     def merge(self, plan: RegionPlan, detections: Detections | None) -> Detections:
         """The detections to give the tracker: the detector's and the carried boxes."""
@@ -227,28 +231,40 @@ class OnDemandPlanner:
             o.seen_s = t_s
             o.box = box
             if detected:
-                self._predict(o, t_s)
-                o.kf.correct(box.astype(np.float32).reshape(4, 1))
+                self._correct(o, box, t_s)
                 o.verified_s, o.failed = t_s, False
                 o.confidence = float(conf[i])
                 o.class_name = str(tracks.class_name[i])
                 self.reverified += 1
             elif tid in carried:
                 conf[i] = o.confidence
-        if detections is not None:  # objects checked now and not found are no longer carried
-            found = {int(x) for x in tracks.track_id}
-            for tid, o in self._objects.items():
-                if tid not in found and tid not in carried and o.verified_s < t_s:
+        if plan is not None:  # objects checked now and not found: checked every frame until found
+            for tid in plan.due_ids:
+                o = self._objects.get(tid)
+                if o is not None and o.verified_s < t_s:
                     o.failed = True
         return Tracks(t_s, tracks.track_id, tracks.xyxy_px, conf, tracks.class_name, tracks.first_seen_s)
 
-    def _predict(self, o: _Object, t_s: float) -> npt.NDArray[np.float64]:
-        """The filter's box at ``t_s`` (never more than ``_MAX_PREDICT_S`` past the last detection)."""
-        target = min(t_s, o.verified_s + _MAX_PREDICT_S)
-        dt = target - o.t_s
-        if dt > 1e-6:
-            o.kf.transitionMatrix = _transition(dt)
-            o.kf.predict()
-            o.t_s = target
-        out: npt.NDArray[np.float64] = o.kf.statePost[:4, 0].astype(np.float64)
+    @staticmethod
+    def _predict(o: _Object, t_s: float) -> npt.NDArray[np.float64]:
+        """The filter's box at ``t_s``: its last corrected state moved on by its velocity, never more
+        than ``_MAX_PREDICT_S`` past that detection (the filter itself is not advanced)."""
+        state = o.kf.statePost[:, 0].astype(np.float64)
+        dt = min(max(t_s - o.t_s, 0.0), _MAX_PREDICT_S)
+        out: npt.NDArray[np.float64] = state[:4] + state[4:] * dt
         return out
+
+    @staticmethod
+    def _correct(o: _Object, box: npt.NDArray[np.float64], t_s: float) -> None:
+        """Advance the filter to ``t_s`` and correct it with a detected box."""
+        kf = o.kf
+        dt = t_s - o.t_s
+        if dt > 1e-6:
+            kf.transitionMatrix = _transition(dt)
+            kf.processNoiseCov = (_PROCESS_NOISE * dt).astype(np.float32)
+            kf.predict()
+        else:  # cv2 corrects the *predicted* state: make it the current one
+            kf.statePre = kf.statePost.copy()
+            kf.errorCovPre = kf.errorCovPost.copy()
+        kf.correct(box.astype(np.float32).reshape(4, 1))
+        o.t_s = t_s
