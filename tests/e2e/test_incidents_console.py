@@ -202,6 +202,8 @@ def test_operator_hears_and_sees_the_alarm_and_acknowledges_with_the_keyboard(
     assert "acknowledge" in page.locator("#keys-help").inner_text()
     page.keyboard.press("Escape")
     page.locator("#keys-help").wait_for(state="detached")
+    page.keyboard.press("o")  # the camera on demand, at the incident's time
+    page.wait_for_url(f"{live.url}/camera?key={WEST}*")
     page.context.close()
 
 

@@ -283,7 +283,9 @@ async function show(id) {
     h("div", { class: "detail-grid" },
       snap || h("div", { class: "muted snap-missing" }, "No snapshot."),
       h("dl", { id: "inc-facts" },
-        h("dt", {}, "Camera"), h("dd", {}, ...camLabel(inc)), h("dt", {}, "Zone / line"), h("dd", {}, inc.zone || "whole frame"),
+        h("dt", {}, "Camera"), h("dd", {}, ...camLabel(inc), " ", h("a", { id: "open-camera",
+          href: `/camera?key=${encodeURIComponent(inc.camera)}&at=${encodeURIComponent(inc.first_at)}`,
+          title: "live view, pin to the wall, recordings around the incident (o)" }, "open camera ↗")), h("dt", {}, "Zone / line"), h("dd", {}, inc.zone || "whole frame"),
         h("dt", {}, "Level"), h("dd", {}, inc.level === "alert" ? "alert (rings, needs acknowledgement)" : "record (searchable)"),
         h("dt", {}, "Events"), h("dd", { id: "inc-count" }, `${inc.event_count}${inc.open_events ? ` (${inc.open_events} live)` : ""}`),
         h("dt", {}, "Objects"), h("dd", { id: "inc-objects" }, (inc.object_classes || []).join(", ") || "–",
@@ -374,6 +376,7 @@ registerKeys("Queue", [
   { keys: ["T"], label: "previous tab", run: () => tabStep(-1) },
   { keys: ["r"], label: "reload the list (shows what left the tab)", run: () => load() },
   { keys: ["m"], label: "alarm sound on / off", run: () => toggleSound() },
+  { keys: ["o"], label: "open the incident's camera (live, pin, recordings around it)", run: () => document.getElementById("open-camera")?.click() },
   ...(operate ? [
     { keys: ["a"], label: "acknowledge the selected incident (with the note)", run: () => acknowledge() },
     { keys: ["e"], label: "escalate: then 1 = 112 경찰, 2 = 119 소방·구급, 3 = 구청", run: () => current && current.state !== "closed"
