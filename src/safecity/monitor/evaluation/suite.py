@@ -535,6 +535,7 @@ def evaluate_clip(
     detector: Any = None,
     min_visibility: float = 0.25,
     gt_format: MotFormat = "auto",
+    engine: Mapping[str, Any] | None = None,
 ) -> ClipReport:
     """Replay ``clip`` with the engine and score it against labelled events and/or MOT boxes.
 
@@ -554,6 +555,10 @@ def evaluate_clip(
         gt_format: layout of ``gt_mot``: ``auto`` (from the column count), ``mot15`` or ``mot17``
             (see :func:`~safecity.monitor.evaluation.jsonl.read_mot_gt`; read before the replay, so
             a file that cannot be scored fails at once).
+        engine: engine settings laid over the camera's (``gate``, ``detection`` sections, e.g.
+            ``{"gate": {"mode": "auto"}, "detection": {"mode": "on_demand"}}``); with it the clip is
+            read as the live worker reads it (the gate when ``gate.mode`` is ``auto``). None: the
+            camera as configured, every frame decoded.
     """
     from pathlib import Path
 
@@ -565,10 +570,13 @@ def evaluate_clip(
     gt = read_mot_gt(gt_mot, gt_format) if gt_mot is not None else None
     cfg = load_monitor_config(config_path)
     cam = _camera(cfg, camera_id)
+    if engine is not None:  # (issue 9: compare the engine's modes on the same labels)
+        cam = type(cam).model_validate({**cam.model_dump(), **engine})
+        cfg = cfg.model_copy(update={"cameras": [cam if c.id == cam.id else c for c in cfg.cameras]})
     det = detector if detector is not None else build_detector(cfg.detector_for(cam))
     fps = cam.detect_fps if detect_fps == "camera" else detect_fps
     assert not isinstance(fps, str)
-    run = replay_clip(cam, clip, det, detect_fps=fps, config=cfg)
+    run = replay_clip(cam, clip, det, detect_fps=fps, config=cfg, gate=engine is not None)
     true_events = [dataclasses_replace_camera(e, cam.id) for e in truth or []]
     tracking = detector_score = None
     name = scene or Path(str(clip)).stem
@@ -647,12 +655,16 @@ def _full_frame_detections(clip: Any, detector: Any, max_height: int | None) -> 
 
 
 def evaluate_labels(
-    path: str | Any, *, detect_fps: float | str = "default", detector: Any = None
+    path: str | Any,
+    *,
+    detect_fps: float | str = "default",
+    detector: Any = None,
+    engine: Mapping[str, Any] | None = None,
 ) -> ClipReport:
     """Evaluate one label file (see :mod:`safecity.monitor.evaluation.labels`).
 
     ``detect_fps``: ``"default"`` = the label file's rate, else the camera's; ``"full"`` = every
-    frame; or a rate.
+    frame; or a rate. ``engine``: as :func:`evaluate_clip`.
     """
     from safecity.monitor.config.model import load_monitor_config
     from safecity.monitor.evaluation.labels import load_labels
@@ -675,6 +687,7 @@ def evaluate_labels(
         scene=lab.scene,
         event_types=lab.doc.event_types,
         detector=detector,
+        engine=engine,
     )
 
 
