@@ -277,7 +277,11 @@ def test_false_alarm_with_keys_suppresses_and_counts_the_next_matching_event(
     inc_id = _incident_of(live, WEST, "lot")["id"]
     page.locator(f'#queue-body tr[data-id="{inc_id}"]').click()
     page.locator("#fa-btn").wait_for()
-    page.keyboard.press("f")
+    # `f` typed with a Korean IME in Hangul mode arrives as "ㄹ": the physical key counts
+    page.evaluate(
+        "() => document.body.dispatchEvent(new KeyboardEvent('keydown',"
+        " { key: 'ㄹ', code: 'KeyF', bubbles: true, cancelable: true }))"
+    )
     page.locator("#keys-prompt").wait_for()
     page.keyboard.press("3")  # 8 h (a shift)
     page.locator("#inc-sups .sup-count").wait_for(timeout=10_000)

@@ -20,6 +20,16 @@ export function nextKey(prompt, fn) {
 }
 function closeModal() { if (modal) { modal.box.remove(); modal = null; } }
 
+// The key as a shortcut: with a Korean IME in Hangul mode `j` arrives as "ㅓ", so letters and digits are
+// taken from the physical key (e.code) when e.key is not plain ASCII.
+function keyOf(e) {
+  if (e.key !== "Process" && (e.key.length !== 1 || /^[\x20-\x7e]$/.test(e.key))) return e.key;
+  const m = /^Key([A-Z])$/.exec(e.code);
+  if (m) return e.shiftKey ? m[1] : m[1].toLowerCase();
+  const d = /^(?:Digit|Numpad)(\d)$/.exec(e.code);
+  return d ? d[1] : e.key;
+}
+
 function typing(el) {
   return el && (el.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName));
 }
@@ -44,18 +54,20 @@ document.addEventListener("keydown", (e) => {
     if (e.key === "Escape") e.target.blur();
     return;
   }
+  if (e.key === "Shift") return;
+  const key = keyOf(e);
   if (modal) {
     e.preventDefault();
     const { fn } = modal;
     closeModal();
-    if (e.key !== "Escape") fn(e.key);
+    if (key !== "Escape") fn(key);
     return;
   }
-  if (e.key === "?") { e.preventDefault(); toggleHelp(); return; }
-  if (e.key === "Escape" && overlay) { e.preventDefault(); toggleHelp(false); return; }
+  if (key === "?") { e.preventDefault(); toggleHelp(); return; }
+  if (key === "Escape" && overlay) { e.preventDefault(); toggleHelp(false); return; }
   if (overlay) return;
   for (const list of sections.values()) {
-    const b = list.find((x) => x.run && x.keys.includes(e.key));
+    const b = list.find((x) => x.run && x.keys.includes(key));
     if (b) { e.preventDefault(); b.run(e); return; }
   }
 });
