@@ -10,6 +10,13 @@
                                                                                            ▼
     SourceGap ─► health.update_gap (camera_offline)                            rules.update ─► events
 
+Engine v2 (issue 9): frames a gated source decoded in watch mode (one keyframe every few seconds
+while the compressed-domain gate sees nothing move) go to :meth:`CameraPipeline.watch_step`: health
+checks only. :attr:`CameraPipeline.busy` tells the worker to hold the gate active (live tracks,
+rule state, open object events). With ``detection.mode: on_demand`` an
+:class:`~safecity.monitor.vision.regions.OnDemandPlanner` decides where the detector runs (motion no
+track explains, tracks due for re-verification) and carries the other tracks.
+
 The pipeline is pure apart from the detector call: it takes one source item and returns a
 :class:`StepResult`; no clocks, no I/O. Cheap paths for quiet cameras: picture health checks run at
 most every ``HEALTH_EVERY_S`` of video (their thresholds are tens of seconds), and rules are not
