@@ -16,7 +16,22 @@ keeps its id instead of splitting into two tracks. A track is reported after ``m
 matches and ends after ``lost_s`` seconds without one (``vehicle_lost_s`` for the vehicle group:
 cars are detected more weakly and stop behind others). Ids are given when a track is confirmed,
 increase monotonically and are never reused. Each track holds O(1) state (box, velocity, times,
-counters); there is no history.
+counters, its last ``_OBS_KEPT`` observations).
+
+OC-SORT's observation-centric ideas (Cao et al., CVPR 2023), appearance-free, keep identities
+through occlusion (issue 9):
+
+* the predicted box moves its *centre* with the velocity and keeps the last observed size: with
+  noisy edges, extrapolating each edge on its own shrank or grew the prediction, and a person
+  hidden behind another then lost their box to the one in front (the id swap of
+  ``test_person_passing_behind_another_keeps_the_id``);
+* momentum (``momentum``): the first stage's cost is lowered for boxes that lie the way the
+  track has moved (from its oldest kept observation) and raised for boxes back the way it came;
+* recovery (``recover``): tracks left unmatched are tried against the remaining confident boxes
+  by their *last observation* rather than the drifting prediction (a person who stopped behind
+  a pillar);
+* re-update (``recover``): a track matched again after missed updates takes its velocity from
+  its last observation and the new one (the path in between), not from the stale estimate.
 
 Written here rather than taken from the ``trackers`` package: that package declares
 ``opencv-python`` (the GUI build, which clashes with ``opencv-python-headless``) and ages tracks by
@@ -34,7 +49,8 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -64,6 +80,8 @@ CLASS_GROUPS: dict[str, str] = {
 
 _VEL_ALPHA = 0.5  # weight of the newest velocity measurement
 _MAX_PREDICT_S = 1.0  # never extrapolate further than this
+_OBS_KEPT = 4  # observations kept per track for the direction of motion (OC-SORT uses 3 frames back)
+_MIN_MOVE_FRAC = 0.1  # a direction needs the centre to have moved this x the box height
 
 
 def class_group(name: str) -> str:
@@ -83,11 +101,26 @@ class _Track:
     first_seen_s: float
     last_seen_s: float
     hits: int
+    obs: deque[tuple[float, npt.NDArray[np.float64]]] = field(default_factory=lambda: deque(maxlen=_OBS_KEPT))
+    missed: bool = False  # unmatched in an update since its last observation
+
+    def direction(self) -> npt.NDArray[np.float64] | None:
+        """Unit vector of the centre's motion from the oldest kept observation to the last one
+        (OC-SORT's observation-centric momentum), or None while it has not moved clearly."""
+        if len(self.obs) < 2:
+            return None
+        (_, a), (_, b) = self.obs[0], self.obs[-1]
+        d = (b[:2] + b[2:]) / 2 - (a[:2] + a[2:]) / 2
+        n = float(np.hypot(d[0], d[1]))
+        return d / n if n >= _MIN_MOVE_FRAC * max(float(b[3] - b[1]), 1.0) else None
 
     def predicted(self, t_s: float) -> npt.NDArray[np.float64]:
         """Box extrapolated to ``t_s`` with the velocity (at most ``_MAX_PREDICT_S`` ahead)."""
         dt = min(max(t_s - self.last_seen_s, 0.0), _MAX_PREDICT_S)
-        return self.box + self.vel * dt
+        # the centre moves; the size stays that of the last observation (noisy edges do not shrink
+        # or grow the predicted box, as SORT's state keeps the area and aspect apart from the motion)
+        move: npt.NDArray[np.float64] = (self.vel[:2] + self.vel[2:]) / 2 * dt
+        return np.asarray(self.box + np.concatenate([move, move]), np.float64)
 
 
 class ByteTracker:
@@ -108,6 +141,8 @@ class ByteTracker:
             instead of IoU alone, so a weak spurious box overlapping a track (e.g. a frame-sized
             "truck" at 0.1) does not take it from the real, better-scored box; the IoU gate
             ``match_iou`` is unchanged.
+        momentum: weight of OC-SORT's direction-consistency term in the first stage (0 = off).
+        recover: OC-SORT's recovery by the last observation and re-update after a gap.
 
     The confidence defaults (0.3 to match first and start tracks) suit the bundled detectors:
     NanoDet-m scores most true people and vehicles 0.3-0.5 and SSD's default threshold is 0.4,
@@ -128,6 +163,8 @@ class ByteTracker:
         max_area_ratio: float = 3.0,
         vehicle_lost_s: float | None = None,
         fuse_score: bool = True,
+        momentum: float = 0.2,
+        recover: bool = True,
     ) -> None:
         if not 0.0 <= low_thresh <= high_thresh <= 1.0:
             raise ValueError(
@@ -153,6 +190,8 @@ class ByteTracker:
         self.centre_dist = centre_dist
         self.max_area_ratio = max_area_ratio
         self.fuse_score = fuse_score
+        self.momentum = momentum
+        self.recover = recover
         self.vehicle_lost_s = 2.0 * lost_s if vehicle_lost_s is None else vehicle_lost_s
         self._tracks: list[_Track] = []
         self._next_key = 1
@@ -206,8 +245,19 @@ class ByteTracker:
         # high boxes first, by overlap, then by centre distance (before any low box: a nearby
         # confident box is better evidence than a weak one that happens to overlap)
         matched.update(
-            self._associate(all_tracks, high, pred, xyxy, groups, conf if self.fuse_score else None)
+            self._associate(
+                all_tracks,
+                high,
+                pred,
+                xyxy,
+                groups,
+                conf if self.fuse_score else None,
+                momentum=self.momentum,
+            )
         )
+        if self.recover and self._tracks:  # OC-SORT's recovery: the last observation, not the prediction
+            last = np.stack([tr.box for tr in self._tracks])
+            matched.update(self._associate(unmatched(False), free(high), last, xyxy, groups))
         if self.centre_dist > 0:
             matched.update(self._associate_centres(unmatched(False), free(high), pred, xyxy, groups))
         # then low boxes, only for confirmed tracks (as ByteTrack does), by overlap, then by centre
@@ -222,8 +272,16 @@ class ByteTracker:
             box = xyxy[di]
             if dt > 1e-6:
                 v = (box - tr.box) / dt
-                tr.vel = v if tr.hits == 1 else _VEL_ALPHA * v + (1 - _VEL_ALPHA) * tr.vel
+                # OC-SORT's re-update: back after missed updates, the velocity comes from the last
+                # observation and this one (the path in between), not from a stale estimate
+                tr.vel = (
+                    v
+                    if tr.hits == 1 or (tr.missed and self.recover)
+                    else _VEL_ALPHA * v + (1 - _VEL_ALPHA) * tr.vel
+                )
             tr.box = box.copy()
+            tr.obs.append((t_s, tr.box))
+            tr.missed = False
             tr.confidence = float(conf[di])
             tr.class_name = names[di]
             tr.last_seen_s = t_s
@@ -232,6 +290,9 @@ class ByteTracker:
                 tr.track_id = self._take_id()
             seen.append(tr)
 
+        for i, tr in enumerate(self._tracks):
+            if i not in matched:
+                tr.missed = True
         # tentative tracks that missed a frame are dropped (a track must build up consecutively)
         self._tracks = [tr for i, tr in enumerate(self._tracks) if i in matched or tr.track_id > 0]
         used = set(matched.values())
@@ -250,6 +311,7 @@ class ByteTracker:
                 last_seen_s=t_s,
                 hits=1,
             )
+            tr.obs.append((t_s, tr.box))
             self._next_key += 1
             if self.min_hits <= 1:
                 tr.track_id = self._take_id()
@@ -307,6 +369,8 @@ class ByteTracker:
         xyxy: npt.NDArray[np.float64],
         groups: list[str],
         conf: npt.NDArray[np.float64] | None = None,
+        *,
+        momentum: float = 0.0,
     ) -> dict[int, int]:
         if not track_idx or det_idx.size == 0:
             return {}
@@ -317,11 +381,31 @@ class ByteTracker:
         iou = np.where(same, iou, 0.0)
         # ByteTrack's fuse_score: among overlapping boxes the better-scored one wins the track
         cost = 1.0 - (iou * conf[det_idx][None, :] if conf is not None else iou)
+        if momentum > 0:
+            cost = cost - momentum * self._consistency(track_idx, xyxy[det_idx])
         rows, cols = linear_sum_assignment(cost)
         out: dict[int, int] = {}
         for r, c in zip(rows, cols, strict=True):
             if iou[r, c] >= self.match_iou:
                 out[track_idx[int(r)]] = int(det_idx[int(c)])
+        return out
+
+    def _consistency(self, track_idx: list[int], boxes: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """OC-SORT's momentum term: for each (track, box), how well the direction from the track's
+        oldest kept observation to the box agrees with the track's own direction of motion, in
+        [-0.5, 0.5] (0.5 = the same way, -0.5 = back the way it came; 0 for a track not moving)."""
+        out = np.zeros((len(track_idx), len(boxes)))
+        centres = (boxes[:, :2] + boxes[:, 2:]) / 2
+        for r, ti in enumerate(track_idx):
+            tr = self._tracks[ti]
+            u = tr.direction()
+            if u is None:
+                continue
+            a = tr.obs[0][1]
+            w = centres - (a[:2] + a[2:]) / 2
+            n = np.maximum(np.hypot(w[:, 0], w[:, 1]), 1e-6)
+            cos = np.clip((w @ u) / n, -1.0, 1.0)
+            out[r] = (np.pi / 2 - np.arccos(cos)) / np.pi
         return out
 
     def _associate_centres(
