@@ -67,7 +67,7 @@ def _pump(stream: IO[str], lines: queue.Queue[str]) -> None:
 
 
 def start_camera(
-    presets: dict[str, list[float]], password: str, timeout_s: float = 60.0
+    presets: dict[str, list[float]], password: str, timeout_s: float = 120.0
 ) -> tuple[subprocess.Popen[str], int, str]:
     """Start the virtual PTZ; (process, ONVIF port, RTSP URL). Raises RuntimeError if it does not come up."""
     port, rtsp_port = _free_port(), _free_port()

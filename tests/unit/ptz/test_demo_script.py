@@ -62,7 +62,7 @@ def test_the_camera_runs_as_long_as_the_command(tmp_path: Path) -> None:
     )
     env = {**os.environ, "SAFECITY_HOME": str(tmp_path / "home")}
     r = subprocess.run([sys.executable, str(SCRIPT), "--", sys.executable, str(check)],
-                       capture_output=True, text=True, timeout=180, env=env)  # fmt: skip
+                       capture_output=True, text=True, timeout=300, env=env)  # fmt: skip
     assert r.returncode == 7, r.stdout + r.stderr
     assert "PRESETS ['lot', 'plaza', 'road']" in r.stdout, r.stdout + r.stderr
     assert "virtual PTZ on patrol" in r.stderr and "virtual PTZ stopped" in r.stderr, r.stderr
