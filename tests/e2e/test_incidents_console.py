@@ -38,7 +38,7 @@ from safecity.settings import Settings
 from safecity.store.db import connect
 from safecity.store.events import EventStore
 from safecity.web.app import create_app
-from tests.e2e.harness import REPO, chromium, login
+from tests.e2e.harness import REPO, SHOTS, chromium, login
 from tests.ports import free_port
 from tests.unit.web.conftest import FakeMonitor, make_event
 
@@ -200,6 +200,8 @@ def test_operator_hears_and_sees_the_alarm_and_acknowledges_with_the_keyboard(
     page.keyboard.press("?")
     page.locator("#keys-help").wait_for()
     assert "acknowledge" in page.locator("#keys-help").inner_text()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "queue-keys-help.png"))
     page.keyboard.press("Escape")
     page.locator("#keys-help").wait_for(state="detached")
     page.keyboard.press("o")  # the camera on demand, at the incident's time

@@ -154,7 +154,11 @@ function refreshCounts() {
   countsTimer = setTimeout(async () => {
     try {
       const c = await counts();
-      for (const t of TABS) document.getElementById(`count-${t.id}`).textContent = String(t.count(c));
+      for (const t of TABS) {
+        const el = document.getElementById(`count-${t.id}`);
+        el.textContent = String(t.count(c));
+        el.classList.toggle("some", t.count(c) > 0);
+      }
       total.textContent = `${tab.count(c)} in this tab`;
     } catch { /* next change retries */ }
   }, 300);

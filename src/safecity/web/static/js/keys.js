@@ -4,6 +4,7 @@
 import { h } from "./api.js";
 
 const sections = new Map();
+const KEY_LABEL = { " ": "Space", ArrowDown: "↓", ArrowUp: "↑", ArrowLeft: "←", ArrowRight: "→" };
 let overlay = null;
 let modal = null; // a one-shot handler that takes the next key (e.g. the escalation target after `e`)
 
@@ -42,7 +43,7 @@ export function toggleHelp(show = !overlay) {
     h("div", { class: "panel" }, h("h2", {}, "Keyboard · 단축키"),
       ...all.map(([name, list]) => h("section", {}, h("h3", {}, name),
         h("table", {}, h("tbody", {}, list.filter((b) => b.label).map((b) => h("tr", {},
-          h("td", {}, ...b.keys.map((k) => h("kbd", {}, k === " " ? "Space" : k))), h("td", {}, b.label))))))),
+          h("td", {}, ...b.keys.map((k) => h("kbd", {}, KEY_LABEL[k] || k))), h("td", {}, b.label))))))),
       h("div", { class: "muted" }, "Press ? or Esc to close. Keys do nothing while you type in a field.")));
   overlay.addEventListener("click", (e) => { if (e.target === overlay) toggleHelp(false); });
   document.body.append(overlay);
