@@ -204,6 +204,11 @@ def test_operator_hears_and_sees_the_alarm_and_acknowledges_with_the_keyboard(
     page.screenshot(path=str(SHOTS / "queue-keys-help.png"))
     page.keyboard.press("Escape")
     page.locator("#keys-help").wait_for(state="detached")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: one column, nothing wider
+    page.wait_for_timeout(200)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390 + 1
+    page.screenshot(path=str(SHOTS / "queue-390px.png"), full_page=True)
+    page.set_viewport_size(HD)
     page.keyboard.press("o")  # the camera on demand, at the incident's time
     page.wait_for_url(f"{live.url}/camera?key={WEST}*")
     page.context.close()
