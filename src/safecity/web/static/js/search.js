@@ -1,7 +1,11 @@
 // Forensic search (operators, admins): tracks by period, class, colours, camera, zone, line and dwell;
 // results as a thumbnail grid in time order; a result opens its events' clip or snapshot; "where else"
-// ranks candidates on the user's other cameras. Every search is audited by the server.
+// ranks candidates on the user's other cameras. An area can be drawn on the map (click corners), a
+// synopsis of one camera and period plays every tracked object at once (a click on one opens its
+// record), and cases collect results, clips and synopses for one signed package. Every search,
+// rendering and case action is audited by the server.
 import { api, fmtDur, fmtTime, h, initPage, localToIso, qs, TIME, zoneInput } from "./api.js";
+import { districtMap } from "./map.js";
 
 await initPage("search", { minRole: "operator" });
 const main = document.getElementById("main");
@@ -19,6 +23,8 @@ const f = {
   upper: h("select", { id: "s-upper" }, colourOpts("upper: any")),
   lower: h("select", { id: "s-lower" }, colourOpts("lower: any")),
   camera: h("input", { id: "s-camera", placeholder: "camera id", maxlength: 128 }),
+  group: h("input", { id: "s-group", placeholder: "camera group", maxlength: 100 }),
+  area: h("input", { id: "s-area", placeholder: "click the map: lat,lon;…", maxlength: 8000, size: 18 }),
   zone: h("input", { id: "s-zone", placeholder: "zone", maxlength: 64 }),
   line: h("input", { id: "s-line", placeholder: "line", maxlength: 64 }),
   direction: h("select", { id: "s-direction" }, opts("either way", [["a_to_b", "a → b"], ["b_to_a", "b → a"]])),
@@ -27,15 +33,45 @@ const f = {
 const form = h("form", { class: "row", id: "search-form" },
   h("label", {}, `From (${TIME.label})`, f.since), h("label", {}, `Until (${TIME.label})`, f.until), h("label", {}, "Class", f.cls),
   h("label", {}, "Colour", f.colour), h("label", {}, "Upper", f.upper), h("label", {}, "Lower", f.lower),
-  h("label", {}, "Camera", f.camera), h("label", {}, "Zone", f.zone), h("label", {}, "Line", f.line),
+  h("label", {}, "Camera", f.camera), h("label", {}, "Group", f.group), h("label", {}, "Area 구역", f.area),
+  h("label", {}, "Zone", f.zone), h("label", {}, "Line", f.line),
   h("label", {}, "Direction", f.direction), h("label", {}, "Min dwell", f.dwell),
   h("button", { class: "primary", type: "submit", id: "s-go" }, "Search 검색"));
 const status = h("div", { class: "muted", id: "s-status" });
 const gridStyle = "display:grid;grid-template-columns:repeat(auto-fill,minmax(132px,1fr));gap:8px;margin-top:8px";
 const grid = h("div", { id: "s-results", style: gridStyle });
 const detail = h("div", { class: "panel detail", id: "s-detail" }, h("p", { class: "muted" }, "Pick a result."));
-main.append(h("div", { class: "panel", style: "margin-bottom:12px" }, form),
-  h("div", { class: "events-layout" }, h("div", { class: "panel" }, status, grid), detail));
+const mapBox = h("div", { id: "s-map", style: "height:220px;margin-top:8px" });
+const clearArea = h("button", { type: "button", id: "s-area-clear", onclick: () => setArea([]) }, "Clear area");
+const synCam = h("input", { id: "syn-camera", placeholder: "camera id", maxlength: 128 });
+const synBox = h("div", { id: "syn-out" });
+const synPanel = h("div", { class: "panel", id: "synopsis", style: "margin-top:12px" },
+  h("h2", {}, "Synopsis 요약 영상"),
+  h("p", { class: "muted" }, "Every tracked object of one camera in the period above, shown together over the background, each labelled with its time; click one to open it."),
+  h("div", { class: "row" }, h("label", {}, "Camera", synCam),
+    h("button", { class: "primary", type: "button", id: "syn-go", onclick: () => synopsis() }, "Render synopsis")),
+  synBox);
+const casePanel = h("div", { class: "panel", id: "cases", style: "margin-top:12px" });
+main.append(h("div", { class: "panel", style: "margin-bottom:12px" }, form, h("div", { class: "row" }, clearArea), mapBox),
+  h("div", { class: "events-layout" }, h("div", { class: "panel" }, status, grid), detail), synPanel, casePanel);
+form.addEventListener("submit", (e) => { e.preventDefault(); search(); });
+
+// ---- area drawn on the map: each click adds a corner (lat,lon); the polygon is sent as `polygon`
+let corners = [];
+let shape = null;
+let map = null;
+function setArea(pts) {
+  corners = pts;
+  f.area.value = pts.map(([la, lo]) => `${la.toFixed(5)},${lo.toFixed(5)}`).join(";");
+  if (shape) { shape.remove(); shape = null; }
+  if (map && pts.length) shape = (pts.length > 2 ? L.polygon(pts, { color: "#f0883e" }) : L.polyline(pts, { color: "#f0883e" })).addTo(map);
+}
+if (window.L) {
+  districtMap("s-map").then((m) => {
+    map = m;
+    map.on("click", (e) => setArea([...corners, [e.latlng.lat, e.latlng.lng]]));
+  }).catch((err) => mapBox.replaceChildren(h("p", { class: "muted" }, `map unavailable: ${err.message || err}`)));
+} else { mapBox.remove(); }
 
 const colourText = (rec) => Object.entries(rec.colours || {}).map(([part, names]) =>
   `${part}: ${names.map((n) => (KO[n] ? KO[n].ko : n)).join("/")}`).join(" · ");
@@ -56,6 +92,7 @@ function fail(where, err) { where.replaceChildren(h("p", { class: "error" }, err
 async function search() {
   const p = { since: localToIso(f.since.value), until: localToIso(f.until.value), class: f.cls.value,
     colour: f.colour.value, upper: f.upper.value, lower: f.lower.value, camera: f.camera.value.trim(),
+    group: f.group.value.trim(), polygon: f.area.value.trim(),
     zone: f.zone.value.trim(), line: f.line.value.trim(), direction: f.direction.value,
     min_dwell_s: f.dwell.value, limit: 200 };
   status.textContent = "searching…";
@@ -81,7 +118,10 @@ async function show(uid) {
     detail.replaceChildren(h("h2", {}, `${rec.object_class} · ${rec.camera}`), media,
       h("dl", {}, rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
       h("button", { class: "primary", id: "s-where-else", type: "button", onclick: () => whereElse(uid, more) }, "Where else 다른 카메라"),
+      h("button", { type: "button", id: "s-add-track", onclick: () => addToCase({ kind: "track", ref: uid }) }, "Add to case"),
+      ev ? h("button", { type: "button", id: "s-add-event", onclick: () => addToCase({ kind: "event", ref: ev.uid }) }, "Add clip to case") : null,
       more);
+    if (!synCam.value) synCam.value = rec.camera;
   } catch (err) { fail(detail, err); }
 }
 
@@ -95,6 +135,91 @@ async function whereElse(uid, where) {
   } catch (err) { fail(where, err); }
 }
 
-form.addEventListener("submit", (e) => { e.preventDefault(); search(); });
+// ---- synopsis: the sidecar maps a click (time, x, y) to the object drawn there
+async function synopsis() {
+  synBox.replaceChildren(h("p", { class: "muted" }, "rendering… (up to a minute for a busy hour)"));
+  try {
+    const out = await api("/api/search/synopsis", { method: "POST",
+      body: { camera: synCam.value.trim(), since: localToIso(f.since.value), until: localToIso(f.until.value) } });
+    const side = await api(out.sidecar_url);
+    const video = h("video", { id: "syn-video", src: out.video_url, controls: true, style: "width:100%;cursor:crosshair" });
+    const picked = h("p", { id: "syn-picked", class: "muted" }, "Click an object in the video to open its original moment.");
+    video.addEventListener("click", (e) => {
+      const r = video.getBoundingClientRect();
+      const x = (e.clientX - r.left) / r.width;
+      const y = (e.clientY - r.top) / r.height;
+      const fr = side.frames[Math.min(side.frames.length - 1, Math.floor(video.currentTime * side.fps))] || [];
+      const hit = [...fr].reverse().find(([, x1, y1, x2, y2]) => x >= x1 && x <= x2 && y >= y1 && y <= y2);
+      if (!hit) return;
+      e.preventDefault();
+      video.pause();
+      const obj = side.objects[hit[0]];
+      picked.textContent = `${obj.object_class} seen ${fmtTime(new Date(obj.first_s * 1000).toISOString())} (${TIME.label}) — opened on the right`;
+      show(obj.uid);
+    });
+    synBox.replaceChildren(h("p", { id: "syn-summary" }, `${out.objects} objects in ${out.duration_s.toFixed(1)} s of video (rendered in ${out.render_s.toFixed(1)} s)`),
+      video, picked,
+      h("button", { type: "button", id: "syn-add", onclick: () => addToCase({ kind: "synopsis", ref: out.id, camera: out.camera }) }, "Add synopsis to case"));
+  } catch (err) { fail(synBox, err); }
+}
+
+// ---- cases: a request (number, agency, reason, period above, cameras) collects results for one package
+let activeCase = null;
+const c = {
+  number: h("input", { id: "case-number", placeholder: "case number", maxlength: 64 }),
+  agency: h("input", { id: "case-agency", placeholder: "agency (e.g. 구로경찰서)", maxlength: 200 }),
+  reason: h("input", { id: "case-reason", placeholder: "reason", maxlength: 2000 }),
+  cameras: h("input", { id: "case-cameras", placeholder: "cameras (comma separated)", maxlength: 2000 }),
+};
+const caseList = h("div", { id: "case-list" });
+const caseView = h("div", { id: "case-view" });
+async function loadCases() {
+  try {
+    const data = await api("/api/search/cases");
+    caseList.replaceChildren(...data.cases.map((k) => h("button", { type: "button", class: "case-row",
+      onclick: () => openCase(k.id) }, `${k.number} · ${k.agency} · ${k.cameras.join(", ")}`)));
+  } catch (err) { fail(caseList, err); }
+}
+async function openCase(id) {
+  try {
+    activeCase = await api(`/api/search/cases/${id}`);
+    const items = activeCase.items.map((i) => h("li", {}, `${i.kind} · ${i.ref} · ${i.camera_key}`));
+    caseView.replaceChildren(h("h3", {}, `Case ${activeCase.number} (${activeCase.agency})`),
+      h("p", { class: "muted" }, `${activeCase.reason} · ${fmtTime(activeCase.since_at)} – ${fmtTime(activeCase.until_at)}`),
+      h("ul", { id: "case-items" }, items),
+      h("button", { class: "primary", type: "button", id: "case-export", onclick: () => exportCase(id) }, "Export signed package"),
+      activeCase.export_id ? h("a", { href: `/api/exports/${activeCase.export_id}/package.zip`, id: "case-download" }, "Download the package") : null);
+  } catch (err) { fail(caseView, err); }
+}
+async function addToCase(item) {
+  if (!activeCase) { caseView.replaceChildren(h("p", { class: "error" }, "Open or create a case first (below).")); return; }
+  try { await api(`/api/search/cases/${activeCase.id}/items`, { method: "POST", body: item }); await openCase(activeCase.id); }
+  catch (err) { fail(caseView, err); }
+}
+async function exportCase(id) {
+  try {
+    const out = await api(`/api/search/cases/${id}/export`, { method: "POST", body: {} });
+    await openCase(id);
+    caseView.append(h("p", { id: "case-exported" }, `Package ${out.export_id}: ${out.files} files`, out.missing.length ? ` (missing: ${out.missing.join("; ")})` : ""));
+  } catch (err) { fail(caseView, err); }
+}
+const caseForm = h("form", { class: "row", id: "case-form" },
+  c.number, c.agency, c.reason, c.cameras, h("button", { type: "submit", id: "case-create" }, "Open case 사건"));
+caseForm.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  try {
+    const made = await api("/api/search/cases", { method: "POST", body: { number: c.number.value, agency: c.agency.value,
+      reason: c.reason.value, since: localToIso(f.since.value), until: localToIso(f.until.value),
+      cameras: c.cameras.value.split(",").map((v) => v.trim()).filter(Boolean) } });
+    await loadCases();
+    await openCase(made.id);
+  } catch (err) { fail(caseView, err); }
+});
+casePanel.append(h("h2", {}, "Cases 사건 · requests for footage"),
+  h("p", { class: "muted" }, "A request (case number, agency, reason, the period above, cameras) collects results, clips and synopses and is answered with one signed evidence package."),
+  caseForm, caseList, caseView);
+loadCases();
+
+
 const params = new URLSearchParams(location.search);
 if (params.get("auto") === "1") await search();
