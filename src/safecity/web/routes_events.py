@@ -106,15 +106,20 @@ def _media(console: Console, request: Request, session: Session, uid: str, which
             status_code=404,
             detail=f"the {which} of event {uid!r} is not on disk (not written yet, or removed by retention)",
         )
-    console.audit.record(
-        action,
-        username=session.user.username,
-        allowed=True,
-        target_type="event",
-        target_id=uid,
-        remote_addr=client_addr(request),
-        detail=f"camera {ev['camera']}",
-    )
+    if which == "clip":  # one viewing session per play, not a row per range request of the <video>
+        console.viewing.view(
+            str(ev["camera"]), session.user.username, "playback", remote_addr=client_addr(request), detail=uid
+        )
+    else:
+        console.audit.record(
+            action,
+            username=session.user.username,
+            allowed=True,
+            target_type="event",
+            target_id=uid,
+            remote_addr=client_addr(request),
+            detail=f"camera {ev['camera']}",
+        )
     media = "image/jpeg" if which == "snapshot" else "video/mp4"
     return FileResponse(Path(path), media_type=media)
 
