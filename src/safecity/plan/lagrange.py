@@ -494,12 +494,8 @@ def lagrangian_search(
             lo = s if lo is None or s.lam > lo.lam else lo
         else:
             hi = s if hi is None or s.lam < hi.lam else hi
-        if lo is None:
-            lam = lam / step
-            step = 1.0 + 2.0 * (step - 1.0)
-            continue
-        if hi is None:
-            lam = lam * step
+        if lo is None or hi is None:
+            lam = _toward_budget(res.solves, b) or (lam / step if lo is None else lam * step)
             step = 1.0 + 2.0 * (step - 1.0)
             continue
         # tangent lines: L(x) >= L_i + (B - cost_i)(x - λ_i); their intersection
@@ -516,7 +512,24 @@ def lagrangian_search(
     return res
 
 
-def knapsack_plan(model: InnerModel, solves: list[InnerSolution], deadline: float) -> B8:
+def _toward_budget(solves: list[InnerSolution], budget: float) -> float | None:
+    """With two solves on the same side of the budget: the λ where the secant of cost(λ) reaches the
+    budget, overshot 2.5 times (so that the next solve lands on the other side); None if no secant."""
+    if len(solves) < 2:
+        return None
+    a, b = solves[-2], solves[-1]
+    if a.lam == b.lam or a.cost == b.cost:
+        return None
+    slope = (b.cost - a.cost) / (b.lam - a.lam)
+    if slope >= 0:
+        return None  # cost(λ) falls as λ rises; anything else is noise
+    lam = b.lam + 2.5 * (budget - b.cost) / slope
+    return lam if lam > 0 else None
+
+
+def knapsack_plan(
+    model: InnerModel, solves: list[InnerSolution], deadline: float, mip_rel_gap: float = 1e-6
+) -> B8:
     """A feasible plan: per component of the widest live set, one of the solutions seen (or nothing),
     chosen by a multiple-choice knapsack on the budget (HiGHS)."""
     import highspy
@@ -591,7 +604,7 @@ def knapsack_plan(model: InnerModel, solves: list[InnerSolution], deadline: floa
     lp.integrality_ = [highspy.HighsVarType.kInteger] * n
     h = new_highs()
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("mip_rel_gap", 1e-6)
+    h.setOptionValue("mip_rel_gap", mip_rel_gap)
     h.setOptionValue("time_limit", max(0.5, deadline - time.perf_counter()))
     h.passModel(lp)
     h.run()

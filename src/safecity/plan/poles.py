@@ -465,7 +465,7 @@ def solve_poles(
             if min(costs) > prob.budget_krw or max(costs) <= prob.budget_krw:
                 return False  # a plan from the solutions needs one on each side of the budget
             t_k = time.perf_counter()
-            plan = knapsack_plan(inner, r.solves, deadline)
+            plan = knapsack_plan(inner, r.solves, deadline, mip_rel_gap=0.05 * mip_rel_gap)
             phases["knapsack_s"] = phases.get("knapsack_s", 0.0) + time.perf_counter() - t_k
             val = inner.plan_value(plan) if plan.any() else 0.0
             if val > best_val[0] and inner.plan_cost(plan) <= prob.budget_krw * (1 + 1e-12):
@@ -487,8 +487,8 @@ def solve_poles(
         found = lagrangian_search(
             inner,
             0.88 * incumbent / max(g_cost, 1.0),
-            deadline=t0 + 0.85 * (deadline - t0),
-            abs_gap=1e-5 * mip_rel_gap * 100 * incumbent,
+            deadline=t0 + (0.95 if len(sites_live) > mip_max_poles else 0.85) * (deadline - t0),
+            abs_gap=0.005 * mip_rel_gap * incumbent,  # per component; their dual bounds are summed
             stop=proves,
             report=said,
         )
@@ -528,10 +528,8 @@ def solve_poles(
     sub = _Sub(opts=keep_opt, sites=np.unique(u_site[keep_opt]), groups=groups)
     # MIP, unless the model left is far beyond what branch-and-bound moves within the limit (measured:
     # on Seoul's 98k poles HiGHS never improved the greedy plan or the bound); then the time went to λ
-    skip_mip = (
-        reduce
-        and math.isfinite(upper)
-        and (len(sub.sites) > mip_max_poles or _gap(upper, incumbent) <= mip_rel_gap)
+    skip_mip = reduce and (
+        len(sub.sites) > mip_max_poles or (math.isfinite(upper) and _gap(upper, incumbent) <= mip_rel_gap)
     )
     if skip_mip:
         zsel = np.flatnonzero(g_mask)

@@ -92,6 +92,8 @@ class PlanFiles:
 
 
 def _jsonable(v: Any) -> Any:
+    if type(v) is tuple and all(type(x) is float or type(x) is int for x in v):
+        return [None if x != x else x for x in v]  # the map's cells: (lat, lon, score) many thousand times
     if isinstance(v, Mapping):
         return {str(k): _jsonable(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):

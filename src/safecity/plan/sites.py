@@ -308,10 +308,10 @@ def plan_sites(
         min_per_group=min_per_dong,
         site_value=bonus,
     )
-    # keep time for the items, the summary, the map layers and the files the CLI writes after the solve:
-    # 5 % of the limit plus about 0.4 ms per score cell (measured under load 15: Seoul's 60,684 cells took
-    # 20 s after the solve, 17 s of it outside this function)
-    reserve = 0.05 * limit + 4e-4 * len(prep.grid)
+    # keep time for the items, the summary and the files the CLI writes after the solve: 5 % of the limit
+    # plus about 0.15 ms per score cell (the map layers come prepared; measured under load 18: Seoul's
+    # 60,684 cells took 9.4 s after the solve)
+    reserve = 0.05 * limit + 1.5e-4 * len(prep.grid)
     left = max(1.0, limit - reserve - (time.perf_counter() - t0))
     progress(f"solving (time limit {limit:g} s in all, {left:.0f} s left for the solver)")
     res = solve_poles(prob, time_limit_s=left, mip_rel_gap=cfg.mip_rel_gap, report=solver_progress)
