@@ -13,6 +13,7 @@ from safecity.errors import InputError
 from safecity.store.audit import AuditFilter
 from safecity.store.schema import cameras, sites
 from safecity.store.users import CameraGroup, LastAdminError, Session, UserRecord
+from safecity.web.audit_views import camera_names
 from safecity.web.audit_views import router as audit_router
 from safecity.web.deps import AdminDep, Console, ConsoleDep, SessionDep, audit_action
 from safecity.web.schemas import (
@@ -313,7 +314,15 @@ def audit(
         target_type, target_id = "camera", camera
     f = AuditFilter(username, action, target_type, target_id, allowed, since, until, limit, offset)
     rows = console.audit.query(f)
-    entries = [{**asdict(e), "at": e.at.isoformat()} for e in rows]
+    names = camera_names(console, {e.target_id for e in rows if e.target_type == "camera" and e.target_id})
+    entries = [
+        {
+            **asdict(e),
+            "at": e.at.isoformat(),
+            "camera_name": names.get(e.target_id) if e.target_type == "camera" and e.target_id else None,
+        }
+        for e in rows
+    ]
     return {"total": console.audit.count(f), "entries": entries}
 
 

@@ -53,6 +53,7 @@ def test_sessions_listed_with_names_durations_and_filters(env: Env) -> None:
     # the log: each start and end is one row; filter by camera
     rows = env.audit(camera=WEST)
     assert [e["action"] for e in rows] == ["view_end", "view_start"]
+    assert {e["camera_name"] for e in rows} == {"West gate"}
     assert rows[0]["detail"].startswith("wall tile, session ")  # type: ignore[union-attr]
 
 

@@ -58,9 +58,9 @@ const body = h("tbody", { id: "audit-body" });
 main.append(h("div", { class: "panel", style: "margin-bottom:12px" }, tabs, form, err),
   h("div", { class: "panel" }, total, h("div", { class: "table-scroll" }, h("table", { id: "audit-table" }, head, body))));
 
-function camLabel(key) {
+function camLabel(key, known) {
   if (!key) return "–";
-  const name = names.get(key);
+  const name = known || names.get(key);
   return name && name !== key ? h("span", { title: key }, name, h("span", { class: "muted small" }, ` ${key}`)) : key;
 }
 // a camera typed by name (from the list) -> its key
@@ -94,7 +94,7 @@ async function loadLog() {
   head.replaceChildren(h("tr", {}, ["Time", "User", "Action", "Target", "From", "Allowed", "Detail"].map((c) => h("th", {}, c))));
   body.replaceChildren(...data.entries.map((e) => h("tr", { dataset: { action: e.action } },
     h("td", { class: "nowrap" }, fmtTime(e.at)), h("td", {}, e.username || "–"), h("td", {}, e.action),
-    h("td", {}, e.target_type === "camera" ? camLabel(e.target_id) : e.target_type ? `${e.target_type} ${e.target_id || ""}` : "–"),
+    h("td", {}, e.target_type === "camera" ? camLabel(e.target_id, e.camera_name) : e.target_type ? `${e.target_type} ${e.target_id || ""}` : "–"),
     h("td", {}, e.remote_addr || "–"),
     h("td", {}, e.allowed ? "✔" : h("span", { class: "error" }, "✘ refused")), h("td", {}, e.detail || ""))));
 }
