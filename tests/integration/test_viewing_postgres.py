@@ -22,6 +22,7 @@ def test_postgres_session_lifecycle_and_filters(pg_url: str) -> None:
     views = ViewingLog(engine, audit, clock=lambda: t[0], idle_s=120, merge_s=60)
     a = views.open("guro-hall-door", "김민수", "wall", remote_addr="10.0.0.5")
     t[0] += 30
+    assert views.touch_many([a, 12345]) == {a}
     assert views.view("guro-lot-west", "kim", "still") == views.view("guro-lot-west", "kim", "still")
     t[0] += 30
     closed = views.close(a)

@@ -33,7 +33,7 @@ Example:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal, get_args
@@ -222,6 +222,23 @@ class ViewingLog:
                 .values(last_seen_at=self._now())
             )
         return done.rowcount > 0
+
+    def touch_many(self, session_ids: Collection[int]) -> set[int]:
+        """:meth:`touch` for the sessions of one connection in one statement; returns the ids that are
+        still open (the others were ended meanwhile, e.g. swept after a stall)."""
+        ids = sorted(set(session_ids))
+        if not ids:
+            return set()
+        with self._engine.begin() as c:
+            done = c.execute(
+                update(viewing_sessions)
+                .where(_T.id.in_(ids), _T.ended_at.is_(None))
+                .values(last_seen_at=self._now())
+            )
+            if done.rowcount == len(ids):
+                return set(ids)
+            still = c.execute(select(_T.id).where(_T.id.in_(ids), _T.ended_at.is_(None))).scalars()
+            return {int(i) for i in still}
 
     def view(
         self,

@@ -73,8 +73,9 @@ class StreamViews:
         if now - self._touched < self._every:
             return
         self._touched = now
+        alive = self._log.touch_many(self._open.values())
         for (camera, kind), sid in list(self._open.items()):
-            if not self._log.touch(sid):
+            if sid not in alive:
                 self._open[(camera, kind)] = self._log.open(
                     camera, self._username, kind, remote_addr=self._addr
                 )

@@ -146,3 +146,16 @@ def test_merge_window_must_fit_idle(sqlite_url: str) -> None:
     engine = connect(sqlite_url)
     with pytest.raises(InputError, match="merge_s <= idle_s"):
         ViewingLog(engine, AuditLog(engine), idle_s=30, merge_s=60)
+
+
+def test_touch_many_reports_which_sessions_are_still_open(
+    parts: tuple[ViewingLog, AuditLog], clock: Clock
+) -> None:
+    views, _ = parts
+    a, b, c = (views.open(cam, "kim", "wall") for cam in ("c1", "c2", "c3"))
+    views.close(b)
+    clock.t += 10
+    assert views.touch_many([a, b, c, 999]) == {a, c}
+    assert views.touch_many([]) == set()
+    s = views.get(a)
+    assert s is not None and s.last_seen_at == datetime.fromtimestamp(clock.t, UTC)
