@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from scipy.spatial import cKDTree
 
 from safecity.geo import check_metres
 
@@ -49,6 +48,8 @@ def coverage_pairs(cells_xy: F64, sites_xy: F64, radius_m: float) -> tuple[I64, 
         raise ValueError(f"radius_m must be > 0, got {radius_m}")
     if len(cells) == 0 or len(sites) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    from scipy.spatial import cKDTree  # lazy: a cached plan needs no KD-tree
+
     found: Any = cKDTree(cells).query_ball_point(sites, r=radius_m, return_sorted=True)
     lists: list[list[int]] = list(found)  # one list of cell indices per site
     lengths = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))

@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 from safecity.plan.optimize import new_highs
 from safecity.plan.reduce import site_profit_bound
@@ -129,16 +128,32 @@ class LagrangeResult:
 
 
 def _components(model: InnerModel, live: I64, opts: I64) -> tuple[int, I64]:
-    """Connected components of the live poles (sharing a demand group); label per live pole."""
+    """Connected components of the live poles (sharing a demand group); label per live pole.
+
+    Minimum-label propagation with pointer jumping on the pole adjacency (components are small, so a few
+    sparse passes; this also spares the start-up of ``scipy.sparse.csgraph``).
+    """
+    n = len(live)
+    if n == 0:
+        return 0, np.zeros(0, dtype=np.int64)
     pos = np.full(len(model.site_cost), -1, dtype=np.int64)
-    pos[live] = np.arange(len(live))
+    pos[live] = np.arange(n)
     sub = model.a[:, opts].tocoo()
     inc = sp.csr_matrix(
         (np.ones(len(sub.row)), (sub.row, pos[model.site[opts]][sub.col])),
-        shape=(model.a.shape[0], len(live)),
+        shape=(model.a.shape[0], n),
     )
-    n, lab = connected_components(inc.T @ inc, directed=False)
-    return int(n), np.asarray(lab, dtype=np.int64)
+    adj = sp.csr_matrix(inc.T @ inc + sp.identity(n, format="csr"))
+    lab = np.arange(n, dtype=np.int64)
+    while True:
+        nb = np.minimum.reduceat(lab[adj.indices], adj.indptr[:-1])
+        new = np.minimum(lab, nb)
+        new = new[new]  # pointer jumping
+        if np.array_equal(new, lab):
+            break
+        lab = new
+    uniq, out = np.unique(lab, return_inverse=True)
+    return len(uniq), np.asarray(out, dtype=np.int64)
 
 
 def _single_best(model: InnerModel, opts: I64, lam: float) -> tuple[I64, float]:
