@@ -14,9 +14,10 @@ const key = params.get("key") || "";
 // KST is UTC+9 all year (no daylight saving): exact conversions without a time-zone library.
 const KST_MS = 9 * 3600 * 1000;
 const pad = (n) => String(n).padStart(2, "0");
-function toKstInput(d) { // Date -> "YYYY-MM-DDTHH:MM" in KST (value of a datetime-local input)
+function toKstInput(d) { // Date -> "YYYY-MM-DDTHH:MM:SS" in KST (value of a datetime-local input)
   const k = new Date(d.getTime() + KST_MS);
-  return `${k.getUTCFullYear()}-${pad(k.getUTCMonth() + 1)}-${pad(k.getUTCDate())}T${pad(k.getUTCHours())}:${pad(k.getUTCMinutes())}`;
+  return `${k.getUTCFullYear()}-${pad(k.getUTCMonth() + 1)}-${pad(k.getUTCDate())}`
+    + `T${pad(k.getUTCHours())}:${pad(k.getUTCMinutes())}:${pad(k.getUTCSeconds())}`;
 }
 function fromKstInput(v) { // "YYYY-MM-DDTHH:MM[:SS]" read in KST -> Date (null when malformed)
   const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(v || "");
@@ -45,8 +46,10 @@ const minutesSel = h("select", { id: "pin-minutes" }, h("option", { value: "" },
   ...[5, 15, 60, 240].map((m) => h("option", { value: String(m) }, `${m} min`)));
 const pinBtn = h("button", { type: "button", id: "pin-btn" }, "📌 Pin to wall");
 const unpinBtn = h("button", { type: "button", id: "unpin-btn", class: "secondary" }, "Unpin");
-const at = h("input", { type: "datetime-local", id: "clip-at", step: "60",
-  value: toKstInput(params.get("at") ? new Date(params.get("at")) : new Date()) });
+// ?at= an ISO time (a "+" of its offset may arrive as a space when the link did not encode it)
+const atParam = params.get("at") ? new Date(params.get("at").replace(" ", "+")) : null;
+const atStart = atParam && !Number.isNaN(atParam.getTime()) ? atParam : new Date();
+const at = h("input", { type: "datetime-local", id: "clip-at", step: "1", value: toKstInput(atStart) });
 const around = h("select", { id: "clip-around" }, ...[10, 30, 120, 720].map((m) =>
   h("option", { value: String(m), selected: m === 30 }, `± ${m} min`)));
 const findBtn = h("button", { type: "button", id: "clip-find" }, "Find clips");
@@ -166,8 +169,11 @@ function play(e, t) {
   video.src = `/api/events/${encodeURIComponent(e.uid)}/clip`;
   const offset = (t - new Date(e.start_at)) / 1000 + PRE_S;
   video.onloadedmetadata = () => { if (offset > 0 && offset < video.duration) video.currentTime = offset; };
+  video.onerror = () => {
+    clipInfo.textContent = "This clip is not on disk (written a few seconds after its event starts, or removed by retention).";
+  };
   video.dataset.uid = e.uid;
   clipInfo.textContent = `${TYPE_KO[e.type] || e.type} · started ${fmtTime(e.start_at)}`;
 }
 findBtn.addEventListener("click", findClips);
-if (params.get("at")) findClips();
+if (atParam) findClips();

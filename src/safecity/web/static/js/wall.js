@@ -39,7 +39,7 @@ function tileFor(t) {
   const meta = h("div", { class: "meta" });
   const badge = h("div", { class: "badge" }, "PINNED · 미확인");
   const slotTag = h("div", { class: "slot-tag" });
-  const pinBtn = h("button", { type: "button", class: "pin-btn", title: "pin this camera to its slot" }, "📌");
+  const pinBtn = h("button", { type: "button", class: "pin-btn", title: "pin this camera to its slot" }, "pin");
   const openBtn = h("a", { class: "open-btn", href: `/camera?key=${encodeURIComponent(t.camera)}`,
     title: "open this camera (live, playback)" }, "↗");
   const el = h("div", { class: "tile fresh", dataset: { camera: t.camera } }, img, canvas,
@@ -107,8 +107,8 @@ function renderWall(wall) {
     tile.el.dataset.eventUids = tile.uids.join(" ");
     tile.badge.style.display = alert ? "" : "none";
     tile.badge.textContent = t.pinned ? "PINNED · 미확인" : "ALERT · 미확인";
-    tile.slotTag.textContent = `${slot + 1}${t.pinned_by ? ` · 📌 ${t.pinned_by}` : ""}`;
-    tile.pinBtn.textContent = t.pinned_by ? "unpin" : "📌";
+    tile.slotTag.textContent = `${slot + 1}${t.pinned_by ? ` · pinned by ${t.pinned_by}` : ""}`;
+    tile.pinBtn.textContent = t.pinned_by ? "unpin" : "pin";
     tile.pinBtn.title = t.pinned_by ? `pinned by ${t.pinned_by}: unpin` : `pin to slot ${slot + 1}`;
     tile.cam.replaceChildren(sevBadge(t.severity), h("span", { class: "cam-name" }, t.name || t.camera));
     tile.cam.title = t.camera;
