@@ -122,11 +122,16 @@ def schedule(
     max_tube_s: float = 10.0,
     min_tube_s: float = 2.0,
     max_lanes: int = 20,
+    crowded_lanes: int = 80,
 ) -> list[Tube]:
     """Tubes for objects first seen at ``first_s`` (any order) that fit into ``max_len_s``.
 
+    Tubes are shortened (down to ``min_tube_s``) before more than ``max_lanes`` objects are shown
+    at once; a period still too busy then gets up to ``crowded_lanes`` at once (more overlap, but
+    every object is drawn).
+
     Raises:
-        InputError: the objects do not fit even with ``max_lanes`` at once and the shortest tubes.
+        InputError: the objects do not fit even with ``crowded_lanes`` at once and the shortest tubes.
     """
     n = len(first_s)
     if n == 0:
@@ -149,6 +154,9 @@ def schedule(
                 return sorted(tubes, key=lambda t: t.index)
             lanes += 1
         if tube_s <= min_tube_s:
+            if max_lanes < crowded_lanes:
+                max_lanes = crowded_lanes
+                continue
             raise InputError(
                 f"{n} objects do not fit into a {max_len_s:.0f} s synopsis even with {max_lanes} at once; "
                 "ask for a shorter period"

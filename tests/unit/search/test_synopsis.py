@@ -45,7 +45,9 @@ def test_schedule_fits_the_length_and_keeps_every_object() -> None:
     lanes = 1 + max(t.lane for t in tubes)
     assert 17 <= lanes <= 20  # ceil(100 x 10 s / 60 s) = 17 at least, a few more for the staggered starts
     with pytest.raises(InputError, match="shorter period"):
-        schedule([0.0] * 5000, [60.0] * 5000, max_len_s=60.0, max_lanes=10)
+        schedule([0.0] * 5000, [60.0] * 5000, max_len_s=60.0, max_lanes=10, crowded_lanes=40)
+    crowded = schedule([0.0] * 1000, [60.0] * 1000, max_len_s=60.0, max_lanes=10, crowded_lanes=40)
+    assert len(crowded) == 1000 and 1 + max(t.lane for t in crowded) <= 40  # busier: more at once
 
 
 def test_one_busy_hour_in_at_most_two_minutes_with_no_object_lost(tmp_path: Path) -> None:
