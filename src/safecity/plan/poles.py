@@ -21,15 +21,21 @@ unreduced model on seeded random instances):
    a distinct option of the same kind covering a superset, and the two sites' useful options together fit
    on one pole (so j's cameras can always move to j').
 4. **Identical demand points** (covered by exactly the same options) are merged, weights summed.
-5. **Lagrangian fixing**: relaxing the budget with a multiplier λ ≥ 0 gives the bound
-   L(λ) = λB + max_S [w(S) − λ·cost(S)]. Coverage is submodular, so a site adds at most its standalone
-   profit p_j(λ) (best configuration of that pole alone, computed exactly per pole); sites with
-   p_j(λ) ≤ 0 never help the inner maximum, which is then bounded by the LP relaxation over the others
-   (U(λ)). Any plan that opens site j is worth at most U(λ) + p_j(λ); sites where this is below the
-   greedy incumbent are fixed closed. λ comes from the greedy's last ratio and a short search.
-6. HiGHS solves the budgeted MIP on what is left, warm-started with the greedy plan, with a callback that
-   reports bound, incumbent and gap every few seconds. The proven gap is global: every fixed-out site was
-   shown to be unable to beat the incumbent.
+5. **Exact Lagrangian bound** (:mod:`safecity.plan.lagrange`): pricing the budget with λ gives
+   L(λ) = λB + max_S [w(S) + b(S) − λ·cost(S)] ≥ optimum. Only poles with a positive standalone profit
+   p_j(λ) can help (coverage is submodular), and once the budget is priced they interact only within
+   connected components (poles sharing a demand group), so the inner maximum is solved exactly per
+   component: single poles in closed form, up to six poles by enumerating their camera sets, larger ones
+   by HiGHS (its dual bound counts if it stops early). λ is searched on the slope B − cost(S(λ)).
+6. **Plans from the bound**: each component's solutions at the λ tried are the alternatives of a
+   multiple-choice knapsack on the budget (HiGHS, small); its plan replaces the greedy one when better.
+   When the gap is within ``mip_rel_gap`` the plan is proven and no branch-and-bound runs.
+7. Otherwise poles with L(λ) + p_j(λ) below the incumbent are fixed closed (any plan that opens j is
+   worth at most that), and HiGHS solves the budgeted MIP on what is left, warm-started with the best
+   plan, with a callback that reports bound, incumbent and gap every few seconds. The proven gap is
+   global: every fixed-out site was shown to be unable to beat the incumbent. With ``max_sites`` or
+   ``min_per_group`` no Lagrangian step runs and HiGHS solves the whole reduced model
+   (``exact_lagrange=False`` keeps the older LP-based bound and fixing).
 """
 
 from __future__ import annotations
