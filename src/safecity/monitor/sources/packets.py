@@ -335,6 +335,8 @@ class PacketReader:
                             continue
                         stamp = pkt.pts if pkt.pts is not None else pkt.dts
                         raw = stamp * tb if stamp is not None else self._index * frame_dt
+                        if raw < 0 and pkt.is_discard:  # edit-list pre-roll (a copy-cut file): never shown;
+                            raw = 0.0  # the first shown frame is time 0, as FileSource decodes it
                         dts_raw = pkt.dts * tb if pkt.dts is not None else raw
                         if start_raw is None:
                             start_raw = raw

@@ -239,3 +239,16 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
         GatedSource(tmp_path / "gone.mp4", camera="cam")
     with pytest.raises(ValueError, match="mode"):
         GatedSource(ROOM, camera="cam", mode="fast")  # type: ignore[arg-type]
+
+
+def test_copy_cut_clip_has_the_plain_readers_frame_times(tmp_path: Path) -> None:
+    """A clip cut with ``-c copy`` starts with edit-list pre-roll packets (negative times, never
+    shown): the gated source's frames must carry the times ``FileSource`` gives them (labels,
+    events), not times shifted by the pre-roll."""
+    clip = tmp_path / "cut.mp4"
+    street = REPO / "data" / "video" / "intel-sample-videos" / "person-bicycle-car-detection.mp4"
+    _ffmpeg("-i", str(street), "-t", "4", "-an", "-c:v", "copy", str(clip))
+    plain = [(f.index, round(f.t_s, 3)) for f in FileSource(clip, camera="c", detect_fps=5)]
+    gated = [(f.index, round(f.t_s, 3)) for f, _ in GatedSource(clip, camera="c", detect_fps=5).marked()]
+    assert plain[0][1] == 0.0
+    assert [t for _, t in gated] == [t for _, t in plain]
