@@ -36,9 +36,11 @@ from safecity.plan.optimize import new_highs
 from safecity.plan.reduce import site_profit_bound
 
 __all__ = [
+    "BoundAndPlan",
     "InnerModel",
     "InnerSolution",
     "LagrangeResult",
+    "bound_and_plan",
     "knapsack_plan",
     "lagrangian_search",
     "solve_inner",
@@ -630,3 +632,66 @@ def knapsack_plan(
     for pick in np.flatnonzero(sol).tolist():
         out[items[pick][1]] = True
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class BoundAndPlan:
+    """Outcome of :func:`bound_and_plan`: the best λ and bound, the best plan and its value."""
+
+    lam: float
+    bound: float
+    value: float
+    plan: B8
+    knapsack_s: float
+
+
+Say = Callable[[str, float, float], None]
+
+
+def _no_say(_phase: str, _bound: float, _incumbent: float) -> None:
+    return None
+
+
+def bound_and_plan(
+    model: InnerModel,
+    start_plan: B8,
+    start_value: float,
+    *,
+    deadline: float,
+    plan_deadline: float,
+    gap: float,
+    say: Say = _no_say,
+) -> BoundAndPlan:
+    """Search λ from the start plan's value per KRW (× 0.88: the average overstates the marginal
+    value), building a knapsack plan whenever the solves bracket the budget; stop once the plan is
+    within ``gap`` of the bound. ``say(phase, bound, incumbent)`` reports each step."""
+    best_val = [start_value]
+    best_plan = [start_plan]
+    spent = [0.0]
+
+    def proves(r: LagrangeResult) -> bool:
+        costs = [x.cost for x in r.solves]
+        if min(costs) > model.budget or max(costs) <= model.budget:
+            return False  # a plan from the solutions needs one on each side of the budget
+        t_k = time.perf_counter()
+        plan = knapsack_plan(model, r.solves, plan_deadline, mip_rel_gap=0.05 * gap)
+        spent[0] += time.perf_counter() - t_k
+        val = model.plan_value(plan) if plan.any() else 0.0
+        if val > best_val[0] and model.plan_cost(plan) <= model.budget * (1 + 1e-12):
+            best_val[0], best_plan[0] = val, plan
+            say("lagrangian plan", r.best_bound, val)
+        return r.best_bound <= best_val[0] * (1 + gap)
+
+    def said(s: InnerSolution) -> None:
+        say(f"lagrangian bound (λ={s.lam:.3g}, {len(s.live_sites):,} poles)", s.bound, best_val[0])
+
+    cost = model.plan_cost(start_plan) if start_plan.any() else model.budget
+    found = lagrangian_search(
+        model,
+        0.88 * max(start_value, 1e-9) / max(cost, 1.0),
+        deadline=deadline,
+        abs_gap=0.005 * gap * start_value,  # per component; their dual bounds are summed
+        stop=proves,
+        report=said,
+    )
+    return BoundAndPlan(found.best_lam, found.best_bound, best_val[0], best_plan[0], spent[0])

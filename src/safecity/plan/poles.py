@@ -53,7 +53,7 @@ import scipy.sparse as sp
 from safecity.errors import PlanningError
 from safecity.plan.geometry import CameraKind, OptionSet
 from safecity.plan.greedy import greedy_poles
-from safecity.plan.lagrange import InnerModel, InnerSolution, LagrangeResult, knapsack_plan, lagrangian_search
+from safecity.plan.lagrange import InnerModel, bound_and_plan
 from safecity.plan.optimize import new_highs
 from safecity.plan.reduce import dominated_sites, merge_points, same_site_dominated, site_profit_bound
 
@@ -463,44 +463,18 @@ def solve_poles(
             n_max=prob.max_cameras_per_site,
             budget=prob.budget_krw,
         )
-        best_val = [incumbent]
-        best_plan = [g_mask]
-
-        def proves(r: LagrangeResult) -> bool:
-            costs = [x.cost for x in r.solves]
-            if min(costs) > prob.budget_krw or max(costs) <= prob.budget_krw:
-                return False  # a plan from the solutions needs one on each side of the budget
-            t_k = time.perf_counter()
-            plan = knapsack_plan(inner, r.solves, deadline, mip_rel_gap=0.05 * mip_rel_gap)
-            phases["knapsack_s"] = phases.get("knapsack_s", 0.0) + time.perf_counter() - t_k
-            val = inner.plan_value(plan) if plan.any() else 0.0
-            if val > best_val[0] and inner.plan_cost(plan) <= prob.budget_krw * (1 + 1e-12):
-                best_val[0], best_plan[0] = val, plan
-                report(Progress(time.perf_counter() - t0, "lagrangian plan", r.best_bound, val))
-            return _gap(r.best_bound, best_val[0]) <= mip_rel_gap
-
-        def said(s: InnerSolution) -> None:
-            report(
-                Progress(
-                    time.perf_counter() - t0,
-                    f"lagrangian bound (λ={s.lam:.3g}, {len(s.live_sites):,} poles)",
-                    s.bound,
-                    best_val[0],
-                )
-            )
-
-        g_cost = float(prob.site_cost_krw[g_open].sum() + u_cost[g_mask].sum())
-        found = lagrangian_search(
+        got = bound_and_plan(
             inner,
-            0.88 * incumbent / max(g_cost, 1.0),
+            g_mask,
+            incumbent,
             deadline=t0 + (0.95 if len(sites_live) > mip_max_poles else 0.85) * (deadline - t0),
-            abs_gap=0.005 * mip_rel_gap * incumbent,  # per component; their dual bounds are summed
-            stop=proves,
-            report=said,
+            plan_deadline=deadline,
+            gap=mip_rel_gap,
+            say=lambda ph, b, inc: report(Progress(time.perf_counter() - t0, ph, b, inc)),
         )
-        incumbent = best_val[0]
-        g_mask = best_plan[0]
-        lam, upper = found.best_lam, found.best_bound
+        phases["knapsack_s"] = got.knapsack_s
+        incumbent, g_mask = got.value, got.plan
+        lam, upper = got.lam, got.bound
         if math.isfinite(upper) and _gap(upper, incumbent) > mip_rel_gap:
             # fix closed every pole that cannot lift a plan above the incumbent: L(λ) + p_j(λ) < incumbent
             prof = inner.profit(lam)
