@@ -109,6 +109,13 @@ def _audit(url: str, **params: str) -> list[dict[str, Any]]:
     return list(got.json()["entries"])
 
 
+# records every CSS animation that ran to its end on a wall tile: [camera, animation name]
+FLASH_JS = """window.__flashes = [];
+document.addEventListener("animationend", (e) => {
+  const cam = e.target.dataset && e.target.dataset.camera;
+  if (cam) window.__flashes.push([cam, e.animationName]);
+}, true);"""
+
 SLOTS_JS = """() => Object.fromEntries([...document.querySelectorAll('#wall .tile[data-camera]')].map((t) => {
   const r = t.getBoundingClientRect();
   return [t.dataset.camera, [t.dataset.slot, Math.round(r.left), Math.round(r.top)]];
@@ -173,10 +180,18 @@ def test_operator_pins_a_camera_to_a_slot_and_unpins_it(server: str, browser: An
     page.wait_for_function(
         "() => document.querySelector('#pin-status')?.dataset.slot === '3'", timeout=10_000
     )
+    page.context.add_init_script(FLASH_JS)
     page.goto(f"{server}/wall")
     tile = page.locator('#wall .tile[data-camera="quiet-3"]')
     tile.wait_for(timeout=20_000)
     assert tile.get_attribute("data-slot") == "3" and "slot-pinned" in str(tile.get_attribute("class"))
+    # the new tile's flash really plays (its animation runs to its end, then the class goes)
+    page.wait_for_function(
+        "() => window.__flashes.some(([cam, name]) => cam === 'quiet-3' && name === 'flash')", timeout=10_000
+    )
+    page.wait_for_function(
+        "() => !document.querySelector('.tile[data-camera=\"quiet-3\"]').classList.contains('fresh')"
+    )
     page.reload()  # the pin lives in the server, not in the page
     tile = page.locator('#wall .tile[data-camera="quiet-3"]')
     tile.wait_for(timeout=20_000)
