@@ -69,6 +69,8 @@ Clock = Callable[[float], datetime | None]
 DEFAULT_FORGET_S = 3.0
 MIN_CHANGE_UPDATE_S = 1.0  # updates for a changed set of objects come at most this often
 _SLUG = re.compile(r"[^A-Za-z0-9_.\-]+")
+_RIDDEN = frozenset({"bicycle", "motorcycle", "car", "bus", "truck"})
+"""Classes a person can ride or sit in (one intruder with its rider)."""
 
 
 def _no_clock(_t: float) -> datetime | None:
@@ -411,6 +413,7 @@ class IntrusionRule(_PerTrackRule[_Visit]):
         out: list[Emission] = []
         cfg = self.cfg
         inside = self.select(tracks, frame_wh) if self.armed(t_s) else np.zeros(len(tracks), bool)
+        inside &= ~self._riders(tracks, inside)
         n_in = int(inside.sum())
         feet = to_frac(foot_points(tracks.xyxy_px), frame_wh)
         present = {int(x) for x in tracks.track_id}
@@ -437,6 +440,34 @@ class IntrusionRule(_PerTrackRule[_Visit]):
             out += st.episode.step(t_s, False)
             if st.episode.event is None:  # over (or never started): nothing to remember
                 del self.states[tid]
+        return out
+
+    def _riders(self, tracks: Tracks, inside: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+        """Mask of the tracks that are part of another intruder: a person whose foot point lies in
+        the box of a vehicle (bicycle, motorbike, car...) in the zone is its rider, and the two are
+        one intruder. The one of the pair whose event is live carries it; with none live, the
+        vehicle does."""
+        out = np.zeros(len(tracks), bool)
+        ids = [int(x) for x in tracks.track_id]
+        people = [i for i in range(len(tracks)) if inside[i] and str(tracks.class_name[i]) == "person"]
+        vehicles = [i for i in range(len(tracks)) if inside[i] and str(tracks.class_name[i]) in _RIDDEN]
+        if not people or not vehicles:
+            return out
+        feet = foot_points(tracks.xyxy_px)
+
+        def live(i: int) -> bool:
+            st = self.states.get(ids[i])
+            return st is not None and st.episode.event is not None
+
+        for p in people:
+            for v in vehicles:
+                b = tracks.xyxy_px[v]
+                if not (b[0] <= feet[p, 0] <= b[2] and b[1] <= feet[p, 1] <= b[3] + 0.1 * (b[3] - b[1])):
+                    continue
+                if live(p) and live(v):
+                    continue  # both raised already: leave them
+                out[v if live(p) else p] = True
+                break
         return out
 
 

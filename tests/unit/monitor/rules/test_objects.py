@@ -546,3 +546,18 @@ def test_fall_event_moves_to_another_box_of_the_body_when_its_track_is_lost() ->
     got = run(build_rules(camera(FALL_CFG)), _fall_frames(lying))
     assert [k for _, k, _ in got].count("start") == 1
     assert len({e.uid for _, _, e in got}) == 1 and got[-1][2].track_ids == (6,)
+
+
+def test_intrusion_a_cyclist_is_one_intruder() -> None:
+    # a rider (person box above, foot point on the bicycle's box) and the bicycle: one event, carried
+    # by the bicycle; a pedestrian beside them is another intruder
+    cfg = {"type": "intrusion", "zone": "gate", "classes": ["person", "bicycle"], "min_s": 0.0}
+    rider, bike, walker = box_at(50, 50, 14, 30), box_at(50, 68, 24, 16), box_at(20, 60)
+    frames = [
+        make_tracks(0.5 * k, [rider, bike, walker], ids=[1, 2, 3], classes=["person", "bicycle", "person"])
+        for k in range(4)
+    ]
+    got = run(build_rules(camera(cfg)), frames)
+    starts = [e for _, k, e in got if k == "start"]
+    assert sorted(e.track_ids for e in starts) == [(2,), (3,)]
+    assert {e.object_class for e in starts} == {"bicycle", "person"} and {e.count for e in starts} == {2}
