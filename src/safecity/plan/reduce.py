@@ -14,7 +14,14 @@ import scipy.sparse as sp
 
 from safecity.plan.geometry import CameraKind, OptionSet
 
-__all__ = ["PoleInstance", "dominated_sites", "merge_points", "same_site_dominated", "site_profit_bound"]
+__all__ = [
+    "PoleInstance",
+    "close_pairs",
+    "dominated_sites",
+    "merge_points",
+    "same_site_dominated",
+    "site_profit_bound",
+]
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -126,6 +133,42 @@ def _sees_all(ps: I64, pm: npt.NDArray[np.uint64], sites: I64, s_from: int, s_to
     return np.array([ok.get(int(x), False) for x in sites], dtype=bool)
 
 
+def close_pairs(xy: F64, r: float) -> I64:
+    """Index pairs (i < j) of points at most ``r`` apart, sorted (buckets of side ``r``: each point is
+    compared with the points of its own and the eight neighbouring buckets).
+
+    >>> close_pairs(np.array([[0.0, 0.0], [3.0, 4.0], [20.0, 0.0], [26.0, 0.0]]), 6.0).tolist()
+    [[0, 1], [2, 3]]
+    """
+    n = len(xy)
+    if n < 2 or r <= 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    cell = np.floor(xy / r).astype(np.int64)
+    cell -= cell.min(axis=0)
+    width = int(cell[:, 1].max()) + 3
+    key = (cell[:, 0] + 1) * width + (cell[:, 1] + 1)
+    order = np.argsort(key, kind="stable")
+    skey = key[order]
+    found: list[I64] = []
+    for dx in (-1, 0, 1):
+        for dy in (-1, 0, 1):
+            nkey = key + dx * width + dy
+            lo = np.searchsorted(skey, nkey, side="left")
+            cnt = np.searchsorted(skey, nkey, side="right") - lo
+            total = int(cnt.sum())
+            if total == 0:
+                continue
+            i = np.repeat(np.arange(n, dtype=np.int64), cnt)
+            start = np.repeat(np.cumsum(cnt) - cnt, cnt)
+            j = order[np.repeat(lo, cnt) + (np.arange(total) - start)]
+            keep = (i < j) & (np.hypot(*(xy[i] - xy[j]).T) <= r)
+            found.append(np.column_stack([i[keep], j[keep]]))
+    if not found:
+        return np.zeros((0, 2), dtype=np.int64)
+    pairs = np.unique(np.concatenate(found), axis=0)
+    return np.asarray(pairs, dtype=np.int64)
+
+
 def dominated_sites(prob: PoleInstance, opts: I64, a_pos: sp.csc_matrix, xy: F64, near_m: float) -> B8:
     """Sites (indexed like ``prob.site_cost_krw``) dominated by a site within ``near_m``.
 
@@ -147,12 +190,9 @@ def dominated_sites(prob: PoleInstance, opts: I64, a_pos: sp.csc_matrix, xy: F64
         by_site[int(s)] = grp
     if not by_site:
         return out
-    from scipy.spatial import cKDTree
-
     live = np.array(sorted(by_site), dtype=np.int64)
-    tree = cKDTree(xy[live])
     caps = np.array([k.max_per_site for k in prob.kinds], dtype=np.int64)
-    for a_i, b_i in tree.query_pairs(near_m, output_type="ndarray"):
+    for a_i, b_i in close_pairs(xy[live], near_m):
         for j, jp in ((live[a_i], live[b_i]), (live[b_i], live[a_i])):
             if out[j] or out[jp] or prob.site_cost_krw[jp] > prob.site_cost_krw[j]:
                 continue

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
+from scipy.spatial import cKDTree
 
 from safecity.plan.geometry import CameraKind, option_coverage
 from safecity.plan.poles import PoleProblem
-from safecity.plan.reduce import dominated_sites, merge_points, same_site_dominated, site_profit_bound
+from safecity.plan.reduce import (
+    close_pairs,
+    dominated_sites,
+    merge_points,
+    same_site_dominated,
+    site_profit_bound,
+)
 
 X0, Y0 = 940_000.0, 1_940_000.0
 
@@ -80,3 +88,12 @@ def test_site_profit_bound_is_exact_for_a_disc_and_disjoint_sectors() -> None:
     # best: PTZ (10-6) + first sector outside the disc (3-2) = 5, minus the pole 4 -> 1;
     # sectors alone: (5-2) + (4-2) - 4 = 1; the bound is the larger, 1
     assert got.tolist() == [1.0]
+
+
+@pytest.mark.parametrize(("n", "r"), [(500, 10.0), (2000, 3.0), (150, 60.0)])
+def test_close_pairs_match_a_kd_tree(n: int, r: float) -> None:
+    rng = np.random.default_rng(n)
+    xy = np.round(rng.uniform(0, 400, (n, 2)), 0)  # integer metres: some pairs exactly r apart
+    ref = np.sort(cKDTree(xy).query_pairs(r, output_type="ndarray"), axis=1)
+    ref = ref[np.lexsort((ref[:, 1], ref[:, 0]))]
+    assert np.array_equal(close_pairs(xy, r), ref)
