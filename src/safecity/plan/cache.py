@@ -7,8 +7,9 @@ source code of the modules that compute it (hashed by content), the planning con
 cameras and past events handed in (hashed by value) and the requests. :func:`instance_key` hashes all of
 them, so an entry can never be stale: any change to a file, the code, the config or the inputs gives a new
 key. Entries are pickles written under a temporary name and renamed; an unreadable entry is ignored and
-rewritten. ``SAFECITY_PLAN_CACHE=off`` disables the cache; ``SAFECITY_PLAN_CACHE_DIR`` moves it (default
-``<SAFECITY_HOME or ./var>/cache/plan``).
+rewritten; beyond six entries the least recently used are removed (every code or data change leaves
+an entry no key reaches any more). ``SAFECITY_PLAN_CACHE=off`` disables the cache;
+``SAFECITY_PLAN_CACHE_DIR`` moves it (default ``<SAFECITY_HOME or ./var>/cache/plan``).
 
 Example:
     >>> import tempfile
@@ -88,10 +89,11 @@ def instance_key(*, data_dir: Path, parts: dict[str, Any]) -> str:
 
 
 class PlanCache:
-    """Pickles in one folder, by key."""
+    """Pickles in one folder, by key; at most ``max_entries`` are kept (the least recently used go)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, max_entries: int = 6) -> None:
         self.folder = folder
+        self.max_entries = max_entries
 
     def _path(self, key: str) -> Path:
         return self.folder / f"{key}.pickle"
@@ -101,7 +103,9 @@ class PlanCache:
         p = self._path(key)
         try:
             with p.open("rb") as fh:
-                return pickle.load(fh)
+                obj = pickle.load(fh)
+            os.utime(p)  # recently used
+            return obj
         except FileNotFoundError:
             return None
         except Exception:  # a torn or foreign file: ignore it, it is rewritten on the next put
@@ -115,8 +119,15 @@ class PlanCache:
             with tmp.open("wb") as fh:
                 pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, self._path(key))
+            self._prune()
         except OSError:
             return None
+
+    def _prune(self) -> None:
+        """Remove the least recently used entries beyond ``max_entries`` (stale keys are never read)."""
+        entries = sorted(self.folder.glob("*.pickle"), key=lambda q: q.stat().st_mtime, reverse=True)
+        for old in entries[self.max_entries :]:
+            old.unlink(missing_ok=True)
 
 
 def default_cache() -> PlanCache | None:

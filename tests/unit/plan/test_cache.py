@@ -70,3 +70,15 @@ def test_cached_plan_equals_the_uncached_one(tmp_path: Path, monkeypatch: pytest
     assert len(list((tmp_path / "cache").glob("*.pickle"))) == 1
     plan_sites(area="guro", budget_krw=2e8, cfg=cfg.model_copy(update={"gap_radius_m": 60.0}), use_cache=True)
     assert len(list((tmp_path / "cache").glob("*.pickle"))) == 2
+
+
+def test_least_recently_used_entries_are_removed(tmp_path: Path) -> None:
+    import os
+
+    cache = PlanCache(tmp_path, max_entries=2)
+    for i, key in enumerate(("a", "b")):
+        cache.put(key, i)
+        os.utime(tmp_path / f"{key}.pickle", (1000 + i, 1000 + i))
+    assert cache.get("a") == 0  # a is now the most recently used
+    cache.put("c", 2)
+    assert sorted(p.stem for p in tmp_path.glob("*.pickle")) == ["a", "c"]
