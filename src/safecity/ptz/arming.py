@@ -7,7 +7,9 @@ the hub to the camera's worker, which calls :meth:`PresetArming.request`:
 
 * ``preset=None`` (the camera moves, an operator steers it, it is unreachable): the motion gate,
   detector, tracker and rules are skipped; live object events end (tagged with the preset they were
-  at). Frames still feed the tiles and the picture health checks.
+  at). Frames still feed the tiles and the picture health checks, whose reference view is re-learnt
+  at every frame (a PTZ pointed elsewhere on purpose is not a "moved" camera; covered, frozen and
+  offline are still seen).
 * ``preset="plaza"``: the camera rests at a preset. Analytics resume *after re-calibration*: the gate
   forgets its background (every pixel changed), the tracker starts afresh, the health monitor
   re-learns its reference view (another preset is not a "moved" camera), and the rules are the ones
@@ -147,6 +149,8 @@ class PresetArming:
             )
             if settled:
                 self._arm(pipe, self._target)
+        if not self.armed:  # pointed elsewhere on purpose: not a "moved" (or refocusing: "blurred") camera
+            pipe.rules.health.relearn()
         return not self.armed, out
 
     def tag(self, events: Sequence[Emission]) -> list[Emission]:

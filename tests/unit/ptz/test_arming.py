@@ -163,3 +163,26 @@ def test_without_move_status_the_picture_decides(pan: int) -> None:
         assert not pipe.ptz.armed
         clip.run(10, pan=0)
         assert pipe.ptz.armed and pipe.ptz.preset == "a"
+
+
+def test_a_ptz_held_elsewhere_for_long_is_not_a_moved_camera() -> None:
+    import cv2
+
+    rng = np.random.default_rng(3)
+    scene = cv2.resize(
+        rng.integers(40, 220, (18, 64), dtype=np.uint8), (2 * W, H), interpolation=cv2.INTER_CUBIC
+    )
+
+    def view(i: int, x0: int) -> DecodedFrame:  # a textured scene, seen from x0
+        return DecodedFrame("ptz1", i / 5, i, W, H, np.ascontiguousarray(scene[:, x0 : x0 + W]))
+
+    pipe = _pipe(_ptz_camera())
+    assert pipe.ptz is not None
+    pipe.ptz.request("a")
+    events = []
+    for i in range(1, 41):  # the health monitor learns the view at a
+        events += list(pipe.step(view(i, 0)).events)
+    pipe.ptz.request(None)  # an operator (or a hand-off) points it elsewhere for a minute
+    for i in range(41, 341):
+        events += list(pipe.step(view(i, 80)).events)
+    assert not [e for _, e in events if e.type == "camera_moved"]
