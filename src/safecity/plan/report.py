@@ -92,19 +92,12 @@ class PlanFiles:
 
 
 def _jsonable(v: Any) -> Any:
-    """Plain JSON types (dicts with str keys, lists, NaN as None). The common case (no NaN, only JSON
-    types) goes through the C encoder and decoder; anything else through the recursive path."""
-    try:
-        return json.loads(json.dumps(v, allow_nan=False))
-    except (TypeError, ValueError):
-        return _jsonable_slow(v)
-
-
-def _jsonable_slow(v: Any) -> Any:
+    if type(v) is tuple and all(type(x) is float or type(x) is int for x in v):
+        return [None if x != x else x for x in v]  # the map's cells: (lat, lon, score) many thousand times
     if isinstance(v, Mapping):
-        return {str(k): _jsonable_slow(x) for k, x in v.items()}
+        return {str(k): _jsonable(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
-        return [_jsonable_slow(x) for x in v]
+        return [_jsonable(x) for x in v]
     if isinstance(v, float) and v != v:  # NaN
         return None
     return v
