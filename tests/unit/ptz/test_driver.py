@@ -38,7 +38,7 @@ def unit(vcam: VirtualPtz) -> Iterator[PtzUnit]:
             "return_after_release_s": 1.0,
         }
     )
-    cam = PtzCamera("127.0.0.1", vcam.port, vcam.user, vcam.password, name="ptz-t", timeout_s=1.0)
+    cam = PtzCamera("127.0.0.1", vcam.port, vcam.user, vcam.password, name="ptz-t", timeout_s=3.0)
     yield PtzUnit("ptz-t", "t", cfg, cam)
     cam.close()
 
@@ -106,7 +106,7 @@ def test_a_camera_that_does_not_come_back_after_a_release_is_reported(
     vcam.pause()  # stops answering: it cannot be sent back
     states: list[DriverState] = []
     try:
-        for _ in range(8):  # each poll waits out the 1 s timeout; return_after_release_s is 1 s
+        for _ in range(8):  # each poll waits out the 3 s timeout; return_after_release_s is 1 s
             states.append(driver.poll())
             if states[-1].not_returned:
                 break
