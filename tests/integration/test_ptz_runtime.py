@@ -177,6 +177,11 @@ def test_handoff_then_patrol_with_per_preset_rules(cameras: tuple[VirtualPtz, Vi
             return p is not None and not st.moving and abs(p.tilt - 0.4) < 0.02 and abs(p.zoom - 0.3) < 0.02
 
         _wait("the PTZ at the lane preset", at_lane)
+        onset = sink.starts("fixed-1")[0].start_s
+        print(
+            f"hand-off: intrusion onset -> command {h.t_s - onset:.2f} s, "
+            f"-> PTZ at lane {time.time() - onset:.2f} s"
+        )
         tiles = {t.camera: t for t in runtime.wall().tiles}
         assert {"fixed-1", "ptz-1"} <= set(tiles), tiles
         assert abs(tiles["fixed-1"].slot - tiles["ptz-1"].slot) == 1, tiles
