@@ -267,4 +267,9 @@ def test_playback_plays_the_clip_nearest_the_time(server: str, browser: Any) -> 
     # the time picker shows the event's start in KST (UTC+9)
     kst = start.astimezone(timezone(timedelta(hours=9))).replace(microsecond=0, tzinfo=None)
     assert datetime.fromisoformat(page.locator("#clip-at").input_value()) == kst
+    page.wait_for_function(
+        "() => Number(document.querySelector('#camera-live-box')?.dataset.frames || 0) >= 2", timeout=30_000
+    )
+    DOCS_IMG.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(DOCS_IMG / "console-camera.png"))
     page.context.close()

@@ -14,13 +14,13 @@ const key = params.get("key") || "";
 // KST is UTC+9 all year (no daylight saving): exact conversions without a time-zone library.
 const KST_MS = 9 * 3600 * 1000;
 const pad = (n) => String(n).padStart(2, "0");
-function toKstInput(d) { // Date -> "YYYY-MM-DDTHH:MM:SS" in KST (value of a datetime-local input)
+function toKstInput(d) { // Date -> "YYYY-MM-DD HH:MM:SS" in KST
   const k = new Date(d.getTime() + KST_MS);
   return `${k.getUTCFullYear()}-${pad(k.getUTCMonth() + 1)}-${pad(k.getUTCDate())}`
-    + `T${pad(k.getUTCHours())}:${pad(k.getUTCMinutes())}:${pad(k.getUTCSeconds())}`;
+    + ` ${pad(k.getUTCHours())}:${pad(k.getUTCMinutes())}:${pad(k.getUTCSeconds())}`;
 }
-function fromKstInput(v) { // "YYYY-MM-DDTHH:MM[:SS]" read in KST -> Date (null when malformed)
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(v || "");
+function fromKstInput(v) { // "YYYY-MM-DD HH:MM[:SS]" read in KST -> Date (null when malformed)
+  const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/.exec((v || "").trim());
   if (!m) return null;
   return new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] || 0)) - KST_MS);
 }
@@ -44,12 +44,16 @@ const pinOut = h("div", { class: "muted", id: "pin-status" });
 const slotSel = h("select", { id: "pin-slot" }, h("option", { value: "" }, "free / weakest slot"));
 const minutesSel = h("select", { id: "pin-minutes" }, h("option", { value: "" }, "until unpinned"),
   ...[5, 15, 60, 240].map((m) => h("option", { value: String(m) }, `${m} min`)));
-const pinBtn = h("button", { type: "button", id: "pin-btn" }, "📌 Pin to wall");
+const pinBtn = h("button", { type: "button", id: "pin-btn" }, "Pin to wall · 고정");
 const unpinBtn = h("button", { type: "button", id: "unpin-btn", class: "secondary" }, "Unpin");
 // ?at= an ISO time (a "+" of its offset may arrive as a space when the link did not encode it)
 const atParam = params.get("at") ? new Date(params.get("at").replace(" ", "+")) : null;
 const atStart = atParam && !Number.isNaN(atParam.getTime()) ? atParam : new Date();
-const at = h("input", { type: "datetime-local", id: "clip-at", step: "1", value: toKstInput(atStart) });
+// a text field, not datetime-local: that one shows the browser's locale and zone conventions
+const at = h("input", { type: "text", id: "clip-at", value: toKstInput(atStart), size: "19", maxlength: "19",
+  placeholder: "YYYY-MM-DD HH:MM:SS", pattern: "\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}(:\\d{2})?" });
+const nowBtn = h("button", { type: "button", class: "secondary", id: "clip-now",
+  onclick: () => { at.value = toKstInput(new Date()); } }, "now");
 const around = h("select", { id: "clip-around" }, ...[10, 30, 120, 720].map((m) =>
   h("option", { value: String(m), selected: m === 30 }, `± ${m} min`)));
 const findBtn = h("button", { type: "button", id: "clip-find" }, "Find clips");
@@ -69,7 +73,8 @@ main.append(h("div", { class: "cam-page" },
         "Operators can pin this camera to the wall."),
       pinOut),
     h("div", { class: "panel" }, h("h2", {}, "Playback · 녹화 재생"),
-      h("div", { class: "row" }, h("label", {}, "time (KST)", at), h("label", {}, "window", around), findBtn),
+      h("div", { class: "row" }, h("label", {}, "time · 시각 (KST, UTC+9)", at), nowBtn,
+        h("label", {}, "window", around), findBtn),
       video, clipInfo, clipList))));
 
 // ---- live ---------------------------------------------------------------------------------------
@@ -142,7 +147,7 @@ showPin();
 const PRE_S = 5;
 async function findClips() {
   const t = fromKstInput(at.value);
-  if (!t) { clipInfo.textContent = "Pick a date and time (KST)."; return; }
+  if (!t) { clipInfo.textContent = `Give the time as YYYY-MM-DD HH:MM:SS (KST), not ${JSON.stringify(at.value)}.`; return; }
   const win = Number(around.value) * 60 * 1000;
   const q = new URLSearchParams({ camera: key, since: new Date(t - win).toISOString(),
     until: new Date(t.getTime() + win).toISOString(), limit: "500" });
@@ -159,7 +164,7 @@ async function findClips() {
   }));
   if (!rows.length) {
     video.removeAttribute("src");
-    clipInfo.textContent = `No recorded clip within ± ${around.value} min of ${at.value.replace("T", " ")} KST.`;
+    clipInfo.textContent = `No recorded clip within ± ${around.value} min of ${at.value} KST.`;
     return;
   }
   play(rows[0], t);
@@ -176,4 +181,5 @@ function play(e, t) {
   clipInfo.textContent = `${TYPE_KO[e.type] || e.type} · started ${fmtTime(e.start_at)}`;
 }
 findBtn.addEventListener("click", findClips);
+at.addEventListener("keydown", (e) => { if (e.key === "Enter") findClips(); });
 if (atParam) findClips();
