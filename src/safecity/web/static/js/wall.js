@@ -196,7 +196,7 @@ function addFeed(msg) {
   seen.add(ev.uid);
   const at = ev.start_at || (ev.start_s ? new Date(ev.start_s * 1000) : null);
   const item = h("div", { class: `item sev-b${ev.severity}` },
-    h("div", {}, sevBadge(ev.severity), " ", TYPE_KO[ev.type] || ev.type, " · ", names.get(ev.camera) || ev.camera,
+    h("div", {}, sevBadge(ev.severity), " ", TYPE_KO[ev.type] || ev.type, " · ", ev.camera_name || names.get(ev.camera) || ev.camera,
       ev.zone ? ` · ${ev.zone}` : ""),
     h("div", { class: "t" }, `${msg.kind} · ${at ? fmtTime(at) : "–"}`));
   item.addEventListener("click", () => { location.href = `/events?uid=${encodeURIComponent(ev.uid)}`; });
