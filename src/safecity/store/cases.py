@@ -48,7 +48,7 @@ from sqlalchemy.exc import IntegrityError
 from safecity.errors import InputError
 from safecity.store.schema import metadata
 
-__all__ = ["ITEM_KINDS", "MAX_CAMERAS", "MAX_ITEMS", "CaseStore", "case_items", "cases"]
+__all__ = ["CaseStore", "ITEM_KINDS", "MAX_CAMERAS", "MAX_ITEMS", "case_items", "cases"]
 
 ITEM_KINDS = ("event", "synopsis", "track")
 """What a case collects: event clips (event uid), synopses (synopsis id), search results (track uid)."""
