@@ -469,6 +469,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--city", default="", help="engine v2: camera counts for the real-time capacity runs, e.g. 40,80"
     )
+    ap.add_argument("--city-baseline", action="store_true", help="city: also each count with the gate off")
+    ap.add_argument("--city-only", action="store_true", help="only the city runs (into monitor_city.json)")
     ap.add_argument("--city-warm-s", type=float, default=20.0, help="city: seconds before measuring")
     ap.add_argument("--city-run-s", type=float, default=30.0, help="city: seconds measured")
     ap.add_argument(
@@ -493,9 +495,10 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(names) - set(DETECTORS))
     if unknown:
         ap.error(f"unknown detectors {unknown}; choose from {sorted(DETECTORS)}")
-    log(f"engine v2 (load {os.getloadavg()[0]:.1f})")
-    result["engine_v2"] = engine_v2(clips, a.repeat)
-    result["engine_v2"]["load"] = [round(x, 1) for x in os.getloadavg()]
+    if not a.city_only:
+        log(f"engine v2 (load {os.getloadavg()[0]:.1f})")
+        result["engine_v2"] = engine_v2(clips, a.repeat)
+        result["engine_v2"]["load"] = [round(x, 1) for x in os.getloadavg()]
     cities = [int(x) for x in a.city.split(",") if x.strip()]
     if cities:
         result["city"] = []
@@ -504,6 +507,14 @@ def main(argv: list[str] | None = None) -> int:
             row = city(clips, n, warm_s=a.city_warm_s, run_s=a.city_run_s, detection=a.city_detection)
             log(f"  {row}")
             result["city"].append(row)
+            if a.city_baseline:  # the same count the way before issue 9 (every frame decoded, motion regions)
+                log(f"city baseline: {n} cameras, gate off (load {os.getloadavg()[0]:.1f})")
+                row = city(clips, n, warm_s=a.city_warm_s, run_s=a.city_run_s, detection="motion", gate=False)
+                log(f"  {row}")
+                result["city"].append(row)
+    if a.city_only:
+        (a.out / "monitor_city.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+        return 0
     v2 = result["engine_v2"]
     log(f"engine v2: idle engine/decode {v2['idle_engine_vs_decode_pooled']}, busy core/camera "
         f"{v2['busy_core_per_camera']}, mix {v2['mix']}")  # fmt: skip
