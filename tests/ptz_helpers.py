@@ -47,12 +47,13 @@ class VirtualPtz:
         rtsp: bool = True,
         ptz: bool = True,
         walker: tuple[float, float] | None = None,
+        status: bool = True,
     ) -> None:
         self.user, self.password, self.speed = user, password, speed
         self.port = free_port()
         self.rtsp_port = free_port()
         self.presets = presets or {}
-        self.rtsp, self.ptz, self.walker = rtsp, ptz, walker
+        self.rtsp, self.ptz, self.walker, self.status = rtsp, ptz, walker, status
         self.proc: subprocess.Popen[str] | None = None
         self.rtsp_url: str | None = None
         self._lines: queue.Queue[str] = queue.Queue()
@@ -68,6 +69,8 @@ class VirtualPtz:
             cmd.append("--no-rtsp")
         if not self.ptz:
             cmd.append("--no-ptz")
+        if not self.status:
+            cmd.append("--no-status")
         if self.walker is not None:
             cmd += ["--walker", f"{self.walker[0]},{self.walker[1]}"]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

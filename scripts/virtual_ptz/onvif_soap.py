@@ -106,9 +106,11 @@ class OnvifDevice:
         rtsp_url: str,
         users: dict[str, str],
         size: tuple[int, int] = (640, 360),
+        status: bool = True,
     ) -> None:
         wsdl_dir = os.path.join(os.path.dirname(__import__("onvif").__file__), "wsdl")
         self.head, self.base, self.rtsp_url, self.users, self.size = head, base_url, rtsp_url, users, size
+        self.status = status  # False: GetStatus reports neither position nor move status (some cameras)
         device = _Endpoint(os.path.join(wsdl_dir, "devicemgmt.wsdl"), f"{{{NS_DEVICE}}}DeviceBinding")
         media = _Endpoint(os.path.join(wsdl_dir, "media.wsdl"), f"{{{NS_MEDIA}}}MediaBinding")
         self.endpoints = {"/onvif/device_service": device, "/onvif/media_service": media}
@@ -409,6 +411,8 @@ class OnvifDevice:
         head.tick()
         p, t, z = head.position
         pt_moving, z_moving = head.moving()
+        if not self.status:
+            return {"PTZStatus": {"UtcTime": dt.datetime.now(dt.UTC)}}
         return {
             "PTZStatus": {
                 "Position": {

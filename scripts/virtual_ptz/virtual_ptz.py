@@ -148,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-ptz", action="store_true", help="offer no PTZ service (a fixed camera)")
     ap.add_argument("--no-rtsp", action="store_true", help="ONVIF only, no video")
     ap.add_argument(
+        "--no-status", action="store_true", help="GetStatus reports no position and no move status"
+    )
+    ap.add_argument(
         "--walker", type=_point, help="X,Y (scene fractions): a magenta figure walks to and fro there"
     )
     args = ap.parse_args(argv)
@@ -164,7 +167,13 @@ def main(argv: list[str] | None = None) -> int:
             head.presets[f"preset-{i}"] = Preset(f"preset-{i}", name, pos)
         threading.Thread(target=_ticker, args=(head,), daemon=True).start()
     rtsp_url = f"rtsp://{args.host}:{args.rtsp_port}/ptz"
-    device = OnvifDevice(head, f"http://{args.host}:{args.port}", rtsp_url, {args.user: args.password})
+    device = OnvifDevice(
+        head,
+        f"http://{args.host}:{args.port}",
+        rtsp_url,
+        {args.user: args.password},
+        status=not args.no_status,
+    )
     ready = threading.Event()
     threading.Thread(target=_serve_http, args=(device, args.host, args.port, ready), daemon=True).start()
     if not ready.wait(15):

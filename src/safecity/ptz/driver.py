@@ -156,7 +156,9 @@ class PatrolDriver:
             return self._emit(DriverState(key, now, "unreachable", step.preset, None, False,
                                           not_returned=back_late, reason=str(exc)))  # fmt: skip
         at_target = step.preset is not None and (
-            _near(status.position, self._target_pos) if self._target_pos is not None else now > self._sent_at
+            _near(status.position, self._target_pos)
+            if self._target_pos is not None and status.position is not None
+            else now > self._sent_at  # no position to compare: settle_s (and the picture) must do
         )
         if at_target and status.moving is not True and self._arrived_at is None:
             self._arrived_at = now

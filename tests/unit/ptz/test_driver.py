@@ -10,10 +10,12 @@ from collections.abc import Iterator
 import pytest
 
 from safecity.monitor.config.ptz import PtzConfig
+from safecity.monitor.runtime.messages import ArmAnalytics
 from safecity.ptz.camera import PtzCamera
-from safecity.ptz.control import PtzUnit
+from safecity.ptz.control import PtzControl, PtzUnit
 from safecity.ptz.driver import DriverState, PatrolDriver
 from safecity.ptz.lease import LeaseBook
+from safecity.ptz.runtime import PtzRuntime
 from tests.ptz_helpers import VirtualPtz
 
 PRESETS = {"a": (-0.6, 0.0, 0.0), "b": (0.6, 0.2, 0.4)}
@@ -116,3 +118,38 @@ def test_a_camera_that_does_not_come_back_after_a_release_is_reported(
     assert all(s.mode == "unreachable" for s in states), reasons
     assert all("no answer" in s.reason for s in states), reasons
     assert states[-1].not_returned, reasons
+
+
+def test_a_camera_without_status_is_armed_after_settle_s_and_the_picture_must_be_still(
+    unit: PtzUnit,
+) -> None:
+    blind = VirtualPtz(presets=PRESETS, rtsp=False, speed=2.0, status=False).start()
+    cam = PtzCamera("127.0.0.1", blind.port, blind.user, blind.password, name="ptz-t", timeout_s=3.0)
+    try:
+        st = cam.status()
+        assert (st.position, st.moving) == (None, None)  # the camera tells nothing
+        hub = _ArmHub()
+        runtime = PtzRuntime(PtzControl([]), hub, "Asia/Seoul")
+        driver = PatrolDriver(PtzUnit("ptz-t", "t", unit.config, cam), LeaseBook(), "Asia/Seoul",
+                              on_state=runtime.on_state)  # fmt: skip
+        states = _run(driver, 0, until_visits=2)
+        assert _armed_visits(states)[:2] == ["a", "b"]
+        assert all(s.moving is None for s in states)
+        first_armed = next(s for s in states if s.armed)
+        assert first_armed.t_s - states[0].t_s >= 0.3  # settle_s after the command
+        # the worker is told to wait for a still picture before the rules run
+        assert [(m.preset, m.wait_still) for m in hub.armed if m.preset][:1] == [("a", True)]
+    finally:
+        cam.close()
+        blind.stop()
+
+
+class _ArmHub:
+    def __init__(self) -> None:
+        self.armed: list[ArmAnalytics] = []
+
+    def arm_analytics(self, msg: ArmAnalytics) -> None:
+        self.armed.append(msg)
+
+    def deliver(self, msg: object) -> None:
+        pass
