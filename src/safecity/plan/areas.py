@@ -18,7 +18,7 @@ from safecity.errors import InputError
 from safecity.geo import KOREA_CRS
 from safecity.paths import seoul_data_dir
 
-__all__ = ["Area", "SEOUL", "area_names", "load_area", "normalise_area_name"]
+__all__ = ["Area", "SEOUL", "area_label", "area_names", "load_area", "normalise_area_name"]
 
 SEOUL = "seoul"
 _SEOUL_ALIASES = frozenset({"seoul", "서울", "서울시", "서울특별시", "11"})
@@ -136,3 +136,37 @@ def load_area(name: str, data_dir: Path | None = None) -> Area:
         dongs=d[["code", "name", "gu", "geometry"]].reset_index(drop=True),
         gus=sel[["code", "name", "name_eng", "geometry"]].reset_index(drop=True),
     )
+
+
+@lru_cache(maxsize=2)
+def _gu_properties(path: Path) -> tuple[dict[str, str], ...]:
+    import json
+
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    return tuple({k: str(v) for k, v in f["properties"].items()} for f in doc["features"])
+
+
+def area_label(name: str, data_dir: Path | None = None) -> tuple[str, str]:
+    """(key, Korean name) of an area, matched as :func:`load_area` matches, from the gu file's
+    properties only (no geometry, no geopandas: the CLI needs just the name to query the store).
+
+    >>> area_label("Guro-gu"), area_label("11170"), area_label("서울")
+    (('guro', '구로구'), ('guro', '구로구'), ('seoul', '서울특별시'))
+
+    Raises:
+        InputError: unknown name (from :func:`load_area`, which lists the valid ones).
+    """
+    key = normalise_area_name(name)
+    if key in _SEOUL_ALIASES:
+        return SEOUL, "서울특별시"
+    gu_path, _ = _boundary_paths(data_dir)
+    n = name.strip()
+    hits = [
+        p
+        for p in _gu_properties(gu_path)
+        if normalise_area_name(p["name_eng"]) == key or p["name"] in (n, n + "구") or p["code"][:5] == key
+    ]
+    if len(hits) != 1:
+        a = load_area(name, data_dir)  # raises the InputError that lists the names
+        return a.key, a.name_ko
+    return normalise_area_name(hits[0]["name_eng"]), hits[0]["name"]

@@ -171,11 +171,11 @@ def _engine(args: argparse.Namespace) -> Engine:
 
 
 def _store_cameras(engine: Engine, area: str) -> list[CameraRecord]:
-    from safecity.plan.areas import SEOUL, load_area
+    from safecity.plan.areas import SEOUL, area_label
     from safecity.registry.repo import load_cameras
 
-    a = load_area(area)
-    return load_cameras(engine, None if a.key == SEOUL else a.name_ko)
+    key, name_ko = area_label(area)
+    return load_cameras(engine, None if key == SEOUL else name_ko)
 
 
 def _out_dir(args: argparse.Namespace, kind: str, area_key: str) -> Path:

@@ -440,6 +440,7 @@ def solve_poles(
     g_open = np.unique(u_site[g_mask])
     incumbent = float(wg[g_cov].sum() + prob.bonus[g_open].sum()) if prob.min_per_group == 0 else 0.0
     phases["greedy_s"] = time.perf_counter() - t1
+    greedy_value = incumbent
     report(Progress(time.perf_counter() - t0, "greedy", _INF, incumbent))
     # Lagrangian fixing
     value_u = np.asarray(a_g.T @ wg, dtype=np.float64).ravel()
@@ -627,7 +628,7 @@ def solve_poles(
         groups_after_fixing=len(sub.groups),
         lagrange_lambda=lam,
         lagrange_bound=upper,
-        greedy_objective=incumbent,
+        greedy_objective=greedy_value,
     )
     phases["total_s"] = time.perf_counter() - t0
     return PoleResult(

@@ -47,3 +47,15 @@ def test_unknown_area_lists_valid_names(name: str) -> None:
 def test_area_names_sorted_after_seoul() -> None:
     names = area_names()
     assert names[0] == "seoul" and names[1:] == sorted(names[1:]) and len(names) == 26
+
+
+def test_area_label_matches_load_area_for_every_spelling() -> None:
+    from safecity.plan.areas import area_label
+
+    for key in area_names():
+        a = load_area(key)
+        spellings = [key, a.name_ko, a.code[:5]] if key != "seoul" else [key, "서울특별시", "11"]
+        for s in spellings:
+            assert area_label(s) == (a.key, a.name_ko), s
+    with pytest.raises(InputError):
+        area_label("atlantis")
