@@ -7,11 +7,12 @@ Writes into ``--out``:
   within R), solved in the SAME process by spopt ``MCLP.from_cost_matrix`` + PuLP HiGHS and by
   ``safecity.plan.optimize.SitingModel``; wall times of each (distance/coverage build + model build +
   solve), their ratio, and whether the objectives are identical (both solved to gap 0).
-- ``plan_commands.json``: the user-facing commands end to end (child processes, wall time incl. start-up):
-  ``safecity plan sites --area seoul --budget-krw 30e9`` (time, proven or not, gap, mix, reductions) and
-  ``safecity plan sites --area guro --budget-krw 1.22e9`` against the shared spopt baseline script
-  (``../shared/bench/spopt_baseline.py --area guro``, or ``$SPOPT_BASELINE``) run in the same benchmark
-  run, one after the other; ratio = baseline wall / our wall (target >= 10).
+- ``plan_commands.json``: the user-facing commands end to end (child processes, wall time incl. start-up,
+  load average before each): ``safecity plan sites --area seoul --budget-krw 30e9`` and ``safecity plan
+  sites --area guro --budget-krw 1.22e9``, each first with an empty prepared-area cache (cold) and then
+  with the cache it filled (warm), and the shared spopt baseline script (``../shared/bench/
+  spopt_baseline.py --area guro``, or ``$SPOPT_BASELINE``) in the same run, between two warm Guro runs;
+  ratio = baseline wall / mean of the two warm Guro runs (target >= 10), the cold ratio next to it.
 - ``plan_seoul.json``: the Seoul-scale instance (60,684 cells x 50,000 candidates, p = 1,350), our solver
   only (spopt cannot allocate its dense matrix), run in a child process so that its peak RSS
   (``resource.getrusage``) is its own: wall time, solve time, status, MIP gap, peak RSS.
