@@ -17,6 +17,11 @@ from safecity.store.schema import cameras, events, plans
 pytestmark = pytest.mark.integration
 
 
+@pytest.fixture(autouse=True)
+def _plan_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SAFECITY_PLAN_CACHE_DIR", str(tmp_path / "plan-cache"))
+
+
 def test_events_layer_from_postgres_and_explanations_stored(
     pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
