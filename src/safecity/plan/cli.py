@@ -339,8 +339,13 @@ def _sites_with(args: argparse.Namespace, engines: list[Engine]) -> int:
         print(
             "safecity plan: WARNING: THIS PLAN IS NOT PROVEN OPTIMAL: gap "
             + ("unknown" if gap == float("inf") else f"{gap:.3%}")
-            + f" > {cfg.mip_rel_gap:.3%} within {cfg_limit:g} s. It was saved with proven_optimal=false. "
-            "Raise --time-limit-s, plan a smaller area, or accept the gap.",
+            + f" > {cfg.mip_rel_gap:.3%} within {cfg_limit:g} s. "
+            + (
+                f"It was saved (plan {plan_id}) with proven_optimal=false. "
+                if plan_id is not None
+                else "Its files say proven_optimal=false (not saved: --no-save). "
+            )
+            + "Raise --time-limit-s, plan a smaller area, or accept the gap.",
             file=sys.stderr,
             flush=True,
         )
