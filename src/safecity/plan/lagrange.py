@@ -582,7 +582,7 @@ def knapsack_plan(
         (np.ones(int(lens.sum())), np.concatenate([p for _, p in items]), np.r_[0, np.cumsum(lens)]),
         shape=(len(items), len(model.site)),
     )
-    covered = (member @ model.a.T.tocsc()).tocsr()
+    covered = sp.csr_matrix(member @ model.a.T)
     covered.data[:] = 1.0
     val = np.asarray(covered @ model.w).ravel()
     pole_of = sp.csr_matrix(
@@ -674,7 +674,7 @@ def bound_and_plan(
         if min(costs) > model.budget or max(costs) <= model.budget:
             return False  # a plan from the solutions needs one on each side of the budget
         t_k = time.perf_counter()
-        plan = knapsack_plan(model, r.solves, plan_deadline, mip_rel_gap=0.05 * gap)
+        plan = knapsack_plan(model, r.solves, plan_deadline, mip_rel_gap=0.2 * gap)
         spent[0] += time.perf_counter() - t_k
         val = model.plan_value(plan) if plan.any() else 0.0
         if val > best_val[0] and model.plan_cost(plan) <= model.budget * (1 + 1e-12):
