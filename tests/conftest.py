@@ -21,7 +21,8 @@ SHARED = Path(os.environ.get("SAFECITY_SHARED", REPO.parent / "shared"))
 REQUIRE_SHARED = os.environ.get("SAFECITY_REQUIRE_SHARED_DATA", "") not in ("", "0")
 SHARED_DATA_NOTE = (
     f"needs the test-only data folder {SHARED} (data/video/mot17-mini-dev: MOTChallenge MOT17 excerpts, "
-    "non-commercial; data/video/towncentre-5s: Oxford Town Centre; each with a SOURCE.md): the "
+    "non-commercial; data/video/towncentre-5s: Oxford Town Centre; data/video/falls-gmdcsa24: GMDCSA24 "
+    "falls, MIT; each with a SOURCE.md): the "
     "project's shared/ folder next to the checkout, or set SAFECITY_SHARED to it"
 )
 
