@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from safecity.monitor.config.model import CameraHealthRuleConfig
-from safecity.monitor.rules.objects import Emission, Episode, UidMaker
+from safecity.monitor.rules.episode import Emission, Episode, UidMaker
 from safecity.monitor.types import Event, EventType, HealthState
 
 __all__ = ["CameraHealthMonitor"]
