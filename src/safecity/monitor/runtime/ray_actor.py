@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from safecity.monitor.config.model import CameraConfig, MonitorConfig
-from safecity.monitor.runtime.messages import StatsMsg, TileMsg, TileWish, WorkerMessage
+from safecity.monitor.runtime.messages import ArmAnalytics, StatsMsg, TileMsg, TileWish, WorkerMessage
 from safecity.monitor.runtime.worker import CameraWorker, RuntimeOptions, make_camera_worker
 
 __all__ = ["AckBuffer", "CameraGroupActor", "MEDIA_CHECK_NAME", "PollReply", "media_check_problem"]
@@ -239,6 +239,10 @@ class CameraGroupActor:
             tiles, self._tiles = list(self._tiles.values()), {}
         return PollReply(self.incarnation, self.node_id, msgs, tiles, self.outbox.last_seq,
                          self.outbox.stats_dropped)  # fmt: skip
+
+    def arm(self, msg: ArmAnalytics) -> None:
+        """PTZ: pause a camera's analytics or arm them at a preset (:meth:`CameraWorker.arm`)."""
+        self.worker.arm(msg)
 
     def reconfigure(self, config: MonitorConfig, cameras: Sequence[CameraConfig]) -> list[str]:
         """Run ``cameras`` under ``config`` from now on (:meth:`CameraWorker.reconfigure`).

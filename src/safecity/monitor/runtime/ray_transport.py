@@ -54,7 +54,7 @@ from typing import Any
 from safecity.errors import ConfigError
 from safecity.monitor.config.model import CameraConfig, MonitorConfig
 from safecity.monitor.runtime.hub import MonitorHub
-from safecity.monitor.runtime.messages import EventMsg, FailureMsg, HealthMsg, WorkerMessage
+from safecity.monitor.runtime.messages import ArmAnalytics, EventMsg, FailureMsg, HealthMsg, WorkerMessage
 from safecity.monitor.runtime.ray_actor import MEDIA_CHECK_NAME, CameraGroupActor, PollReply
 from safecity.monitor.runtime.transport import HubInbox
 from safecity.monitor.runtime.worker import RuntimeOptions
@@ -369,6 +369,15 @@ class RayTransport:
         """The cameras whose tiles the hub wants; each actor gets its share with its next poll."""
         with self._lock:
             self._wish = frozenset(cameras)
+
+    def arm(self, msg: ArmAnalytics) -> None:
+        """PTZ: hand ``msg`` to the actor of its camera (fire and forget: the PTZ runtime sends it again
+        every few seconds, so an actor that is down or restarting learns the state when it answers)."""
+        with self._lock:
+            i = self._group_of.get(msg.camera)
+            g = self._groups[i] if i is not None and i < len(self._groups) else None
+        if g is not None and g.current is not None and g.down_since is None:
+            g.handle.arm.remote(msg)
 
     def placement(self) -> dict[str, str]:
         """Camera -> ``"ray actor I on node NODE_ID"`` (node of its answering incarnation; "" before)."""
