@@ -53,6 +53,7 @@ _FULL_FRAME = np.array([[0.0, 0.0, 1.0, 1.0]], np.float32)
 _NO_BOXES = np.zeros((0, 4), np.float32)
 _TRACK_PAD = 0.25  # track regions are grown by this share of their size on each side
 HEALTH_EVERY_S = 0.5  # picture health checks (frozen, covered, ...) run at most this often
+_HEALTH_DUE_SLACK_S = 0.2  # a maturing health condition is checked this long after it is due
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +204,18 @@ class CameraPipeline:
         if self.tracker.active or len(self._last_tracks) or self.rules.state_size > 0:
             return True
         return any(r.live() for r in self.rules.rules)
+
+    @property
+    def health_due_s(self) -> float | None:
+        """When the earliest health condition building up (frozen, covered, blurred, moved) reaches
+        its duration, None if none is: the worker asks a gated source in watch mode for a frame then
+        (its health keyframes come only every few seconds)."""
+        due = [
+            ep.cond_since + ep.min_s + _HEALTH_DUE_SLACK_S
+            for kind, ep in self.rules.health.episodes.items()
+            if kind != "camera_offline" and ep.cond_since is not None and ep.event is None
+        ]
+        return min(due) if due else None
 
     def watch_step(self, frame: DecodedFrame) -> StepResult:
         """A keyframe decoded in the gate's watch mode: health checks only (no motion gate, no

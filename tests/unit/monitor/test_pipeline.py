@@ -204,3 +204,16 @@ def test_tiered_detector_gets_track_hints_and_zones(polygon: list[list[float]], 
     assert det.track_boxes and det.track_boxes[0] == 0  # first sighting: no track yet
     assert tracked[-1] and det.track_boxes[-1] == 1  # once tracked, its box goes with its crop
     assert all(a is not None and any(a) is touches for a in det.allowed)  # zones reach the detector
+
+
+def test_health_due_names_when_a_building_condition_matures() -> None:
+    """A frozen picture: the condition starts at the second check; health_due_s is its start plus
+    frozen_s (+ 0.2 s slack), the time the worker asks a gated source in watch mode to decode."""
+    pipe = CameraPipeline(_camera(), BlobDetector(), tracker=_tracker_cfg())
+    gray = np.full((H, W), 90, np.uint8)
+    gray[10:40, 10:60] = 140  # some texture, not "covered"
+    assert pipe.health_due_s is None
+    for i in range(6):
+        pipe.step(DecodedFrame("cam1", i * 0.6, i + 1, W, H, gray))
+    frozen_s = 30.0  # the camera_health default
+    assert pipe.health_due_s == pytest.approx(0.6 + frozen_s + 0.2)

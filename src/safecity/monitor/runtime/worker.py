@@ -550,6 +550,9 @@ class CameraWorker:
         hold = getattr(c.source, "hold_active", None)  # a gated source stays active while the camera is busy
         if hold is not None and pipe.busy:
             hold(res.t_s + c.config.gate.hold_s)
+        wake = getattr(c.source, "watch_at", None)  # ... and decodes a frame when a health condition matures
+        if wake is not None and pipe.health_due_s is not None:
+            wake(pipe.health_due_s)
         c.last_t_s = res.t_s
         now = self._clock()
         if not c.config.live and c.offset_s is None:

@@ -167,6 +167,7 @@ class GatedSource:
         self._motion_thumb: tuple[float, npt.NDArray[np.int16]] | None = None
         self._logged = False
         self._fallback_t: float | None = None
+        self._wake_t: float | None = None  # watch mode: decode the frame at this time (watch_at)
         if mode == "decode":
             self._fallback("configured", "")
 
@@ -180,6 +181,13 @@ class GatedSource:
         """Keep decoding every frame until ``until_t_s`` (live tracks, open events)."""
         with self._lock:
             self.gate.hold(until_t_s)
+
+    def watch_at(self, t_s: float) -> None:
+        """In watch mode, also decode the frame at ``t_s`` (or the first after it) and hand it on as
+        a watch frame: a health condition that matures between two health keyframes is checked
+        when it matures (the kept packets are decoded from their keyframe up to it)."""
+        with self._lock:
+            self._wake_t = t_s if self._wake_t is None else min(self._wake_t, t_s)
 
     def status(self) -> GateStatus:
         g = self.gate
@@ -327,6 +335,8 @@ class GatedSource:
             self._watch_s += max(0.0, pkt.t_s - self._last_pkt_t)
         self._last_pkt_t = pkt.t_s
         if step.state != "watch":
+            if self._wake_t is not None and pkt.t_s >= self._wake_t:
+                self._wake_t = None  # decoded anyway
             pending = self._buffer if not self._decoding else [pkt]
             if not self._decoding:
                 self._flush()
@@ -337,7 +347,12 @@ class GatedSource:
             self._flush()
             self._decoding = False
         if step.decode_keyframe and pkt.keyframe:
+            if self._wake_t is not None and pkt.t_s >= self._wake_t:
+                self._wake_t = None  # this keyframe is the frame asked for
             yield from self._health_keyframe(pkt)
+        elif self._wake_t is not None and pkt.t_s >= self._wake_t:
+            self._wake_t = None
+            yield from self._wake_frame()
 
     # -- decoding --------------------------------------------------------------------------------
 
@@ -371,6 +386,29 @@ class GatedSource:
                 with self._lock:
                     self.gate.force_active(item.t_s, "keyframe_change")
             yield item, True
+
+    def _wake_frame(self) -> Iterator[tuple[DecodedFrame | SourceGap, bool]]:
+        """Decode the kept packets (last keyframe up to now) and hand on the newest frame (watch)."""
+        if self._stream is None or not self._buffer:
+            return
+        cc = self._stream.codec_context
+        self._flush()
+        last: av.VideoFrame | None = None
+        try:
+            for p in self._buffer:
+                for fr in cc.decode(p.av_packet):
+                    last = fr
+            for fr in cc.decode(None):
+                last = fr
+        except (av.FFmpegError, ValueError) as exc:
+            self._fallback("corrupt_packet", f"packets since {self._buffer[0].index} do not decode ({exc})")
+        self._flush()
+        self._decoding = False
+        if last is not None:
+            item = self._emit(last, keep_always=True)
+            if item is not None:
+                self._health += 1
+                yield item, True
 
     def _decode(
         self, packets: list[Packet], *, watch: bool

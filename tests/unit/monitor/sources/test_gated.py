@@ -252,3 +252,14 @@ def test_copy_cut_clip_has_the_plain_readers_frame_times(tmp_path: Path) -> None
     gated = [(f.index, round(f.t_s, 3)) for f, _ in GatedSource(clip, camera="c", detect_fps=5).marked()]
     assert plain[0][1] == 0.0
     assert [t for _, t in gated] == [t for _, t in plain]
+
+
+def test_watch_at_decodes_the_frame_when_a_health_condition_matures(clips: dict[str, Path]) -> None:
+    """Between two health keyframes (every 5 s) the worker may ask for the frame at a given time (a
+    frozen/blurred condition reaching its duration): it comes as a watch frame, decoded from the
+    kept packets, at that time, not at the next keyframe (GOP 1 s here: keyframes on whole seconds)."""
+    src = GatedSource(clips["quiet_entry"], camera="cam", detect_fps=5)
+    src.watch_at(20.55)
+    watch_times = [round(item.t_s, 2) for item, watch in src.marked() if watch and item.t_s < 30]
+    assert any(20.55 <= t <= 20.75 for t in watch_times), watch_times
+    assert src.status().state in ("watch", "active")
