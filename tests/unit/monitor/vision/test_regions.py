@@ -74,7 +74,8 @@ def test_a_second_object_entering_is_detected_at_once() -> None:
 
 def test_stationary_object_is_checked_at_the_slower_interval() -> None:
     def stands(i: int) -> list[tuple[int, int]]:
-        return [] if i < 5 else [(76, 60)]  # appears at 1 s (a parcel put down, a person stepping in) and stays
+        # appears at 1 s (a parcel put down, a person stepping in) and stays
+        return [] if i < 5 else [(76, 60)]
 
     pipe, _ = _pipeline("on_demand", reverify_s=1.0, stationary_reverify_s=3.0)
     res = _walk(pipe, 60, stands)
