@@ -8,7 +8,12 @@ of summarising tracks.
 
   1. *colour*: people with a red upper body in one hour, all cameras (page of 100 + count);
   2. *line*: cars that crossed line ``l1`` from a to b on 5 cameras in one day;
-  3. *area*: anything that stayed at least 30 s in a map box holding a quarter of the cameras, 2 hours.
+  3. *area*: anything that stayed at least 30 s in a map box holding a quarter of the cameras, 2 hours;
+  4. *polygon*: the same as *area* with a polygon drawn on the map (a triangle over about an eighth of
+     the cameras), run as the API runs it: the cameras inside the polygon (``cameras_in_polygon``)
+     plus the polygon's bounding box;
+  5. *group*: people with a red upper body in one hour on one camera group of 50 cameras (the API's
+     ``group=``: a list of cameras; an operator's default scope is such a list too).
 
   p50/p95/max of the page and of the count (the API runs both) with the default index (the R*Tree
   for searches with a map box, B-tree indexes otherwise) and, as the baseline in the same process,
@@ -46,6 +51,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
+from safecity.search.area import bounding_box, cameras_in_polygon  # noqa: E402
 from safecity.search.synthetic import camera_grid, synthetic_records  # noqa: E402
 from safecity.store.db import connect  # noqa: E402
 from safecity.store.tracks import TrackIndex, TrackQuery  # noqa: E402
@@ -55,6 +61,7 @@ SPAN = 30 * 86400.0
 CAMERAS = 200
 CHUNK = 50_000
 CLIP_CONFIG = REPO / "tests/data/labels/person-bicycle-car-detection.cameras.yaml"
+KINDS = ("colour", "line", "area", "polygon", "group")
 
 
 def _queries(kind: str, repeats: int, seed: int) -> list[TrackQuery]:
@@ -73,10 +80,20 @@ def _queries(kind: str, repeats: int, seed: int) -> list[TrackQuery]:
             out.append(
                 TrackQuery(t, t + 86400, cameras=cams, classes=("car",), line="l1", direction="a_to_b")
             )
-        else:
+        elif kind == "area":
             t = T0 + float(rng.random()) * (SPAN - 7200)
             area = (lats[0] - 1e-4, lons[0] - 1e-4, lats[len(lats) // 2], lons[len(lons) // 2])
             out.append(TrackQuery(t, t + 7200, area=area, min_dwell_s=30.0))
+        elif kind == "polygon":
+            t = T0 + float(rng.random()) * (SPAN - 7200)
+            s, w, n, e = lats[0] - 1e-4, lons[0] - 1e-4, lats[len(lats) // 2], lons[len(lons) // 2]
+            poly = [(s, w), (n, w), (s, e)]  # the south-west half of the area box
+            inside = cameras_in_polygon(poly, grid)
+            out.append(TrackQuery(t, t + 7200, cameras=inside, area=bounding_box(poly), min_dwell_s=30.0))
+        else:
+            t = T0 + float(rng.random()) * (SPAN - 3600)
+            group = frozenset(rng.choice(sorted(grid), 50, replace=False).tolist())
+            out.append(TrackQuery(t, t + 3600, cameras=group, classes=("person",), upper=("red",)))
     return out
 
 
@@ -114,9 +131,11 @@ def _fill(index: TrackIndex, n: int, seed: int) -> dict[str, float]:
     return {"records": n, "write_s": round(write_s, 1), "records_per_s": round(n / write_s)}
 
 
-def _run_searches(index: TrackIndex, repeats: int) -> dict[str, Any]:
+def _run_searches(index: TrackIndex, repeats: int, kinds: tuple[str, ...] = KINDS) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for i, kind in enumerate(("colour", "line", "area")):
+    for i, kind in enumerate(KINDS):
+        if kind not in kinds:
+            continue
         page, count, total, hits = [], [], [], []
         for q in _queries(kind, repeats, seed=100 + i):
             a, _ = _timed(lambda q=q: index.search(q))
@@ -185,7 +204,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=14)
     ap.add_argument("--db", type=Path, default=None, help="SQLite file to keep (default: a temporary one)")
     ap.add_argument("--no-engine", action="store_true", help="skip the engine cost part")
+    ap.add_argument("--kinds", default=",".join(KINDS), help=f"searches to run (default {','.join(KINDS)})")
+    ap.add_argument("--reuse", action="store_true", help="search the --db file as it is (no writing)")
     a = ap.parse_args(argv)
+    kinds = tuple(k for k in a.kinds.split(",") if k)
+    if not kinds or any(k not in KINDS for k in kinds):
+        ap.error(f"--kinds: expected a comma-separated subset of {','.join(KINDS)}, got {a.kinds!r}")
+    if a.reuse and (a.db is None or not a.db.is_file()):
+        ap.error("--reuse needs an existing --db file (written by an earlier run with --db)")
     a.out.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {
         "bench": "search",
@@ -195,23 +221,29 @@ def main(argv: list[str] | None = None) -> int:
         "records": a.records,
         "repeats": a.repeats,
         "seed": a.seed,
+        "kinds": list(kinds),
         "target_p95_ms": 1000,
+        "load_before": list(os.getloadavg()),
     }
     with tempfile.TemporaryDirectory() as tmp:
         db = a.db or Path(tmp) / "tracks.db"
         engine = connect(f"sqlite:///{db}")
         index = TrackIndex(engine)
-        print(f"sqlite: writing {a.records:,} records to {db}", file=sys.stderr, flush=True)
-        result["sqlite_write"] = _fill(index, a.records, a.seed)
+        if a.reuse:
+            result["sqlite_write"] = "reused: " + str(db)
+        else:
+            print(f"sqlite: writing {a.records:,} records to {db}", file=sys.stderr, flush=True)
+            result["sqlite_write"] = _fill(index, a.records, a.seed)
+        result["load_sqlite_searches"] = list(os.getloadavg())
         result["sqlite_db_mb"] = round(db.stat().st_size / 1e6, 1)
         print("sqlite searches (default: R*Tree for map boxes):", file=sys.stderr, flush=True)
-        result["sqlite_rtree"] = _run_searches(index, a.repeats)
+        result["sqlite_rtree"] = _run_searches(index, a.repeats, kinds)
         print("sqlite searches (B-tree only, baseline):", file=sys.stderr, flush=True)
-        result["sqlite_btree"] = _run_searches(TrackIndex(engine, use_rtree=False), a.repeats)
+        result["sqlite_btree"] = _run_searches(TrackIndex(engine, use_rtree=False), a.repeats, kinds)
         result["rtree_speedup_p95"] = {
             k: round(result["sqlite_btree"][k]["page_plus_count"]["p95_ms"]
                      / max(result["sqlite_rtree"][k]["page_plus_count"]["p95_ms"], 1e-6), 2)
-            for k in ("colour", "line", "area")
+            for k in kinds
         }  # fmt: skip
         engine.dispose()
     pg = os.environ.get("SAFECITY_TEST_PG_URL")
@@ -224,7 +256,8 @@ def main(argv: list[str] | None = None) -> int:
             c.exec_driver_sql("ANALYZE track_records")
             c.exec_driver_sql("ANALYZE track_passages")
         print("postgresql searches:", file=sys.stderr, flush=True)
-        result["postgres"] = _run_searches(index, a.repeats)
+        result["load_postgres_searches"] = list(os.getloadavg())
+        result["postgres"] = _run_searches(index, a.repeats, kinds)
         engine.dispose()
     else:
         result["postgres"] = "skipped: SAFECITY_TEST_PG_URL not set"
@@ -238,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         for v in result[key].values()
     )
     result["worst_p95_ms"] = worst
+    result["load_after"] = list(os.getloadavg())
     result["target_met"] = worst < 1000
     path = a.out / "search_bench.json"
     path.write_text(json.dumps(result, indent=2), encoding="utf-8")

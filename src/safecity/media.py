@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from safecity.monitor.types import Event, EventKind
 
 __all__ = [
+    "CLIP_START_TAG",
     "MEDIA_SUFFIXES",
     "MediaExistsError",
     "MediaRecorder",
@@ -47,6 +48,7 @@ __all__ = [
     "draw_box",
     "enforce_retention",
     "media_paths",
+    "read_clip_start",
     "safe_name",
     "write_clip",
     "write_jpeg",
@@ -59,6 +61,8 @@ Polygon = Sequence[tuple[float, float]]
 MEDIA_SUFFIXES = (".jpg", ".mp4")
 _MAX_PENDING = 100  # pending clips / waiting snapshots per camera
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+CLIP_START_TAG = "safecity start_s="
+"""Prefix of a clip's MP4 ``comment`` tag: the Unix time (events' clock) of its first frame."""
 
 
 class MediaExistsError(InputError):
@@ -224,6 +228,8 @@ def write_clip(
     tb = Fraction(1, 1000)
     try:
         with av.open(str(tmp), mode="w", format="mp4") as container:
+            # the absolute time of the first frame: players seek to a moment by it (read_clip_start)
+            container.metadata["comment"] = f"{CLIP_START_TAG}{t0:.3f}"
             stream = container.add_stream(codec, rate=30)
             assert isinstance(stream, av.VideoStream)
             stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
@@ -247,6 +253,28 @@ def write_clip(
         tmp.unlink(missing_ok=True)
         raise
     _publish(tmp, path)
+
+
+def read_clip_start(path: Path) -> tuple[float | None, float]:
+    """``(start_s, duration_s)`` of a clip written by :func:`write_clip`: the absolute time of its
+    first frame (None for clips written before it was recorded) and its length in seconds.
+
+    Raises:
+        InputError: the file cannot be read as a video.
+    """
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            tag = str(container.metadata.get("comment", ""))
+            duration = (container.duration or 0) / 1_000_000
+    except (OSError, av.FFmpegError) as exc:
+        raise InputError(f"cannot read clip {path}: {exc}") from exc
+    start: float | None = None
+    if tag.startswith(CLIP_START_TAG):
+        with contextlib.suppress(ValueError):
+            start = float(tag[len(CLIP_START_TAG) :])
+    return start, duration
 
 
 @dataclass(slots=True)

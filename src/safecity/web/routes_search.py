@@ -13,7 +13,8 @@ a malformed or inverted map box, too many values: 400/422 with what was expected
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
@@ -23,6 +24,7 @@ from safecity.errors import InputError
 from safecity.monitor.types import COCO_CLASSES
 from safecity.monitor.vision.track import CLASS_GROUPS, class_group
 from safecity.search.area import bounding_box, cameras_in_polygon, parse_polygon
+from safecity.search.clips import ClipSpan, clip_span, nearest_clip
 from safecity.search.palette import COLOURS, HUE_RULES
 from safecity.search.where_else import rank_candidates
 from safecity.store.tracks import MAX_LIMIT, TrackIndex, TrackQuery
@@ -125,10 +127,25 @@ def _in_polygon(console: Console, polygon: list[tuple[float, float]]) -> frozens
     return cameras_in_polygon(polygon, positions)
 
 
-def _public(rec: dict[str, Any]) -> dict[str, Any]:
+def _public(console: Console, rec: dict[str, Any]) -> dict[str, Any]:
+    """The record as the API gives it: with its thumbnail URL and its camera's Hangul name."""
     out = dict(rec)
     out["thumbnail_url"] = f"/api/search/tracks/{rec['uid']}/thumbnail" if rec.get("has_thumb") else None
+    cam = console.services.live_cameras.get(str(rec["camera"]))
+    out["camera_name"] = cam.name if cam is not None and cam.name else None
     return out
+
+
+def _clip_span(console: Console, event: dict[str, Any]) -> ClipSpan | None:
+    """The recorded clip's absolute span (None: no clip on disk, or a path outside the media folder)."""
+    rel = event.get("clip_path")
+    if not rel:
+        return None
+    root = console.services.media_root.resolve()
+    path = (root / str(rel)).resolve()
+    if not path.is_relative_to(root):
+        return None
+    return clip_span(FilePath(path), event["start_at"].timestamp())
 
 
 @router.get("/palette")
@@ -203,7 +220,7 @@ def search_tracks(
     total = index.count(q)
     _audit(console, request, session, "search_tracks", True, f"{total} results: {detail}", "tracks")
     return {"total": total, "total_capped": total >= 10_000, "query": asked,
-            "results": [_public(r) for r in results]}  # fmt: skip
+            "results": [_public(console, r) for r in results]}  # fmt: skip
 
 
 def _record(console: Console, request: Request, session: Session, uid: str, action: str) -> dict[str, Any]:
@@ -217,20 +234,42 @@ def _record(console: Console, request: Request, session: Session, uid: str, acti
 
 
 @router.get("/tracks/{uid}")
-def get_track(uid: UidPath, console: ConsoleDep, request: Request, session: OperatorDep) -> dict[str, Any]:
-    """One record with the events of its camera that involved its track (their clips and snapshots)."""
+def get_track(
+    uid: UidPath,
+    console: ConsoleDep,
+    request: Request,
+    session: OperatorDep,
+    at: Annotated[
+        UtcDatetime | None,
+        Query(description="the moment to open (ISO 8601; default: when the track was first seen)"),
+    ] = None,
+) -> dict[str, Any]:
+    """One record with the events of its camera that involved its track (their clips and snapshots).
+
+    Each clip comes with its absolute span (``clip_start_at``, ``clip_duration_s``) and ``seek_s``,
+    the offset in it of the moment (``at``, or when the track was first seen, clamped to the clip);
+    ``clip_event`` names the event whose clip shows that moment (or comes nearest to it)."""
     rec = _record(console, request, session, uid, "view_track")
     events = console.events.list_events(
         camera=rec["camera"], since=rec["first_at"] - timedelta(seconds=5), until=rec["last_at"], limit=50
     )
+    mine = [e for e in events if rec["track_id"] in (e.get("track_ids") or [])]
+    moment = (at or rec["first_at"]).timestamp()
+    spans = [_clip_span(console, e) for e in mine]
+    best = nearest_clip(spans, moment)
     related = [
         {"uid": e["uid"], "type": e["type"], "start_at": e["start_at"],
-         "clip_url": f"/api/events/{e['uid']}/clip" if e.get("clip_path") else None,
-         "snapshot_url": f"/api/events/{e['uid']}/snapshot" if e.get("snapshot_path") else None}
-        for e in events if rec["track_id"] in (e.get("track_ids") or [])
+         "clip_url": f"/api/events/{e['uid']}/clip" if span is not None else None,
+         "snapshot_url": f"/api/events/{e['uid']}/snapshot" if e.get("snapshot_path") else None,
+         "clip_start_at": None if span is None else datetime.fromtimestamp(span.start_s, UTC),
+         "clip_duration_s": None if span is None else round(span.duration_s, 3),
+         "clip_start_exact": None if span is None else span.exact,
+         "seek_s": None if span is None else span.seek(moment)}
+        for e, span in zip(mine, spans, strict=True)
     ]  # fmt: skip
     _audit(console, request, session, "view_track", True, f"camera {rec['camera']}", uid)
-    return {**_public(rec), "events": related}
+    return {**_public(console, rec), "events": related, "moment_at": datetime.fromtimestamp(moment, UTC),
+            "clip_event": None if best is None else mine[best]["uid"]}  # fmt: skip
 
 
 @router.get("/tracks/{uid}/thumbnail", response_class=Response)
@@ -269,9 +308,9 @@ def where_else(
     _audit(console, request, session, "search_where_else", True,
            f"{len(ranked)} candidates within {window_s:.0f} s of {rec['camera']}", uid)  # fmt: skip
     return {
-        "source": _public(rec),
+        "source": _public(console, rec),
         "candidates": [
-            {"record": _public(dict(c.record)), "score": round(c.score, 4),
+            {"record": _public(console, dict(c.record)), "score": round(c.score, 4),
              "appearance": round(c.appearance, 4), "plausibility": round(c.plausibility, 4),
              "distance_m": None if c.distance_m is None else round(c.distance_m, 1),
              "gap_s": round(c.gap_s, 1), "reason": c.reason}

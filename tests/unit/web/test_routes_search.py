@@ -3,6 +3,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
 
 from safecity.search.records import TrackRecord
@@ -169,3 +170,28 @@ def test_camera_groups_as_a_search_parameter(env: Env, index: TrackIndex) -> Non
     assert denied and "403" in str(denied[0]["detail"])
     status, body = _search(env, "operator", group="west")
     assert status == 200 and {r["camera"] for r in body["results"]} == {WEST}  # type: ignore[index]
+
+
+def test_a_record_opens_its_clip_at_the_moment(env: Env, index: TrackIndex) -> None:
+    """The record's event clip comes with its absolute start and the offset of the moment in it:
+    first seen by default, or the moment asked for (a click in a synopsis)."""
+    from safecity.media import media_paths, write_clip
+
+    rec = dataclasses.replace(_rec("w-ev", WEST, T0 + 27.0), track_id=3)  # the event's track
+    index.write([rec])
+    env.add_event("w-ev-1", WEST, t=T0 + 30.0)  # track 3; recorded from T0 + 25.5 (first buffered frame)
+    _, clip = media_paths(env.media_root, WEST, "w-ev-1")
+    write_clip(clip, [(T0 + 25.5 + k * 0.25, np.full((48, 64, 3), 90, np.uint8)) for k in range(41)])
+    op = env.bearer("operator")
+    body = env.client.get("/api/search/tracks/w-ev", headers=op).json()
+    (ev,) = body["events"]
+    assert body["clip_event"] == "w-ev-1" and ev["clip_url"] == "/api/events/w-ev-1/clip"
+    assert datetime.fromisoformat(ev["clip_start_at"]).timestamp() == pytest.approx(T0 + 25.5, abs=1e-3)
+    assert ev["clip_start_exact"] is True and ev["clip_duration_s"] == pytest.approx(10.0, abs=0.3)
+    assert ev["seek_s"] == pytest.approx(1.5, abs=1e-3)  # first seen T0 + 27
+    body = env.client.get("/api/search/tracks/w-ev", params={"at": _iso(T0 + 31.2)}, headers=op).json()
+    assert body["events"][0]["seek_s"] == pytest.approx(5.7, abs=1e-3)
+    assert datetime.fromisoformat(body["moment_at"]).timestamp() == pytest.approx(T0 + 31.2)
+    assert body["camera_name"] == "West gate"  # the Hangul/display name of the config, not the key
+    bad = env.client.get("/api/search/tracks/w-ev", params={"at": "yesterday"}, headers=op)
+    assert bad.status_code == 422
