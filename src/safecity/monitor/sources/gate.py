@@ -28,6 +28,10 @@ so every threshold is relative to the camera's own learned floor.
   (:meth:`~CompressedGate.picture`, reported by the source: a new noise level after lights or IR
   switched, not people moving) becomes the new floor. Without such reports the gate never
   relearns: it stays active, which costs decoding but never blinds the camera.
+* **drop**: in watch mode the rate falling below a quarter of the floor (floors of at least
+  ``min_on_bps / 2``) makes the gate active once per drop: a frozen, blurred or covered picture
+  codes to almost nothing, and the health checks must see it when it happens, not at the next
+  health keyframe (their durations, e.g. ``frozen_s``, count from the first frame that shows it).
 * **fallback**: :meth:`~CompressedGate.fallback` switches the gate off for good (decode every
   frame); the gate itself calls it when nearly every packet of the learning period is a keyframe
   (all-intra streams, MJPEG): ``all_intra``. The source adds the reasons it sees in the bytes
@@ -56,6 +60,8 @@ __all__ = [
     "GateState",
     "GateStep",
 ]
+
+_DROP_SHARE = 0.25  # the rate falling below this share of the floor is a drop (frozen, blurred, covered)
 
 GateState = Literal["learning", "watch", "active"]
 GateMode = Literal["compressed", "decode"]
@@ -179,6 +185,7 @@ class CompressedGate:
         self._hold_until = -np.inf
         self._last_health = -np.inf
         self._static_since: float | None = None
+        self._dropped = False  # the rate is below the drop level (a drop triggers once per episode)
 
     # -- levels ----------------------------------------------------------------------------------
 
@@ -206,6 +213,15 @@ class CompressedGate:
     def on_bps(self) -> float | None:
         """Trigger level in bytes per second (None before learning)."""
         return None if self._median is None else self._median + self._margin()
+
+    @property
+    def drop_bps(self) -> float | None:
+        """Drop level: the rate falling below it (a frozen, blurred or covered picture codes to almost
+        nothing) makes the gate active once, so the health checks see the change when it happens."""
+        m = self._median
+        if m is None or m < self.config.min_on_bps / 2:  # a floor this low has nowhere to drop to
+            return None
+        return _DROP_SHARE * m
 
     @property
     def release_bps(self) -> float | None:
@@ -292,6 +308,13 @@ class CompressedGate:
             if rate > on or now < self._hold_until:
                 step = self._to_active(now, "bytes" if rate > on else "hold")
                 return GateStep("active", True, False, rate, on, step.reason)
+            drop = self.drop_bps
+            below = full and drop is not None and rate < drop
+            if below and not self._dropped:  # the picture froze, blurred or went dark: let health see it
+                self._dropped = True
+                step = self._to_active(now, "drop")
+                return GateStep("active", True, False, rate, on, step.reason)
+            self._dropped = below
             self._floor.append((now, rate))
             while self._floor and self._floor[0][0] < now - c.floor_s:
                 self._floor.popleft()

@@ -181,3 +181,28 @@ def test_restart_keeps_the_floor_and_decodes_until_quiet() -> None:
 def test_bad_config_is_refused(kw: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="GateConfig"):
         GateConfig(**kw)  # type: ignore[arg-type]
+
+
+def test_a_drop_below_the_floor_makes_the_gate_active_once() -> None:
+    """A frozen, blurred or covered picture codes to almost nothing: the rate falling under a quarter
+    of the floor wakes the gate once (so the health checks see the change when it happens), not
+    again while it stays low; a floor too low to drop from never does."""
+    g = CompressedGate(GateConfig(learn_s=2.0, quiet_s=1.0))
+    rng = np.random.default_rng(7)
+    t = 0.0
+    for _ in range(300):  # 30 s of a noisy camera: ~1 kB per P-frame at 10 fps (10 kB/s)
+        t += 0.1
+        g.observe(t, int(rng.normal(1000, 40)), False)
+    assert g.state == "watch" and g.floor_bps is not None and g.drop_bps is not None
+    reasons = []
+    for _ in range(100):  # frozen: 30 bytes per P-frame
+        t += 0.1
+        step = g.observe(t, 30, False)
+        if step.changed:
+            reasons.append((step.state, step.reason))
+    assert reasons[0] == ("active", "drop")
+    assert [r for r in reasons if r[0] == "active"] == [("active", "drop")]  # once per drop
+    quiet = CompressedGate(GateConfig(learn_s=2.0))
+    for i in range(100):
+        quiet.observe(i / 10, 30, False)
+    assert quiet.drop_bps is None
