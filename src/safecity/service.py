@@ -38,6 +38,7 @@ __all__ = [
     "Services",
     "bound_policy",
     "build_outputs",
+    "build_ptz",
     "build_runtime",
     "build_services",
     "live_cameras_from_config",
@@ -177,6 +178,8 @@ class Services:
         # the alert policy too: the event store's writer folds its next batch with the new one
         self.alert_policy = config.policy
         self.events.policy = bound_policy(config)
+        if self.ptz_runtime is not None:  # PTZ drivers, hand-off positions and headings (ptz.runtime)
+            self.ptz_runtime.update_config(config)
 
     def close(self) -> None:
         """Stop the runtime, close sinks and dispose of the engine (each step even if one fails)."""
@@ -422,6 +425,34 @@ def build_runtime(
     return hub
 
 
+def build_ptz(
+    config: Any, runtime: Any, *, control: PtzControl | None = None, engine: Engine | None = None
+) -> Any:
+    """The PTZ side of a monitoring runtime (created, not started): patrol drivers, analytics arming, the
+    hand-off sink, and, with a store ``engine``, the system's moves in the audit chain; None when
+    ``config`` has no enabled PTZ camera. ``safecity serve``/``demo`` (:func:`build_services`) and
+    ``safecity monitor`` both build it here (a ``safecity.ptz.runtime.PtzRuntime``; its ``control``
+    holds the ONVIF clients: close it after ``stop``).
+
+    Raises:
+        ConfigError: a PTZ camera's password variable is not set.
+    """
+    if control is None:
+        if not any(c.ptz is not None and c.enabled for c in config.cameras):
+            return None
+        from safecity.ptz.control import PtzControl
+
+        control = PtzControl.from_config(config)
+    from safecity.ptz.runtime import attach_ptz
+
+    audit = None
+    if engine is not None:
+        from safecity.store.audit import AuditLog
+
+        audit = AuditLog(engine)
+    return attach_ptz(control, runtime, config, audit=audit)
+
+
 def build_services(
     settings: Settings,
     monitor_config_path: Path | None = None,
@@ -478,10 +509,8 @@ def build_services(
             )
             services.monitor = runtime
             services._closers.append(runtime.stop)
-            if services.ptz is not None:  # patrol drivers, analytics arming, hand-off sink
-                from safecity.ptz.runtime import attach_ptz
-
-                services.ptz_runtime = attach_ptz(services.ptz, runtime, config)
+            if services.ptz is not None:  # patrol drivers, analytics arming, hand-off sink (as `monitor`)
+                services.ptz_runtime = build_ptz(config, runtime, control=services.ptz, engine=out.engine)
             from safecity.monitor.runtime.hub import MonitorHub
             from safecity.monitor.runtime.watch import ConfigWatcher
 

@@ -16,12 +16,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from safecity.errors import ConfigError, PtzError, PtzUnknownPresetError
-from safecity.monitor.config.model import MonitorConfig
+from safecity.monitor.config.model import CameraConfig, MonitorConfig
 from safecity.monitor.config.ptz import PtzConfig
 from safecity.ptz.camera import PtzCamera
 from safecity.ptz.lease import LeaseBook
 
-__all__ = ["PtzControl", "PtzUnit"]
+__all__ = ["PtzControl", "PtzUnit", "unit_from_config"]
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,27 @@ class PtzUnit:
         return cfg.token if cfg.token is not None else self.camera.preset_token(cfg.name)
 
 
+def unit_from_config(cam: CameraConfig, env: Mapping[str, str] | None = None) -> PtzUnit:
+    """The :class:`PtzUnit` of one camera with a ``ptz`` block (no network until first use).
+
+    Raises:
+        ConfigError: the camera's password variable is not set.
+    """
+    assert cam.ptz is not None
+    env = os.environ if env is None else env
+    o = cam.ptz.onvif
+    password = env.get(o.password_env)
+    if password is None:
+        raise ConfigError(
+            f"camera {cam.id}: environment variable {o.password_env} (ptz.onvif.password_env) is "
+            "not set; set it to the camera's ONVIF password before starting"
+        )
+    client = PtzCamera(
+        o.host, o.port, o.user, password, name=cam.id, timeout_s=o.timeout_s, profile=o.profile
+    )
+    return PtzUnit(cam.id, cam.name or cam.id, cam.ptz, client)
+
+
 class PtzControl:
     """PTZ cameras by id, and who steers which."""
 
@@ -72,22 +93,7 @@ class PtzControl:
         Raises:
             ConfigError: a camera's password variable is not set.
         """
-        env = os.environ if env is None else env
-        units = []
-        for cam in config.cameras:
-            if cam.ptz is None or not cam.enabled:
-                continue
-            o = cam.ptz.onvif
-            password = env.get(o.password_env)
-            if password is None:
-                raise ConfigError(
-                    f"camera {cam.id}: environment variable {o.password_env} (ptz.onvif.password_env) is "
-                    "not set; set it to the camera's ONVIF password before starting"
-                )
-            client = PtzCamera(
-                o.host, o.port, o.user, password, name=cam.id, timeout_s=o.timeout_s, profile=o.profile
-            )
-            units.append(PtzUnit(cam.id, cam.name or cam.id, cam.ptz, client))
+        units = [unit_from_config(cam, env) for cam in config.cameras if cam.ptz is not None and cam.enabled]
         return cls(units, clock)
 
     def warm(self, keys: Iterable[str]) -> None:

@@ -15,7 +15,9 @@ alert sinks). For the ``start`` of an object event (not a camera-health event) o
    PTZ pinned in the slot next to it, both until the lease ends (``MonitorHub.pin``).
 
 Every hand-off (done or not, and why) is kept in :attr:`HandoffSink.log` for the console and tests.
-A camera error is logged and recorded; it never reaches the other sinks.
+A camera error is logged and recorded; it never reaches the other sinks. With an audit log, every swing
+(and every refusal because an operator holds the camera) is also an audit row ``ptz_move`` by
+``system:handoff`` (:mod:`safecity.ptz.audit`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from safecity.errors import PtzError
 from safecity.health import HEALTH_OF_TYPE
 from safecity.monitor.config.model import CameraConfig, MonitorConfig
 from safecity.monitor.types import Event, EventKind
+from safecity.ptz.audit import AuditRecorder, record_system
 from safecity.ptz.control import PtzControl
 from safecity.ptz.geometry import HandoffTarget, PtzSite, choose_ptz, place_in_view
 
@@ -85,6 +88,7 @@ class HandoffSink:
         control: the PTZ cameras and their lease book.
         policy: the incident policy (``alert`` events hand off), e.g. ``service.bound_policy(config)``.
         wall: the monitoring hub (``pin``/``wall``), or None (no wall).
+        audit: where the system's moves are audited (an ``AuditLog``), or None.
         distance_m: assumed distance of the event from the fixed camera.
         clock: Unix seconds.
     """
@@ -96,6 +100,7 @@ class HandoffSink:
         policy: PolicyLike,
         wall: Any = None,
         *,
+        audit: AuditRecorder | None = None,
         distance_m: float = 30.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -106,6 +111,7 @@ class HandoffSink:
             distance_m,
             clock,
         )
+        self.audit = audit
         self.log: deque[Handoff] = deque(maxlen=200)
         self._lock = threading.Lock()
         self.update_config(config)
@@ -158,12 +164,16 @@ class HandoffSink:
         unit = self.control.units[target.camera]
         hold = unit.config.handoff_hold_s
         lease = self.control.leases.holder(unit.key)
+        why = {"handoff": event.uid, "fixed": cam.id, "event_type": event.type}
         if lease is not None and lease.holder != HANDOFF_HOLDER:
+            record_system(self.audit, "ptz_move", unit.key, {**why, "refused": f"held by {lease.holder}"},
+                          allowed=False)  # fmt: skip
             return done(
                 "held", f"{event.type} on {cam.id}: {unit.key} is steered by {lease.holder}; not swung"
             )
         self.control.leases.acquire(unit.key, HANDOFF_HOLDER, hold)
         until = now + hold
+        command: dict[str, Any] = {"mode": "preset", "preset": target.preset}
         try:
             if target.preset is not None:
                 unit.camera.goto_preset(unit.preset_token(target.preset))
@@ -172,13 +182,19 @@ class HandoffSink:
                 assert target.pan is not None
                 status = unit.camera.status()
                 tilt = status.position.tilt if status.position is not None else 0.0
-                unit.camera.absolute_move(target.pan, tilt, target.zoom if target.zoom is not None else 0.0)
+                zoom = target.zoom if target.zoom is not None else 0.0
+                command = {"mode": "absolute", "pan": target.pan, "tilt": tilt, "zoom": zoom}
+                unit.camera.absolute_move(target.pan, tilt, zoom)
                 how = f"pan {target.pan:+.3f} zoom {target.zoom or 0.0:.2f}"
         except PtzError as exc:
             self.control.leases.release(unit.key, HANDOFF_HOLDER, force=True)  # the patrol goes on
+            record_system(self.audit, "ptz_move", unit.key, {**command, **why, "error": str(exc)})
             return done(
                 "camera_error", f"{event.type} on {cam.id}: {unit.key} could not be swung: {exc}", unit.key
             )
+        until_iso = datetime.fromtimestamp(until, UTC).isoformat(timespec="seconds")
+        done_detail = {**command, **why, "until": until_iso, "distance_m": round(target.distance_m, 1)}
+        record_system(self.audit, "ptz_move", unit.key, done_detail)
         self._pin(cam.id, unit.key, until)
         return done(
             "swung",

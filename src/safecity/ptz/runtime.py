@@ -15,7 +15,16 @@ answering holds up only its own patrol) and passes every :class:`~safecity.ptz.d
   ``ptz.return_after_release_s``) into a ``camera_moved`` health event whose ``detail.ptz`` is
   ``not_returned`` (live until the camera is back), with ``moved`` health;
 * logs once per outage why a camera cannot be driven (wrong password, no PTZ service, no answer, a
-  preset the camera lacks) and keeps the reason for the console (:meth:`PtzRuntime.states`).
+  preset the camera lacks) and keeps the reason for the console (:meth:`PtzRuntime.states`);
+* audits the patrol's return after a hand-off (``ptz_release`` by ``system:handoff``,
+  :mod:`safecity.ptz.audit`; the swing itself is audited by the hand-off sink).
+
+:meth:`PtzRuntime.update_config` follows a changed config (the config watcher's ``on_applied``): new,
+changed and removed PTZ cameras get a new driver, none, or lose theirs; the hand-off takes the new
+positions and headings.
+
+``safecity serve``/``demo`` and ``safecity monitor`` build it the same way,
+:func:`safecity.service.build_ptz`.
 """
 
 from __future__ import annotations
@@ -27,10 +36,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from safecity.errors import SafecityError
 from safecity.monitor.runtime.messages import ArmAnalytics, EventMsg, HealthMsg
 from safecity.monitor.types import Event
-from safecity.ptz.control import PtzControl
+from safecity.ptz.audit import AuditRecorder, record_system
+from safecity.ptz.control import PtzControl, PtzUnit, unit_from_config
 from safecity.ptz.driver import DriverState, PatrolDriver
+from safecity.ptz.handoff import HANDOFF_HOLDER
 
 if TYPE_CHECKING:
     from safecity.monitor.config.model import MonitorConfig
@@ -55,6 +67,7 @@ class _Track:
     sent_at: float = float("-inf")
     not_returned: Event | None = None
     problem: str | None = None
+    holder: str | None = None  # who held the camera at the last poll
 
 
 class PtzRuntime:
@@ -67,6 +80,7 @@ class PtzRuntime:
         clock: Unix seconds (tests).
         poll_s: seconds between a driver's polls.
         resend_s: the arming state is sent again this often.
+        audit: where the patrol's return after a hand-off is audited (an ``AuditLog``), or None.
     """
 
     def __init__(
@@ -78,28 +92,37 @@ class PtzRuntime:
         clock: Callable[[], float] = time.time,
         poll_s: float = 0.5,
         resend_s: float = 2.0,
+        audit: AuditRecorder | None = None,
     ) -> None:
         self.control, self.hub, self.clock, self.resend_s = control, hub, clock, resend_s
+        self.timezone, self.poll_s, self.audit = timezone, poll_s, audit
         self._lock = threading.Lock()
+        self._update_lock = threading.Lock()  # start/stop vs a config change
+        self._started = False
         self._track: dict[str, _Track] = {key: _Track() for key in control.units}
         self._states: dict[str, DriverState] = {}
         self.handoff: HandoffSink | None = None  # set by attach_ptz
         self.drivers: dict[str, PatrolDriver] = {
-            key: PatrolDriver(
-                unit, control.leases, timezone, on_state=self.on_state, clock=clock, poll_s=poll_s
-            )
-            for key, unit in control.units.items()
+            key: self._driver(unit) for key, unit in control.units.items()
         }
+
+    def _driver(self, unit: PtzUnit) -> PatrolDriver:
+        return PatrolDriver(unit, self.control.leases, self.timezone, on_state=self.on_state,
+                            clock=self.clock, poll_s=self.poll_s)  # fmt: skip
 
     def start(self) -> None:
         """Start every driver (each in its own thread); returns at once."""
-        for d in self.drivers.values():
-            d.start()
+        with self._update_lock:
+            self._started = True
+            for d in self.drivers.values():
+                d.start()
 
     def stop(self) -> None:
         """Stop the drivers; live ``not_returned`` events end."""
-        for d in self.drivers.values():
-            d.stop()
+        with self._update_lock:
+            self._started = False
+            for d in self.drivers.values():
+                d.stop()
         now = self.clock()
         for key, tr in self._track.items():
             if tr.not_returned is not None:
@@ -117,6 +140,7 @@ class PtzRuntime:
             self._states[key] = state
             tr = self._track.setdefault(key, _Track())
         self._report_problem(key, tr, state)
+        self._note_holder(key, tr, state)
         want = (state.preset if state.armed else None, state.moving is None)
         if self.hub is not None and (want != tr.sent or now - tr.sent_at >= self.resend_s):
             tr.sent, tr.sent_at = want, now
@@ -126,7 +150,88 @@ class PtzRuntime:
         elif not state.not_returned and tr.not_returned is not None and state.mode != "unreachable":
             self._end_not_returned(key, tr, now)
 
+    def update_config(self, config: MonitorConfig, env: Mapping[str, str] | None = None) -> None:
+        """Follow a changed monitoring config (``ConfigWatcher`` ``on_applied``, ``Services.apply_config``).
+
+        A PTZ camera whose ``ptz`` block or name changed (or every one, when the time zone changed) gets
+        a new driver (its tour starts afresh; the ONVIF connection is kept when ``ptz.onvif`` did not
+        change); a new PTZ camera gets a driver; a removed or disabled one (or one that lost its ``ptz``
+        block) loses its driver, its connection and its lease. The hand-off takes the new positions,
+        headings and PTZ sites. A new camera whose password variable is not set is logged and left out
+        (the others are updated). Leases of cameras that stay are kept.
+        """
+        wanted = {c.id: c for c in config.cameras if c.enabled and c.ptz is not None}
+        tz_changed = config.timezone != self.timezone
+        with self._update_lock:
+            self.timezone = config.timezone
+            for key in [k for k in self.control.units if k not in wanted]:
+                self._drop(key)
+            for key, cam in wanted.items():
+                old = self.control.units.get(key)
+                if (
+                    old is not None
+                    and old.config == cam.ptz
+                    and old.name == (cam.name or key)
+                    and not tz_changed
+                ):
+                    continue
+                try:
+                    unit = unit_from_config(cam, env)
+                except SafecityError as exc:
+                    log.error("PTZ %s: not driven after the config change: %s", key, exc)
+                    continue
+                if old is not None and old.config.onvif == unit.config.onvif:
+                    unit.camera.close()
+                    unit = PtzUnit(unit.key, unit.name, unit.config, old.camera)  # keep the connection
+                self._replace(key, unit, old)
+        if self.handoff is not None:
+            from safecity.monitor.config.policy import BoundPolicy
+
+            self.handoff.policy = BoundPolicy(config.policy, {c.id: c.group for c in config.cameras},
+                                              config.timezone)  # fmt: skip
+            self.handoff.update_config(config)
+
     # ------------------------------------------------------------------ internals
+    def _replace(self, key: str, unit: PtzUnit, old: PtzUnit | None) -> None:
+        driver = self.drivers.pop(key, None)
+        if driver is not None:
+            driver.stop()
+        if old is not None and old.camera is not unit.camera:
+            old.camera.close()
+        self.control.units[key] = unit
+        with self._lock:
+            tr = self._track.setdefault(key, _Track())
+            tr.sent = None  # the new driver's first word goes out at once
+        self.drivers[key] = new = self._driver(unit)
+        if self._started:
+            new.start()
+        log.info("PTZ %s: %s driver after the config change", key, "new" if old is None else "changed")
+
+    def _drop(self, key: str) -> None:
+        driver = self.drivers.pop(key, None)
+        if driver is not None:
+            driver.stop()
+        unit = self.control.units.pop(key, None)
+        if unit is not None:
+            unit.camera.close()
+        lease = self.control.leases.holder(key)
+        if lease is not None:
+            self.control.leases.release(key, lease.holder, force=True)
+        with self._lock:
+            tr = self._track.pop(key, None)
+            self._states.pop(key, None)
+        if tr is not None and tr.not_returned is not None:
+            self._end_not_returned(key, tr, self.clock())
+        log.info("PTZ %s: driver stopped (no longer a PTZ camera of the config)", key)
+
+    def _note_holder(self, key: str, tr: _Track, state: DriverState) -> None:
+        """A hand-off's hold that ended: the patrol takes the camera back (audited)."""
+        holder = state.holder if state.mode == "held" else None
+        if tr.holder == HANDOFF_HOLDER and holder is None:
+            detail = {"reason": "hand-off hold ended", "resume": state.preset, "mode": state.mode}
+            record_system(self.audit, "ptz_release", key, detail)
+        tr.holder = holder
+
     def _report_problem(self, key: str, tr: _Track, state: DriverState) -> None:
         problem = state.reason if state.mode == "unreachable" else None
         if problem != tr.problem:
@@ -164,10 +269,13 @@ class PtzRuntime:
         self.hub.deliver(HealthMsg(key, "online"))
 
 
-def attach_ptz(control: PtzControl, runtime: Any, config: MonitorConfig) -> PtzRuntime:
-    """The PTZ runtime of a monitoring runtime (a ``MonitorHub``) and its hand-off sink (added to it).
+def attach_ptz(
+    control: PtzControl, runtime: Any, config: MonitorConfig, *, audit: AuditRecorder | None = None
+) -> PtzRuntime:
+    """The PTZ runtime of a monitoring runtime (a ``MonitorHub``) and its hand-off sink (added to it);
+    with ``audit`` the system's moves (hand-off swings, the patrol's return) are audit rows.
 
-    Called by :func:`safecity.service.build_services`; the caller starts and stops the result.
+    Called by :func:`safecity.service.build_ptz`; the caller starts and stops the result.
     """
     from safecity.monitor.config.policy import BoundPolicy
     from safecity.ptz.handoff import HandoffSink
@@ -180,9 +288,9 @@ def attach_ptz(control: PtzControl, runtime: Any, config: MonitorConfig) -> PtzR
             "rules stay paused (health only); run PTZ cameras with the local backend",
             getattr(transport, "name", "?"),
         )
-    ptz = PtzRuntime(control, hub, config.timezone)
+    ptz = PtzRuntime(control, hub, config.timezone, audit=audit)
     if hasattr(runtime, "add_sink"):
         policy = BoundPolicy(config.policy, {c.id: c.group for c in config.cameras}, config.timezone)
-        ptz.handoff = HandoffSink(config, control, policy, runtime)
+        ptz.handoff = HandoffSink(config, control, policy, runtime, audit=audit)
         runtime.add_sink(ptz.handoff)
     return ptz

@@ -35,7 +35,9 @@ def vcam() -> Iterator[VirtualPtz]:
     cam.stop()
 
 
-def _config(vcam: VirtualPtz, *, pan_zero: float | None = None, lane_radius: float = 15.0) -> MonitorConfig:
+def handoff_config(
+    vcam: VirtualPtz, *, pan_zero: float | None = None, lane_radius: float = 15.0
+) -> MonitorConfig:
     return MonitorConfig.model_validate(
         {
             "policy": {"rules": [{"types": ["line_crossing"], "action": "record"}]},
@@ -94,14 +96,14 @@ class Wall:
 
 
 def _sink(vcam: VirtualPtz, **kw: Any) -> tuple[HandoffSink, PtzControl, Wall]:
-    cfg = _config(vcam, **kw)
+    cfg = handoff_config(vcam, **kw)
     control = PtzControl.from_config(cfg, env={"VPTZ_PW": vcam.password})
     policy = BoundPolicy(cfg.policy, {}, cfg.timezone)
     wall = Wall()
     return HandoffSink(cfg, control, policy, wall), control, wall
 
 
-def _event(camera: str = "fixed-1", type_: str = "intrusion", x: float = 0.5) -> Event:
+def fixed_event(camera: str = "fixed-1", type_: str = "intrusion", x: float = 0.5) -> Event:
     now = time.time()
     return Event(f"{camera}-{type_}-{now}", type_, camera, now, now, severity=4,  # type: ignore[arg-type]
                  box_frac=(x - 0.05, 0.4, x + 0.05, 0.8))  # fmt: skip
@@ -125,7 +127,7 @@ def _wait_at(control: PtzControl, pan: float, tilt: float, zoom: float) -> None:
 def test_an_intrusion_on_the_fixed_camera_swings_the_ptz_to_the_covering_preset(vcam: VirtualPtz) -> None:
     sink, control, wall = _sink(vcam)
     try:
-        sink.publish("start", _event())
+        sink.publish("start", fixed_event())
         (h,) = sink.log
         assert (h.outcome, h.ptz, h.target and h.target.preset) == ("swung", "ptz-1", "lane"), h.message
         lease = control.leases.holder("ptz-1")
@@ -134,10 +136,10 @@ def test_an_intrusion_on_the_fixed_camera_swings_the_ptz_to_the_covering_preset(
         _wait_at(control, 0.3, -0.1, 0.5)
         assert wall.pins["fixed-1"][0] == 2 and wall.pins["ptz-1"][0] == 3  # next to it
         assert wall.pins["ptz-1"][1] == h.until_s and wall.pins["ptz-1"][2] == "ptz-handoff"
-        sink.publish("update", _event())  # only starts hand off
-        sink.publish("start", _event("ptz-1"))  # a PTZ's own event does not
-        sink.publish("start", _event(type_="camera_covered"))  # nor a health event
-        sink.publish("start", _event(type_="line_crossing"))  # nor a record-level event
+        sink.publish("update", fixed_event())  # only starts hand off
+        sink.publish("start", fixed_event("ptz-1"))  # a PTZ's own event does not
+        sink.publish("start", fixed_event(type_="camera_covered"))  # nor a health event
+        sink.publish("start", fixed_event(type_="line_crossing"))  # nor a record-level event
         assert len(sink.log) == 1
     finally:
         control.close()
@@ -148,7 +150,7 @@ def test_without_a_covering_preset_the_pan_comes_from_the_geometry(vcam: Virtual
     try:
         before = control.units["ptz-1"].camera.status().position
         assert before is not None
-        sink.publish("start", _event(x=0.1))  # 24 degrees left of the centre: outside the lane preset
+        sink.publish("start", fixed_event(x=0.1))  # 24 degrees left of the centre: outside the lane preset
         (h,) = sink.log
         assert h.outcome == "swung" and h.target is not None and h.target.preset is None
         assert h.target.pan is not None and h.target.zoom is not None
@@ -166,7 +168,7 @@ def test_an_operator_keeps_the_camera(vcam: VirtualPtz) -> None:
     sink, control, wall = _sink(vcam)
     try:
         control.leases.acquire("ptz-1", "kim", 60)
-        sink.publish("start", _event())
+        sink.publish("start", fixed_event())
         (h,) = sink.log
         assert h.outcome == "held" and "steered by kim" in h.message
         assert control.leases.holder("ptz-1").holder == "kim"  # type: ignore[union-attr]
@@ -179,7 +181,7 @@ def test_a_camera_that_does_not_answer_is_reported_and_released(vcam: VirtualPtz
     sink, control, _wall = _sink(vcam)
     vcam.pause()
     try:
-        sink.publish("start", _event())
+        sink.publish("start", fixed_event())
     finally:
         vcam.resume()
         control.close()
