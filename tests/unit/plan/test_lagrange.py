@@ -119,3 +119,14 @@ def test_reduced_solve_proves_within_the_gap_and_its_bound_covers_the_optimum(se
     assert got.bound >= ref.objective - 1e-6
     assert got.objective >= ref.objective * (1 - 1e-3) - 1e-9
     assert got.cost_krw <= prob.budget_krw + 1e-9
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_at_a_spent_time_limit_the_plan_is_feasible_and_its_bound_valid(seed: int) -> None:
+    prob = _instance(80 + seed, n_pts=300, n_sites=60, span=600.0)
+    ref = solve_poles(prob, mip_rel_gap=0.0, reduce=False)
+    got = solve_poles(prob, time_limit_s=1e-3, mip_rel_gap=1e-3)
+    assert got.cost_krw <= prob.budget_krw + 1e-9
+    assert got.objective <= ref.objective + 1e-6
+    assert got.bound >= ref.objective - 1e-6  # possibly infinite: then the plan is not proven
+    assert got.proven_optimal == (got.gap <= 1e-3 + 1e-9)
