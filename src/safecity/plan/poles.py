@@ -363,7 +363,9 @@ def solve_poles(
 ) -> PoleResult:
     """Reduce, bound and solve ``prob``; the time limit covers everything after coverage was built.
 
-    ``reduce=False`` hands the unreduced model to HiGHS (used by the tests as the reference).
+    ``reduce=False`` hands the unreduced model to HiGHS (used by the tests as the reference);
+    ``exact_lagrange=False`` bounds the Lagrangian inner problem by its LP (the method before
+    :mod:`safecity.plan.lagrange`, kept for comparison).
 
     Raises:
         PlanningError: budget below one pole with one camera, nothing worth covering, infeasible limits.
