@@ -9,10 +9,14 @@ do; without a position "where else" scores the move 0.5 instead of dropping it).
 ``safecity serve`` on the same home, an operator:
 
 1. searches for the class and a colour of a recorded track that has an event clip (both read from
-   the API: the test does not assume what the classifier named),
-2. opens that result and its clip plays (the browser decodes it),
+   the API: the test does not assume what the classifier named); the cards show the cameras' Hangul
+   names (from the camera registry, as a deployment names them), not their keys,
+2. opens that result and its clip plays (the browser decodes it), seeked to the moment the track was
+   first seen (± 1 s of its offset from the clip's recorded start),
 3. runs "where else" and gets the same object on the other camera,
-4. renders the synopsis of that camera and period, and clicks an object in it: its record opens.
+4. renders the synopsis of that camera and period, and clicks an object in it at a moment that lies
+   more than a second into one of its event clips: its record opens and the clip plays from that
+   original moment (the player's ``currentTime`` is the moment's offset in the clip, ± 1 s).
 
 Screenshots go to ``var/screenshots/`` (``search-demo.png`` is docs/img/search-synopsis.png).
 """
@@ -32,7 +36,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from sqlalchemy import insert
 
+from safecity.store.schema import cameras
 from tests.e2e.harness import SHOTS, chromium, login, serve
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -46,12 +52,22 @@ PLAYABLE = (
 )
 SEEK = "t => { const v = document.querySelector('#syn-video'); v.pause(); v.currentTime = t; }"
 SOUGHT = "t => Math.abs(document.querySelector('#syn-video').currentTime - t) < 0.01"
+# the result's clip has loaded and stands at the second `want[its event]` (± 1 s)
+AT_SECOND = (
+    "want => { const v = document.querySelector('#s-clip'); const t = v && want[v.dataset.event];"
+    " return t !== undefined && v.readyState >= 1 && Math.abs(v.currentTime - t) <= 1.0; }"
+)
+CLIP_STATE = (
+    "() => { const v = document.querySelector('#s-clip'); return v && [v.dataset.event, v.currentTime]; }"
+)
 
 
 @dataclass
 class Demo:
     url: str
     started: float
+    media: Path
+    names: dict[str, str]
 
 
 @pytest.fixture(scope="module")
@@ -88,9 +104,50 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     for name, pw in PASSWORDS.items():
         users.add_user(name, pw, name)
     users.set_user_groups("operator", ["demo-parking"])
+    names = {WEST: west["name"], LANE: lane["name"]}
+    with engine.begin() as conn:  # the camera registry names the cameras (serve runs no monitor here)
+        conn.execute(
+            insert(cameras),
+            [{"camera_key": k, "name": v, "count": 1, "ptz": False} for k, v in names.items()],
+        )
     engine.dispose()
     with serve(home) as base:
-        yield Demo(base, started)
+        yield Demo(base, started, home / "media", names)
+
+
+def _clip_span(demo: Demo, camera: str, event_uid: str) -> tuple[float, float]:
+    """(start, end) of an event's clip, read from the file the recorder wrote."""
+    from safecity.media import media_paths, read_clip_start
+
+    start, duration = read_clip_start(media_paths(demo.media, camera, event_uid)[1])
+    assert start is not None, "the recorder wrote no start time into the clip"
+    return start, start + duration
+
+
+def _synopsis_click(
+    demo: Demo, page: Any, side: dict[str, Any]
+) -> tuple[float, list[float], float, dict[str, float]]:
+    """A synopsis time, a box drawn then (above the control bar) and the original moment it shows,
+    which lies more than 1.5 s into (and 0.5 s before the end of) one of the object's event clips;
+    with the moment's offset in each of the object's clips that hold it."""
+    spans: dict[int, list[tuple[str, float, float]]] = {}
+    for f, fr in enumerate(side["frames"]):
+        t = (f + 0.5) / side["fps"]  # the middle of the frame the box was drawn in
+        for i, x1, y1, x2, y2 in fr:
+            if y2 + y1 >= 1.3:
+                continue
+            obj = side["objects"][int(i)]
+            if int(i) not in spans:
+                d = page.request.get(f"{demo.url}/api/search/tracks/{obj['uid']}").json()
+                spans[int(i)] = [
+                    (e["uid"], *_clip_span(demo, WEST, e["uid"])) for e in d["events"] if e["clip_url"]
+                ]
+            p = min(1.0, max(0.0, (t - obj["start_s"]) / max(obj["end_s"] - obj["start_s"], 1e-6)))
+            moment = obj["first_s"] + p * (obj["last_s"] - obj["first_s"])
+            if any(a + 1.5 <= moment <= b - 0.5 for _, a, b in spans[int(i)]):
+                wants = {ev: moment - a for ev, a, b in spans[int(i)] if a <= moment <= b}
+                return t, [x1, y1, x2, y2], moment, wants
+    pytest.fail(f"no synopsis object at a moment inside one of its clips: {spans}")
 
 
 def _pick(page: Any, demo: Demo) -> dict[str, Any]:
@@ -118,23 +175,36 @@ def test_demo_search_clip_where_else_and_synopsis(demo: Demo) -> None:
         page.goto(f"{demo.url}/search")
         page.select_option("#s-class", rec["object_class"])
         page.select_option("#s-colour", colour)
-        page.fill("#s-camera", WEST)
+        page.select_option("#s-camera", WEST)
         page.click("#s-go")
         card = page.locator(f"#s-results .track-card[data-uid='{rec['uid']}']")
         card.wait_for(timeout=20_000)
         # every card shown matches the class and colour asked for
         assert page.locator("#s-results .track-card").count() >= 1
+        text = card.inner_text()
+        assert demo.names[WEST] in text and WEST not in text  # the Hangul name, not the key
         card.click()
         page.wait_for_function(PLAYABLE % "#s-clip", timeout=20_000)
+        # the clip stands at the second the track was first seen (clamped to the clip)
+        ev = rec["clip_event"]
+        a, b = _clip_span(demo, WEST, ev)
+        first = datetime.fromisoformat(rec["first_at"]).timestamp()
+        want = min(max(first - a, 0.0), b - a)
+        try:
+            page.wait_for_function(AT_SECOND, arg={ev: want}, timeout=10_000)
+        except Exception:
+            pytest.fail(
+                f"the result's clip is not at {want:.2f} s: (event, time) = {page.evaluate(CLIP_STATE)}"
+            )
         page.locator("#s-where-else").click()
         cand = page.locator("#s-candidates .track-card")
         cand.first.wait_for(timeout=20_000)
-        assert LANE in cand.first.inner_text()  # the same footage on the other camera ranks first
+        assert demo.names[LANE] in cand.first.inner_text()  # the same footage on the other camera ranks first
         # synopsis of the west camera for the run (a synopsis covers at most 6 h: narrow the period)
         kst = ZoneInfo("Asia/Seoul")
-        page.fill("#s-since", datetime.fromtimestamp(demo.started - 120, kst).strftime("%Y-%m-%dT%H:%M"))
-        page.fill("#s-until", datetime.fromtimestamp(time.time() + 120, kst).strftime("%Y-%m-%dT%H:%M"))
-        page.fill("#syn-camera", WEST)
+        page.fill("#s-since", datetime.fromtimestamp(demo.started - 120, kst).strftime("%Y-%m-%d %H:%M"))
+        page.fill("#s-until", datetime.fromtimestamp(time.time() + 120, kst).strftime("%Y-%m-%d %H:%M"))
+        page.select_option("#syn-camera", WEST)
         page.click("#syn-go")
         try:
             page.wait_for_function(PLAYABLE % "#syn-video", timeout=120_000)
@@ -145,11 +215,10 @@ def test_demo_search_clip_where_else_and_synopsis(demo: Demo) -> None:
         side = page.evaluate("async () => (await fetch(document.querySelector('#syn-video').src"
                              ".replace('/video', '/sidecar'))).json()")  # fmt: skip
         assert side["camera"] == WEST and len(side["objects"]) >= 1
-        # a box above the player's control bar (it takes clicks along the bottom of the picture)
-        f, (i, x1, y1, x2, y2) = next(
-            (f, b) for f, fr in enumerate(side["frames"]) for b in fr if b[2] + b[4] < 1.3
-        )
-        at = (f + 0.5) / side["fps"]  # the middle of the frame the box was drawn in
+        # a box above the player's control bar (it takes clicks along the bottom of the picture) whose
+        # moment lies inside one of the object's clips, away from its start
+        at, (x1, y1, x2, y2), moment, wants = _synopsis_click(demo, page, side)
+        page.evaluate("() => document.querySelector('#s-detail').replaceChildren()")  # the result's clip goes
         page.evaluate(SEEK, at)
         page.wait_for_function(SOUGHT, arg=at)
         page.locator("#syn-video").scroll_into_view_if_needed()
@@ -157,8 +226,12 @@ def test_demo_search_clip_where_else_and_synopsis(demo: Demo) -> None:
         assert box is not None
         page.mouse.click(box["x"] + (x1 + x2) / 2 * box["width"], box["y"] + (y1 + y2) / 2 * box["height"])
         page.locator("#syn-picked").get_by_text("opened").wait_for(timeout=10_000)
-        page.locator("#s-detail h2").get_by_text(side["objects"][int(i)]["object_class"]).wait_for(
-            timeout=10_000
-        )
+        page.locator("#s-detail h2").get_by_text(demo.names[WEST]).wait_for(timeout=10_000)
+        try:  # a clip that holds that moment, at that moment
+            page.wait_for_function(AT_SECOND, arg=wants, timeout=20_000)
+        except Exception:
+            pytest.fail(f"no clip at the moment {wants}; (event, time) = {page.evaluate(CLIP_STATE)}")
+        print(f"synopsis click {at:.2f} s: moment {moment:.2f}, {wants}; {page.evaluate(CLIP_STATE)}")
+        page.evaluate("() => window.scrollTo(0, 0)")  # the sticky menu bar at the top, not mid-page
         page.screenshot(path=str(SHOTS / "search-demo.png"), full_page=True)
         page.context.close()

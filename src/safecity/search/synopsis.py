@@ -201,6 +201,21 @@ def _label(t_s: float, tz: ZoneInfo) -> str:
     return datetime.fromtimestamp(t_s, tz).strftime("%H:%M:%S")
 
 
+def _tag(img: U8, text: str, x1: int, y1: int, y2: int, colour: tuple[int, int, int]) -> None:
+    """The time label above the box (below it at the top edge): black text on a patch of the object's
+    colour. Thin coloured strokes lose their colour in H.264's half-resolution chroma and smear; a
+    filled patch keeps it and black on it stays sharp (luma)."""
+    import cv2
+
+    font, scale = cv2.FONT_HERSHEY_SIMPLEX, 0.42
+    (tw, th), base = cv2.getTextSize(text, font, scale, 1)
+    h, w = img.shape[:2]
+    top = y1 - th - base - 4 if y1 > th + base + 4 else min(y2 + 1, h - th - base - 4)
+    left = min(max(x1, 0), max(w - tw - 4, 0))
+    cv2.rectangle(img, (left, top), (left + tw + 4, top + th + base + 4), colour, -1)
+    cv2.putText(img, text, (left + 2, top + th + 2), font, scale, (0, 0, 0), 1, cv2.LINE_AA)
+
+
 class _Encoder:
     """Streams BGR frames into an H.264 MP4 (constant rate) with PyAV."""
 
@@ -299,9 +314,7 @@ def render_synopsis(
                         )
                     img[y1:y2, x1:x2] = crops[key]
                 cv2.rectangle(img, (x1, y1), (x2 - 1, y2 - 1), colour, 1)
-                ty = y1 - 4 if y1 > 14 else y2 + 12
-                cv2.putText(img, labels[tube.index], (x1, ty), cv2.FONT_HERSHEY_SIMPLEX, 0.38, (0, 0, 0), 3)
-                cv2.putText(img, labels[tube.index], (x1, ty), cv2.FONT_HERSHEY_SIMPLEX, 0.38, colour, 1)
+                _tag(img, labels[tube.index], x1, y1, y2, colour)
                 boxes.append(
                     [tube.index, round(x1 / w, 4), round(y1 / h, 4), round(x2 / w, 4), round(y2 / h, 4)]
                 )
