@@ -397,6 +397,13 @@ class TrackerConfig(BaseModel):
     match_iou: float = Field(default=0.3, gt=0.0, lt=1.0, description="Minimum IoU to associate.")
     lost_s: float = Field(default=1.5, gt=0.0, le=60.0, description="Unmatched this long = track ends.")
     min_hits: int = Field(default=2, ge=1, le=30, description="Matches before a track is reported.")
+    momentum: float = Field(
+        default=0.2, ge=0.0, le=1.0,
+        description="Weight of OC-SORT's direction-consistency term in the first stage (0 = off).",
+    )  # fmt: skip
+    recover: bool = Field(
+        default=True, description="OC-SORT's recovery of lost tracks by their last box; re-update after gaps."
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> TrackerConfig:

@@ -329,3 +329,21 @@ def test_lost_track_recovered_by_its_last_observation(recover: bool, same_id: bo
     t.coast(1.0)  # hidden for 0.6 s, the prediction is 60 px ahead
     ids = t.update(make_detections([box_at(162, 100, 40, 100)]), 1.2).track_id.tolist()
     assert ids == ([1] if same_id else [2])
+
+
+def test_tracker_config_defaults_are_the_trackers() -> None:
+    """Every ByteTracker argument TrackerConfig carries (momentum and recover included) has the
+    tracker's own default, so a config that leaves them out runs the tracker as documented."""
+    import inspect
+
+    from safecity.monitor.config.model import TrackerConfig
+
+    params = inspect.signature(ByteTracker.__init__).parameters
+    cfg = TrackerConfig()
+    keys = set(TrackerConfig.model_fields)
+    assert {"momentum", "recover"} <= keys
+    for key in keys:
+        assert getattr(cfg, key) == params[key].default, key
+    off = TrackerConfig(momentum=0.0, recover=False)
+    t = ByteTracker(**off.model_dump())
+    assert t.momentum == 0.0 and t.recover is False
