@@ -368,7 +368,7 @@ class Annotator:
 def cmd_monitor(args: argparse.Namespace) -> int:
     from safecity.monitor.config.model import load_monitor_config
     from safecity.monitor.evaluation.jsonl import JsonlEventWriter
-    from safecity.service import RuntimeChoice, build_outputs, build_runtime
+    from safecity.service import RuntimeChoice, build_outputs, build_ptz, build_runtime
     from safecity.settings import Settings
 
     cfg = load_monitor_config(args.config)
@@ -399,14 +399,15 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         # snapshots and clips are written by the workers next to the store that points at them
         rt = build_runtime(cfg, sinks, media_root=outputs.media_root if store else None, choice=choice,
                            tracks=outputs.tracks)  # fmt: skip
-        return _run_monitor(args, rt)
+        ptz = build_ptz(cfg, rt, engine=outputs.engine)  # PTZ patrols + hand-off, as `safecity serve`
+        return _run_monitor(args, rt, ptz)
     finally:
         if jsonl is not None:
             jsonl.close()
         outputs.close()
 
 
-def _run_monitor(args: argparse.Namespace, rt: Any) -> int:
+def _run_monitor(args: argparse.Namespace, rt: Any, ptz: Any = None) -> int:
     stop = {"flag": False}
 
     def on_signal(_sig: int, _frame: Any) -> None:
@@ -417,9 +418,12 @@ def _run_monitor(args: argparse.Namespace, rt: Any) -> int:
     next_status = t0 + 5.0
     from safecity.monitor.runtime.watch import ConfigWatcher
 
-    watcher = ConfigWatcher(args.config, rt)  # cameras added/changed/removed in the file apply while running
+    # cameras added/changed/removed in the file apply while running (PTZ drivers too)
+    watcher = ConfigWatcher(args.config, rt, on_applied=ptz.update_config if ptz is not None else None)
     try:
         rt.start()
+        if ptz is not None:  # after the runtime: the drivers arm its PTZ cameras' analytics
+            ptz.start()
         watcher.start()
         while not stop["flag"]:
             time.sleep(0.2)
@@ -442,6 +446,9 @@ def _run_monitor(args: argparse.Namespace, rt: Any) -> int:
     finally:
         signal.signal(signal.SIGTERM, old)
         watcher.stop()
+        if ptz is not None:
+            ptz.stop()
+            ptz.control.close()
         rt.stop()
     stats = rt.stats()
     if args.json:
