@@ -133,7 +133,10 @@ def test_a_camera_error_is_a_row_with_the_error(vcam: VirtualPtz, audit: AuditLo
     finally:
         vcam.resume()
         runtime.control.close()
-    ((who, _cam, allowed, detail),) = _rows(audit, "ptz_move")
+    assert [h.outcome for h in sink.log] == ["camera_error"], [h.message for h in sink.log]
+    rows = _rows(audit, "ptz_move")
+    assert len(rows) == 1, rows
+    ((who, _cam, allowed, detail),) = rows
     assert who == SYSTEM_HANDOFF and allowed and "error" in detail and detail["preset"] == "lane"
 
 
