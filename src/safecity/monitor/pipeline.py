@@ -175,6 +175,8 @@ class CameraPipeline:
             match_iou=tcfg.match_iou,
             lost_s=tcfg.lost_s,
             min_hits=tcfg.min_hits,
+            momentum=tcfg.momentum,
+            recover=tcfg.recover,
         )
         self.rules = build_rules(camera, tz=tz)
         self.min_crop_px = min_crop_px
