@@ -458,7 +458,11 @@ class DetectorConfig(BaseModel):
         description="Model family; `cascade` = `first_pass` everywhere, `confirm` re-checks its boxes.",
     )
     model: Path | None = Field(default=None, description="ONNX file; none = the bundled model of `type`.")
-    conf: float = Field(default=0.35, gt=0.0, lt=1.0, description="Minimum detection confidence.")
+    conf: float = Field(
+        default=0.2, gt=0.0, lt=1.0,
+        description="Minimum detection confidence; weaker boxes than the tracker's `new_track_thresh` only "
+        "continue tracks (NanoDet scores a person lying on the floor 0.2-0.35).",
+    )  # fmt: skip
     nms_iou: float = Field(default=0.6, gt=0.0, lt=1.0, description="IoU above which boxes are merged.")
     threads: int = Field(default=1, ge=1, le=64, description="onnxruntime intra-op threads.")
     classes: list[ClassName] = Field(

@@ -164,7 +164,7 @@ def test_worker_shares_one_detector_per_distinct_config() -> None:
     worker = CameraWorker(cfg, cfg.cameras, opts, inbox.emit)
     BUILT.clear()
     runnable = worker.runnable()
-    assert sorted(BUILT) == ["nanodet:0.35", "ssd:0.3", "ssd:0.5"]
+    assert sorted(BUILT) == ["nanodet:0.2", "ssd:0.3", "ssd:0.5"]
     assert [c.id for c in runnable] == ["g1", "g2", "s1", "s2", "s3"]
     d = {c: worker.detector_of(c) for c in ("g1", "g2", "s1", "s2", "s3")}
     assert d["g1"] is d["g2"] and d["s1"] is d["s2"]
