@@ -128,11 +128,23 @@ def _wait_moved(cam: PtzCamera, start: tuple[float, float, float]) -> tuple[floa
     return pos
 
 
-def _hold(page: object, selector: str, ms: int) -> None:
+def _held_until(cam: PtzCamera, axis: int, beyond: float) -> None:
+    """Wait (while the caller holds a control) until the camera's ``axis`` passes ``beyond``, at most
+    20 s: how far a 900 ms hold moves depends on how loaded the machine is, so hold until it moved."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        st = cam.status()
+        if st.position is not None and (st.position.pan, st.position.tilt)[axis] > beyond:
+            return
+        time.sleep(0.05)
+
+
+def _hold(page: object, selector: str, cam: PtzCamera, axis: int, beyond: float) -> None:
     box = page.locator(selector).bounding_box()  # type: ignore[attr-defined]
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # type: ignore[attr-defined]
     page.mouse.down()  # type: ignore[attr-defined]
-    page.wait_for_timeout(ms)  # type: ignore[attr-defined]
+    page.wait_for_timeout(300)  # type: ignore[attr-defined]
+    _held_until(cam, axis, beyond)
     page.mouse.up()  # type: ignore[attr-defined]
 
 
@@ -168,13 +180,14 @@ def _steer_and_check(server: Server, browser: object, cam: PtzCamera) -> None:
     )
     assert _wait_at(cam, GATE) == pytest.approx(GATE)
     # hold ▶: the camera pans right while held and stops when released
-    _hold(page, '.tile[data-camera="ptz-1"] [data-ptz="right"]', 900)
+    _hold(page, '.tile[data-camera="ptz-1"] [data-ptz="right"]', cam, 0, GATE[0] + 0.06)
     pan, tilt, _ = _wait_moved(cam, GATE)
     assert pan > GATE[0] + 0.05 and tilt == pytest.approx(GATE[1])
     # the ↑ key on the focused bar tilts up until released
     bar.focus()
     page.keyboard.down("ArrowUp")  # type: ignore[attr-defined]
-    page.wait_for_timeout(900)  # type: ignore[attr-defined]
+    page.wait_for_timeout(300)  # type: ignore[attr-defined]
+    _held_until(cam, 1, tilt + 0.06)
     page.keyboard.up("ArrowUp")  # type: ignore[attr-defined]
     pan2, tilt2, _ = _wait_moved(cam, (pan, tilt, GATE[2]))
     assert tilt2 > tilt + 0.05 and pan2 == pytest.approx(pan)
