@@ -160,6 +160,13 @@ def test_polygon_selects_the_cameras_whose_position_lies_inside(env: Env, index:
     assert entries and "polygon=" in str(entries[0]["detail"])
 
 
+def test_polygon_goes_by_the_cameras_position_not_the_records_copy(env: Env) -> None:
+    # written while the west camera had no position: the polygon still finds it by its camera
+    TrackIndex(env.services.engine).write([_rec("w-nopos", WEST, T0, lat=None, lon=None)])
+    status, body = _search(env, "operator", polygon=SQUARE_WEST)
+    assert status == 200 and [r["uid"] for r in body["results"]] == ["w-nopos"]  # type: ignore[index]
+
+
 def test_camera_groups_as_a_search_parameter(env: Env, index: TrackIndex) -> None:
     status, body = _search(env, "operator", group="east")
     assert status == 200 and {r["camera"] for r in body["results"]} == {EAST}  # type: ignore[index]
