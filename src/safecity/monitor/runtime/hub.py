@@ -358,7 +358,7 @@ class MonitorHub:
 
     def arm_analytics(self, msg: ArmAnalytics) -> None:
         """PTZ: pause or arm a camera's analytics (its patrol driver, :mod:`safecity.ptz.runtime`);
-        a transport without ``arm`` (Ray, replay) ignores it."""
+        a transport without ``arm`` (replay) ignores it."""
         arm = getattr(self.transport, "arm", None)
         if callable(arm):
             arm(msg)
