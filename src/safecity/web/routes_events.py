@@ -6,6 +6,7 @@ when and from where. A user only sees events of the cameras in their camera grou
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,6 +14,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse
 
 from safecity.errors import InputError
+from safecity.media import read_clip_start
 from safecity.store.event_links import event_links
 from safecity.store.users import Session
 from safecity.web.deps import Console, ConsoleDep, OperatorDep, SessionDep, client_addr, require_camera
@@ -91,8 +93,24 @@ def list_events(
 @router.get("/{uid}")
 def get_event(uid: str, console: ConsoleDep, request: Request, session: SessionDep) -> dict[str, Any]:
     """One event with its updates, acknowledgements and escalations, its camera's name, its incident
-    and the suppression that hid it (if any)."""
-    return _linked(console, [_visible_event(console, request, session, uid, "view_event")])[0]
+    and the suppression that hid it (if any); ``clip_start_at`` (ISO 8601 UTC, or None when the clip is
+    not on disk or predates the recorded start) and ``clip_duration_s`` let a player seek to a moment."""
+    ev = _linked(console, [_visible_event(console, request, session, uid, "view_event")])[0]
+    return {**ev, **_clip_timing(console, ev)}
+
+
+def _clip_timing(console: Console, ev: dict[str, Any]) -> dict[str, Any]:
+    rel = ev.get("clip_path")
+    root = console.services.media_root.resolve()
+    path = (root / rel).resolve() if rel else None
+    if path is None or not path.is_relative_to(root) or not path.is_file():
+        return {"clip_start_at": None, "clip_duration_s": None}
+    try:
+        start, duration = read_clip_start(path)
+    except InputError:
+        return {"clip_start_at": None, "clip_duration_s": None}
+    at = None if start is None else dt.datetime.fromtimestamp(start, dt.UTC).isoformat()
+    return {"clip_start_at": at, "clip_duration_s": round(duration, 3)}
 
 
 def _media(console: Console, request: Request, session: Session, uid: str, which: str) -> FileResponse:

@@ -186,3 +186,22 @@ def test_events_carry_camera_name_incident_and_suppression(env: Env) -> None:
     one = env.client.get("/api/events/n-2", headers=h).json()
     assert one["suppressed_by"] == r.json()["suppression"]["id"] and one["incident_id"] is None
     assert one["camera_name"] == "West gate"
+
+
+def test_event_detail_gives_the_clips_recorded_start_for_seeking(env: Env) -> None:
+    import datetime as dt
+
+    import numpy as np
+
+    from safecity.media import write_clip
+
+    env.add_event("ev-1", WEST, t=1_790_000_000.0)
+    h = env.bearer("viewer")
+    assert env.client.get("/api/events/ev-1", headers=h).json()["clip_start_at"] is None  # not on disk
+    clip = env.media_root / WEST / "ev-1.mp4"
+    clip.parent.mkdir(parents=True)
+    t0 = 1_790_000_000.0 - 2.0  # the recorder held only 2 s before the start, not the usual 5
+    write_clip(clip, [(t0 + i / 5, np.full((64, 96, 3), 40 * (i % 5), np.uint8)) for i in range(20)])
+    body = env.client.get("/api/events/ev-1", headers=h).json()
+    assert dt.datetime.fromisoformat(body["clip_start_at"]).timestamp() == pytest.approx(t0, abs=0.01)
+    assert 3.5 <= body["clip_duration_s"] <= 4.5

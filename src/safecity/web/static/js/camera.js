@@ -172,8 +172,16 @@ async function findClips() {
 function play(e, t) {
   for (const el of clipList.children) el.classList.toggle("active", el.dataset.uid === e.uid);
   video.src = `/api/events/${encodeURIComponent(e.uid)}/clip`;
-  const offset = (t - new Date(e.start_at)) / 1000 + PRE_S;
-  video.onloadedmetadata = () => { if (offset > 0 && offset < video.duration) video.currentTime = offset; };
+  // the clip's recorded first-frame time when the server has it; else the recorder's usual pre-roll
+  let offset = (t - new Date(e.start_at)) / 1000 + PRE_S;
+  const seek = () => { if (offset > 0 && offset < video.duration) video.currentTime = offset; };
+  video.onloadedmetadata = seek;
+  api(`/api/events/${encodeURIComponent(e.uid)}`).then((d) => {
+    if (d.clip_start_at) {
+      offset = (t - new Date(d.clip_start_at)) / 1000;
+      if (video.readyState >= 1) seek();
+    }
+  }).catch(() => {});
   video.onerror = () => {
     clipInfo.textContent = "This clip is not on disk (written a few seconds after its event starts, or removed by retention).";
   };
