@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from safecity.errors import InputError
-from safecity.geo import check_lonlat, lonlat_to_xy
+from safecity.geo import check_lonlat, lonlat_to_xy, xy_to_lonlat
 from safecity.paths import seoul_data_dir
 from safecity.plan.areas import Area
 from safecity.registry.model import CameraRecord
@@ -181,15 +181,23 @@ def streetlights(area: Area, path: Path | None = None) -> tuple[F64, list[str]]:
     return np.column_stack([x[inside], y[inside]]), [i for i, k in zip(ids, inside, strict=True) if k]
 
 
-def bundled_cameras(path: Path | None = None) -> list[CameraRecord]:
+def bundled_cameras(path: Path | None = None, *, area: Area | None = None) -> list[CameraRecord]:
     """Existing cameras from a standard CSV (default: the bundled 2018 Seoul file).
 
     Rows the registry reader rejects are skipped here (``safecity registry import`` reports them).
+    With ``area``, only rows within 1 km of the area's bounding box are parsed (the same records for
+    the area, a fraction of the parsing for one district of the city-wide file).
     """
     from safecity.registry.stdcsv import read_standard_csv
 
     p = path or seoul_data_dir() / "cctv" / "seoul_cctv_points_2018.csv"
-    return list(read_standard_csv(p).records)
+    near = None
+    if area is not None:
+        x0, y0, x1, y1 = area.polygon.bounds
+        xs, ys = [x0 - 1000.0, x1 + 1000.0], [y0 - 1000.0, y1 + 1000.0]
+        lon, lat = xy_to_lonlat([x for x in xs for _ in ys], [y for _ in xs for y in ys])  # four corners
+        near = (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
+    return list(read_standard_csv(p, near=near).records)
 
 
 def camera_sites(records: Sequence[CameraRecord], area: Area) -> tuple[F64, list[CameraRecord]]:

@@ -379,7 +379,7 @@ def _prepare(
 
     the_area = load_area(area)
     reqs = data.read_requests(requests_path, the_area) if requests_path is not None else data.Requests.empty()
-    cams = list(cameras) if cameras is not None else data.bundled_cameras()
+    cams = list(cameras) if cameras is not None else data.bundled_cameras(area=the_area)
     inputs = build_inputs(the_area, cfg, cameras=cams, requests=reqs, past_events=past_events, progress=say)
     cands = inputs.candidates
     if len(cands) == 0:

@@ -319,13 +319,23 @@ def _suspicious_dates(goods: Sequence[_Good]) -> list[str]:
     return out
 
 
-def parse_rows(text: str, *, what: str = "file", today: dt.date | None = None) -> ParsedCsv:
+def parse_rows(
+    text: str,
+    *,
+    what: str = "file",
+    today: dt.date | None = None,
+    near: tuple[float, float, float, float] | None = None,
+) -> ParsedCsv:
     """Parse CSV text of the standard format (see module docstring).
 
     Args:
         text: the decoded file.
         what: name used in messages (the path).
         today: date after which install dates are "in the future" (default: today).
+        near: ``(min_lon, min_lat, max_lon, max_lat)``: rows whose coordinates read as numbers outside this
+            box are passed over before parsing (a planner reading one district of a city-wide file). Keys
+            are unchanged: a site key comes from the row's own position and a camera key counts identical
+            identities, which share a site. Rows with unreadable coordinates are parsed (and reported).
 
     Raises:
         InputError: the header lacks required columns or the file is empty.
@@ -365,8 +375,11 @@ def parse_rows(text: str, *, what: str = "file", today: dt.date | None = None) -
                 )
             )
             continue
+        fields = {k: cells[i] for k, i in index.items()}
+        if near is not None and _outside(fields, near):
+            continue
         try:
-            goods.append(_parse_one({k: cells[i] for k, i in index.items()}, row, line, today))
+            goods.append(_parse_one(fields, row, line, today))
         except FieldError as exc:
             issues.append(ImportIssue(row, str(exc), line, exc.kind))
     sites = site_keys([g.lat for g in goods], [g.lon for g in goods])
@@ -406,12 +419,23 @@ def parse_rows(text: str, *, what: str = "file", today: dt.date | None = None) -
     )
 
 
-def read_standard_csv(path: str | Path, *, today: dt.date | None = None) -> ParsedCsv:
+def _outside(fields: dict[str, str], near: tuple[float, float, float, float]) -> bool:
+    try:
+        lon, lat = float(fields.get("lon", "")), float(fields.get("lat", ""))
+    except ValueError:
+        return False
+    return not (near[0] <= lon <= near[2] and near[1] <= lat <= near[3])
+
+
+def read_standard_csv(
+    path: str | Path, *, today: dt.date | None = None, near: tuple[float, float, float, float] | None = None
+) -> ParsedCsv:
     """Read a 전국CCTV표준데이터 CSV file (UTF-8 with/without BOM, or CP949).
 
     Args:
         path: the CSV file.
         today: reference date for "future" install dates (default: today).
+        near: only rows near this ``(min_lon, min_lat, max_lon, max_lat)`` box (see :func:`parse_rows`).
 
     Returns:
         Good rows (with camera and site keys), bad-row issues and the row count.
@@ -425,4 +449,4 @@ def read_standard_csv(path: str | Path, *, today: dt.date | None = None) -> Pars
     except OSError as exc:
         raise InputError(f"cannot read CCTV data file {p}: {exc.strerror}; check the path") from exc
     text, encoding = decode_bytes(data, str(p))
-    return replace(parse_rows(text, what=str(p), today=today), encoding=encoding)
+    return replace(parse_rows(text, what=str(p), today=today, near=near), encoding=encoding)

@@ -121,3 +121,14 @@ def test_requests_outside_the_area_are_listed(tmp_path: Path) -> None:
         data.read_requests(path, guro)
     inside = data.read_requests(_write(tmp_path, "in.geojson", _fc([126.8875, 37.4954])), guro)
     assert len(inside) == 1
+
+
+def test_bundled_cameras_of_an_area_are_the_same_records_for_less_parsing() -> None:
+    guro = load_area("guro")
+    full = data.bundled_cameras()
+    near = data.bundled_cameras(area=guro)
+    assert len(near) < len(full) / 4  # one district of the city-wide file
+    xy_full, in_full = data.camera_sites(full, guro)
+    xy_near, in_near = data.camera_sites(near, guro)
+    assert in_near == in_full and len(in_full) > 1000  # same records, keys included
+    assert np.array_equal(xy_near, xy_full)

@@ -225,3 +225,17 @@ def test_camera_key_set_does_not_depend_on_row_order(rows: list[dict[str, str]])
     expected = {r.camera_key for r in parse_rows(csv_text(_POOL), today=TODAY).records}
     got = parse_rows(csv_text(rows), today=TODAY).records
     assert {r.camera_key for r in got} == expected and len(got) == len(_POOL)
+
+
+def test_near_passes_over_rows_outside_the_box_and_keeps_the_keys_of_the_rest() -> None:
+    rows = [
+        good_row(),  # Guro (37.5058, 126.8...)
+        good_row(num="2"),
+        good_row(lat="37.65", lng="127.05", man="서울특별시 노원구청"),  # Nowon: outside the box
+        good_row(lat="north", lng="127.0"),  # unreadable position: parsed, and reported
+    ]
+    full = parse_rows(csv_text(rows), today=TODAY)
+    near = parse_rows(csv_text(rows), today=TODAY, near=(126.80, 37.45, 126.95, 37.55))
+    inside = [r for r in full.records if r.lat is not None and r.lat < 37.6]
+    assert near.records == inside and len(inside) == 2
+    assert [i.row for i in near.issues] == [i.row for i in full.issues] == [4]
