@@ -47,6 +47,7 @@ __all__ = [
     "MAX_RANGE_S",
     "build_package",
     "file_sha256",
+    "seal_package",
     "watermark",
 ]
 
@@ -150,6 +151,32 @@ def _json_default(value: object) -> str:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
+def seal_package(
+    folder: Path, export_id: str, manifest: dict[str, Any], files: Sequence[Path], key: Ed25519PrivateKey
+) -> tuple[Path, str]:
+    """Finish a package: add the public key and the files' SHA-256 to ``manifest``, write
+    ``manifest.json`` and its Ed25519 signature ``manifest.sig``, and zip the folder (the zip must not
+    exist). Returns the zip's path and the manifest's SHA-256."""
+    from safecity.evidence.keys import public_key_pem
+
+    manifest = {
+        **manifest,
+        "public_key": public_key_pem(key).decode("ascii"),
+        "files": [
+            {"path": p.relative_to(folder).as_posix(), "sha256": file_sha256(p), "bytes": p.stat().st_size}
+            for p in files
+        ],
+    }
+    body = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8") + b"\n"
+    (folder / "manifest.json").write_bytes(body)
+    (folder / "manifest.sig").write_text(base64.b64encode(key.sign(body)).decode("ascii") + "\n")
+    zip_path = folder.with_suffix(".zip")
+    with zipfile.ZipFile(zip_path, "x", zipfile.ZIP_STORED) as zf:
+        for p in sorted(q for q in folder.rglob("*") if q.is_file()):
+            zf.write(p, f"{export_id}/{p.relative_to(folder).as_posix()}")
+    return zip_path, hashlib.sha256(body).hexdigest()
+
+
 def build_package(
     exports_dir: Path,
     req: ExportRequest,
@@ -174,7 +201,6 @@ def build_package(
     for ev in events:
         if ev["camera"] != req.camera:
             raise InputError(f"event {ev['uid']!r} is of camera {ev['camera']!r}, not {req.camera!r}")
-    from safecity.evidence.keys import public_key_pem
 
     now = datetime.fromtimestamp(clock(), UTC)
     now_kst = now.astimezone(KST)
@@ -228,24 +254,13 @@ def build_package(
         "audit_head": audit_head,
         "watermark": mark,
         "missing": missing,
-        "public_key": public_key_pem(key).decode("ascii"),
-        "files": [
-            {"path": p.relative_to(folder).as_posix(), "sha256": file_sha256(p), "bytes": p.stat().st_size}
-            for p in files
-        ],
     }
-    body = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8") + b"\n"
-    (folder / "manifest.json").write_bytes(body)
-    (folder / "manifest.sig").write_text(base64.b64encode(key.sign(body)).decode("ascii") + "\n")
-    zip_path = folder.with_suffix(".zip")
-    with zipfile.ZipFile(zip_path, "x", zipfile.ZIP_STORED) as zf:
-        for p in sorted(q for q in folder.rglob("*") if q.is_file()):
-            zf.write(p, f"{export_id}/{p.relative_to(folder).as_posix()}")
+    zip_path, sha = seal_package(folder, export_id, manifest, files, key)
     return ExportResult(
         export_id=export_id,
         folder=folder,
         zip_path=zip_path,
-        manifest_sha256=hashlib.sha256(body).hexdigest(),
+        manifest_sha256=sha,
         media=tuple(used),
         files=len(files),
         missing=tuple(missing),

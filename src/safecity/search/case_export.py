@@ -17,13 +17,10 @@ collected is refused.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import secrets
 import shutil
 import time
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,8 +31,8 @@ import numpy as np
 from sqlalchemy import Engine, insert, select
 
 from safecity.errors import InputError
-from safecity.evidence.keys import load_or_create_key, public_key_pem
-from safecity.evidence.package import FORMAT, KST, file_sha256, watermark
+from safecity.evidence.keys import load_or_create_key
+from safecity.evidence.package import FORMAT, KST, seal_package, watermark
 from safecity.evidence.run import exports_dir
 from safecity.media import safe_name, write_clip, write_jpeg
 from safecity.search.synopsis_job import synopsis_files
@@ -209,20 +206,8 @@ def export_case(
         "audit_head": head,
         "watermark": mark,
         "missing": missing,
-        "public_key": public_key_pem(key).decode("ascii"),
-        "files": [
-            {"path": p.relative_to(folder).as_posix(), "sha256": file_sha256(p), "bytes": p.stat().st_size}
-            for p in files
-        ],
     }
-    body = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8") + b"\n"
-    (folder / "manifest.json").write_bytes(body)
-    (folder / "manifest.sig").write_text(base64.b64encode(key.sign(body)).decode("ascii") + "\n")
-    zip_path = folder.with_suffix(".zip")
-    with zipfile.ZipFile(zip_path, "x", zipfile.ZIP_STORED) as zf:
-        for p in sorted(q for q in folder.rglob("*") if q.is_file()):
-            zf.write(p, f"{export_id}/{p.relative_to(folder).as_posix()}")
-    sha = hashlib.sha256(body).hexdigest()
+    zip_path, sha = seal_package(folder, export_id, manifest, files, key)
     with engine.begin() as c:
         c.execute(
             insert(evidence_exports).values(
