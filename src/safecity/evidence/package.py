@@ -45,6 +45,7 @@ __all__ = [
     "FORMAT",
     "KST",
     "MAX_RANGE_S",
+    "add_event_media",
     "build_package",
     "file_sha256",
     "seal_package",
@@ -151,6 +152,50 @@ def _json_default(value: object) -> str:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
+def add_event_media(
+    ev: Mapping[str, Any],
+    root: Path,
+    folder: Path,
+    mark: str,
+    used: list[str],
+    missing: list[str],
+    *,
+    codec: str = "libx264",
+    export_id: str = "",
+) -> None:
+    """Copy an event's snapshot and clip from the media ``root`` into ``folder/media``, watermarked with
+    ``mark``; what was copied goes to ``used`` and what is not on disk or unreadable to ``missing`` (a
+    damaged file must not stop the rest of the package). Media already in the package are not copied
+    twice (an event collected by several items of a case)."""
+    for field, suffix in (("snapshot_path", ".jpg"), ("clip_path", ".mp4")):
+        rel = ev.get(field)
+        if not rel:
+            continue
+        src = (root / str(rel)).resolve()
+        dst = folder / "media" / f"{safe_name(str(ev['uid']))}{suffix}"
+        if dst.exists():
+            continue
+        if not src.is_relative_to(root) or not src.is_file():
+            missing.append(f"{rel}: not on disk (not written, or removed by retention)")
+            continue
+        try:
+            if suffix == ".jpg":
+                import cv2
+
+                img = cv2.imread(str(src), cv2.IMREAD_COLOR)
+                if img is None:
+                    raise InputError(f"cannot decode {rel}")
+                write_jpeg(dst, watermark(np.asarray(img, dtype=np.uint8), mark), 90)
+            else:
+                frames = [(t, watermark(f, mark)) for t, f in _read_clip(src)]
+                write_clip(dst, frames, codec=codec, crf=23)
+        except Exception as exc:
+            log.warning("evidence export %s: %s left out: %s", export_id, rel, exc)
+            missing.append(f"{rel}: unreadable ({str(exc)[:200]})")
+            continue
+        used.append(str(rel))
+
+
 def seal_package(
     folder: Path, export_id: str, manifest: dict[str, Any], files: Sequence[Path], key: Ed25519PrivateKey
 ) -> tuple[Path, str]:
@@ -212,31 +257,7 @@ def build_package(
     missing: list[str] = []
     root = Path(media_root).resolve()
     for ev in events:
-        for field, suffix in (("snapshot_path", ".jpg"), ("clip_path", ".mp4")):
-            rel = ev.get(field)
-            if not rel:
-                continue
-            src = (root / str(rel)).resolve()
-            dst = folder / "media" / f"{safe_name(str(ev['uid']))}{suffix}"
-            if not src.is_relative_to(root) or not src.is_file():
-                missing.append(f"{rel}: not on disk (not written, or removed by retention)")
-                continue
-            try:
-                if suffix == ".jpg":
-                    import cv2
-
-                    img = cv2.imread(str(src), cv2.IMREAD_COLOR)
-                    if img is None:
-                        raise InputError(f"cannot decode {rel}")
-                    write_jpeg(dst, watermark(np.asarray(img, dtype=np.uint8), mark), 90)
-                else:
-                    frames = [(t, watermark(f, mark)) for t, f in _read_clip(src)]
-                    write_clip(dst, frames, codec=codec, crf=23)
-            except Exception as exc:  # a damaged file must not stop the rest of the export
-                log.warning("evidence export %s: %s left out: %s", export_id, rel, exc)
-                missing.append(f"{rel}: unreadable ({str(exc)[:200]})")
-                continue
-            used.append(str(rel))
+        add_event_media(ev, root, folder, mark, used, missing, codec=codec, export_id=export_id)
     records = json.dumps(list(events), default=_json_default, ensure_ascii=False, indent=1)
     (folder / "events.json").write_text(records + "\n", encoding="utf-8")
     files = sorted(p for p in folder.rglob("*") if p.is_file())

@@ -27,14 +27,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from sqlalchemy import Engine, insert, select
 
 from safecity.errors import InputError
 from safecity.evidence.keys import load_or_create_key
-from safecity.evidence.package import FORMAT, KST, seal_package, watermark
+from safecity.evidence.package import FORMAT, KST, add_event_media, seal_package
 from safecity.evidence.run import exports_dir
-from safecity.media import safe_name, write_clip, write_jpeg
+from safecity.media import safe_name
 from safecity.search.synopsis_job import synopsis_files
 from safecity.store.audit import AuditLog
 from safecity.store.cases import CaseStore
@@ -60,51 +59,6 @@ def _json_default(value: object) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
     return str(value)
-
-
-def _clip_frames(path: Path) -> list[tuple[float, Any]]:
-    import av
-
-    out: list[tuple[float, Any]] = []
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        for i, frame in enumerate(container.decode(stream)):
-            t = float(frame.time) if frame.time is not None else i / 4.0
-            out.append((t, np.asarray(frame.to_ndarray(format="bgr24"), dtype=np.uint8)))
-    return out
-
-
-def _event_media(
-    ev: dict[str, Any], root: Path, folder: Path, mark: str, used: list[str], missing: list[str]
-) -> None:
-    import cv2
-
-    for field, suffix in (("snapshot_path", ".jpg"), ("clip_path", ".mp4")):
-        rel = ev.get(field)
-        if not rel:
-            continue
-        src = (root / str(rel)).resolve()
-        dst = folder / "media" / f"{safe_name(str(ev['uid']))}{suffix}"
-        if dst.exists():
-            continue
-        if not src.is_relative_to(root) or not src.is_file():
-            missing.append(f"{rel}: not on disk (not written, or removed by retention)")
-            continue
-        try:
-            if suffix == ".jpg":
-                img = cv2.imread(str(src), cv2.IMREAD_COLOR)
-                if img is None:
-                    raise InputError(f"cannot decode {rel}")
-                write_jpeg(dst, watermark(np.asarray(img, dtype=np.uint8), mark), 90)
-            else:
-                frames = [(t, watermark(f, mark)) for t, f in _clip_frames(src)]
-                if not frames:
-                    raise InputError(f"clip {rel} has no frames")
-                write_clip(dst, frames, crf=23)
-        except Exception as exc:  # a damaged file must not stop the rest of the package
-            missing.append(f"{rel}: unreadable ({str(exc)[:200]})")
-            continue
-        used.append(str(rel))
 
 
 def export_case(
@@ -165,7 +119,7 @@ def export_case(
                 if rec["track_id"] in (ev.get("track_ids") or []):
                     full = events.get_event(str(ev["uid"]))
                     if full is not None:
-                        _event_media(full, root, folder, mark, used, missing)
+                        add_event_media(full, root, folder, mark, used, missing, export_id=export_id)
         elif kind == "synopsis":
             video, sidecar = synopsis_files(media_root, cam, ref)
             if not (video.is_file() and sidecar.is_file()):
@@ -179,7 +133,7 @@ def export_case(
             if one is None or one["camera"] != cam:
                 missing.append(f"event {ref}: not in the store")
                 continue
-            _event_media(one, root, folder, mark, used, missing)
+            add_event_media(one, root, folder, mark, used, missing, export_id=export_id)
     (folder / "case.json").write_text(
         json.dumps(case, default=_json_default, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
     )
