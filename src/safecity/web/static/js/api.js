@@ -92,6 +92,11 @@ export function fmtTime(iso, { date = true } = {}) {
   return date ? `${p.year}-${p.month}-${p.day} ${hms} ${TIME.label}` : `${hms} ${TIME.label}`;
 }
 export function fmtClock(v) { return fmtTime(v, { date: false }); }
+// Date / ISO / unix s -> "YYYY-MM-DD HH:MM:SS" in the configured zone (a text input that zoneToIso reads back)
+export function zoneText(v) {
+  const p = zoneParts(toDate(v));
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
+}
 // the zone's offset from UTC (ms) at the instant t (ms)
 function zoneOffset(t) {
   const p = zoneParts(new Date(t));

@@ -2,7 +2,7 @@
 // (the /ws/tiles socket: role, group and audit checked by the server), with overlays, pins it to the
 // wall (operators), and plays back its recorded clips around a time picked in KST (Asia/Seoul).
 // Other pages link here: the map popup, the camera list, incidents (`/camera?key=K&at=ISO`).
-import { api, canOperate, fmtTime, h, initPage, sevBadge, TYPE_KO } from "./api.js";
+import { api, canOperate, fmtTime, h, initPage, sevBadge, TYPE_KO, zoneText, zoneToIso } from "./api.js";
 import { drawOverlay, openTileSocket } from "./tiles.js";
 
 const me = await initPage("cameras");
@@ -11,18 +11,11 @@ const main = document.getElementById("main");
 const params = new URLSearchParams(location.search);
 const key = params.get("key") || "";
 
-// KST is UTC+9 all year (no daylight saving): exact conversions without a time-zone library.
-const KST_MS = 9 * 3600 * 1000;
-const pad = (n) => String(n).padStart(2, "0");
-function toKstInput(d) { // Date -> "YYYY-MM-DD HH:MM:SS" in KST
-  const k = new Date(d.getTime() + KST_MS);
-  return `${k.getUTCFullYear()}-${pad(k.getUTCMonth() + 1)}-${pad(k.getUTCDate())}`
-    + ` ${pad(k.getUTCHours())}:${pad(k.getUTCMinutes())}:${pad(k.getUTCSeconds())}`;
-}
-function fromKstInput(v) { // "YYYY-MM-DD HH:MM[:SS]" read in KST -> Date (null when malformed)
-  const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/.exec((v || "").trim());
-  if (!m) return null;
-  return new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] || 0)) - KST_MS);
+// the picker reads and shows times in the configured zone (KST), through api.js's one time formatter
+const toKstInput = zoneText;
+function fromKstInput(v) { // "YYYY-MM-DD HH:MM[:SS]" in the configured zone -> Date (null when malformed)
+  const iso = zoneToIso(v);
+  return iso ? new Date(iso) : null;
 }
 
 const cams = await api("/api/cameras");
