@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from safecity.monitor.geometry import points_in_polygon
 from safecity.monitor.types import Event, EventKind, MonitorService, WallLayout
 
 __all__ = [
@@ -33,7 +34,6 @@ __all__ = [
     "encode_jpeg",
     "event_json",
     "overlay_json",
-    "point_in_polygon",
     "wall_json",
 ]
 
@@ -150,17 +150,6 @@ def wall_json(
     return {"t_s": layout.t_s, "tiles": tiles}
 
 
-def point_in_polygon(x: float, y: float, polygon: Polygon) -> bool:
-    """Whether the point lies inside the polygon (even-odd rule; frame fractions)."""
-    inside = False
-    n = len(polygon)
-    for i in range(n):
-        (x1, y1), (x2, y2) = polygon[i], polygon[(i + 1) % n]
-        if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
-            inside = not inside
-    return inside
-
-
 def overlay_json(camera: Any, events: Sequence[Event], masks: Sequence[Polygon] = ()) -> dict[str, Any]:
     """What the console may draw over a camera's tile: its zones and lines (from ``camera``, a
     ``CameraConfig``) and the boxes of its live events, in frame fractions.
@@ -174,7 +163,7 @@ def overlay_json(camera: Any, events: Sequence[Event], masks: Sequence[Polygon] 
             continue
         x1, y1, x2, y2 = (float(v) for v in ev.box_frac)
         cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-        if any(point_in_polygon(cx, cy, m) for m in masks):
+        if any(points_in_polygon([(cx, cy)], m)[0] for m in masks):
             continue
         boxes.append(
             {
