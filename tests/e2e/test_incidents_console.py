@@ -156,7 +156,9 @@ def test_operator_hears_and_sees_the_alarm_and_acknowledges_with_the_keyboard(
     page = _queue(browser, live, "operator", timezone_id="America/New_York")  # the browser's zone is not KST
     page.click("#sound-btn")  # the one-time "enable sound" (browsers' autoplay rules)
     # the button turns on once the browser has played the unlock sound (a promise): wait for it, then check
-    page.wait_for_function("() => document.getElementById('sound-btn').dataset.state !== 'off'", timeout=10_000)
+    page.wait_for_function(
+        "() => document.getElementById('sound-btn').dataset.state !== 'off'", timeout=10_000
+    )
     assert page.locator("#sound-btn").get_attribute("data-state") == "on"
 
     first = live.emit(WEST, zone="gate")
