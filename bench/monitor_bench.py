@@ -24,9 +24,12 @@ Engine v2 (issue 9, ``engine_v2`` in ``monitor.json``; ``--skip-legacy`` runs on
 * ``idle``: the quiet clips through the real worker path (``replay_clip``: ``CameraWorker.step`` with
   the hub, ``gate=True``: the camera's ``GatedSource``, watch keyframes to ``watch_step``, the gate
   held while busy) vs decode-only of the same clip, CPU seconds in this process.
-* ``busy``: CPU per second of video of the busy clips before (gate off, ``detection: motion``: the
-  path before issue 9) and after (gate on, ``detection: on_demand``), and each change alone.
-* ``mix``: 90 % quiet / 10 % busy substreams per core, engine (gate on, on demand) vs decode-only.
+* ``busy``: CPU per second of video of the busy clips before (gate off, ``detection: motion``, the
+  float NanoDet at 416x416: the path before issue 9), each change alone, and ``defaults`` (what a
+  camera runs with no engine settings: gate on, ``detection: motion``, the int8 NanoDet at the
+  picture's aspect) and ``defaults_on_demand`` (the same with ``detection: on_demand``).
+* ``mix``: 90 % quiet / 10 % busy substreams per core, the engine with its defaults vs decode-only
+  (``mix_by_variant``: the same with each busy variant).
 * ``city`` (``--city 40,80,...``): ``MonitorRuntime`` (what ``safecity monitor --loop --realtime``
   runs: 2 worker processes) with N looping real-time cameras (90 % quiet with sensor noise, 10 %
   busy, 640x360 @ 10 fps, 5 fps analysis); after ``--city-warm-s`` the share of real time each
@@ -95,9 +98,11 @@ ENC = [
     "-pix_fmt",
     "yuv420p",
 ]
-DETECT = {"type": "nanodet", "conf": 0.25, "threads": 1}
+DETECT = {"type": "nanodet", "conf": 0.25, "threads": 1, "precision": "fp32"}  # before issue 9
+DETECT_INT8 = {**DETECT, "precision": "int8"}  # the default since issue 9
 DETECTORS: dict[str, dict[str, Any]] = {
     "nanodet": DETECT,
+    "nanodet-int8": DETECT_INT8,
     "cascade": {
         "type": "cascade",
         "conf": 0.25,
@@ -349,31 +354,39 @@ def replay_cpu(
 
 def engine_v2(clips: dict[str, Path], repeat: int) -> dict[str, Any]:
     """Idle ratio through the worker, busy CPU before/after detection on demand, the 90/10 mix."""
-    detector = build_detector(MonitorConfig.model_validate({"cameras": [{"id": "x", "source": "x"}],
-                                                            "detector": DETECT}).detector)  # fmt: skip
+
+    def make(det: dict[str, Any]) -> Detector:
+        return build_detector(MonitorConfig.model_validate({"cameras": [{"id": "x", "source": "x"}],
+                                                            "detector": det}).detector)  # fmt: skip
+
+    fp32, int8 = make(DETECT), make(DETECT_INT8)
+    detector = fp32
 
     def median_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
         return sorted(rows, key=lambda r: float(r["cpu_s"]))[len(rows) // 2]
 
     decode_only(clips[BUSY[0][0]], 5.0)  # warm-up: the first detector calls and imports are not counted
     replay_cpu(clips[BUSY[0][0]], "warm", detector, gate=True, detection="on_demand", video_s=1.0)
+    replay_cpu(clips[BUSY[0][0]], "warm", int8, gate=True, detection="motion", video_s=1.0)
     idle: dict[str, Any] = {}
     for name, *_ in QUIET:
         log(f"engine v2 idle {name}")
         dec = median_row([decode_only(clips[name], 5.0) for _ in range(repeat)])
-        eng = median_row([replay_cpu(clips[name], name, detector, gate=True, detection="on_demand",
+        eng = median_row([replay_cpu(clips[name], name, int8, gate=True, detection="motion",
                                      video_s=dec["video_s"]) for _ in range(repeat)])  # fmt: skip
         ratio = round(eng["cpu_per_video_s"] / dec["cpu_per_video_s"], 3)
         idle[name] = {"decode_only": dec, "engine": eng, "engine_vs_decode": ratio}
     busy: dict[str, Any] = {}
-    variants = {"before": (False, "motion"), "gate_only": (True, "motion"),
-                "on_demand_only": (False, "on_demand"), "after": (True, "on_demand")}  # fmt: skip
+    variants = {"before": (False, "motion", fp32), "gate_only": (True, "motion", fp32),
+                "on_demand_only": (False, "on_demand", fp32), "gate_on_demand": (True, "on_demand", fp32),
+                "int8_only": (False, "motion", int8), "defaults": (True, "motion", int8),
+                "defaults_on_demand": (True, "on_demand", int8)}  # fmt: skip
     for name, _ in BUSY:
         busy[name] = {"decode_only": decode_only(clips[name], 5.0)}
         vs = busy[name]["decode_only"]["video_s"]
-        for key, (gate, det) in variants.items():
+        for key, (gate, det, model) in variants.items():
             log(f"engine v2 busy {name} {key}")
-            busy[name][key] = median_row([replay_cpu(clips[name], name, detector, gate=gate, detection=det,
+            busy[name][key] = median_row([replay_cpu(clips[name], name, model, gate=gate, detection=det,
                                                      video_s=vs) for _ in range(repeat)])  # fmt: skip
 
     def mean(rows: list[float]) -> float:
@@ -384,9 +397,9 @@ def engine_v2(clips: dict[str, Path], repeat: int) -> dict[str, Any]:
     b_dec = mean([busy[n]["decode_only"]["cpu_per_video_s"] for n, _ in BUSY])
     b = {k: mean([busy[n][k]["cpu_per_video_s"] for n, _ in BUSY]) for k in variants}
     mix_dec = 0.9 * q_dec + 0.1 * b_dec
-    mix_eng = 0.9 * q_eng + 0.1 * b["after"]
+    mix_eng = 0.9 * q_eng + 0.1 * b["defaults"]
     return {
-        "detector": DETECT,
+        "detector": {"before": DETECT, "defaults": DETECT_INT8},
         "detect_fps": 5.0,
         "repeat": repeat,
         "idle": idle,
@@ -399,11 +412,12 @@ def engine_v2(clips: dict[str, Path], repeat: int) -> dict[str, Any]:
             "engine_substreams_per_core": round(1 / mix_eng, 1),
             "engine_vs_decode": round(mix_dec / mix_eng, 3),
         },
+        "mix_by_variant": {k: round(mix_dec / (0.9 * q_eng + 0.1 * v), 3) for k, v in b.items()},
     }
 
 
 def city(clips: dict[str, Path], n: int, *, warm_s: float, run_s: float, detection: str, gate: bool = True,
-         workers: int = 2) -> dict[str, Any]:  # fmt: skip
+         workers: int = 2, detector: dict[str, Any] = DETECT_INT8) -> dict[str, Any]:  # fmt: skip
     """N looping real-time cameras in ``MonitorRuntime``: the share of real time each keeps."""
     quiet = [clips[q] for q, *_ in QUIET]
     busy = [clips[b] for b, _ in BUSY]
@@ -413,7 +427,7 @@ def city(clips: dict[str, Path], n: int, *, warm_s: float, run_s: float, detecti
         path = busy[(i // 10) % len(busy)] if is_busy else quiet[i % len(quiet)]
         cam = _v2_camera(f"{'busy' if is_busy else 'quiet'}-{i:03d}", path, gate=gate, detection=detection)[1]
         cams.append(cam.model_dump(mode="json"))
-    cfg = MonitorConfig.model_validate({"detector": DETECT, "tracker": TRACKER, "cameras": cams})
+    cfg = MonitorConfig.model_validate({"detector": detector, "tracker": TRACKER, "cameras": cams})
     load0 = os.getloadavg()
     rt = MonitorRuntime(cfg, workers=workers, loop=True, realtime=True)
     rt.start()
@@ -443,7 +457,7 @@ def city(clips: dict[str, Path], n: int, *, warm_s: float, run_s: float, detecti
     q = [v for k, v in shares.items() if k.startswith("quiet")]
     out = {
         "cameras": n, "busy": len(b), "quiet": len(q), "workers": workers, "gate": gate,
-        "detection": detection,
+        "detection": detection, "precision": detector.get("precision"),
         "warm_s": warm_s, "run_s": round(dt, 1), "load_before": [round(x, 1) for x in load0],
         "load_after": [round(x, 1) for x in os.getloadavg()],
         "busy_realtime_share": round(statistics.mean(b), 3) if b else None,
@@ -474,7 +488,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--city-warm-s", type=float, default=20.0, help="city: seconds before measuring")
     ap.add_argument("--city-run-s", type=float, default=30.0, help="city: seconds measured")
     ap.add_argument(
-        "--city-detection", default="on_demand", choices=["motion", "on_demand"], help="city: mode"
+        "--city-detection", default="motion", choices=["motion", "on_demand"], help="city: detection mode"
     )
     ap.add_argument(
         "--detectors",
@@ -507,9 +521,10 @@ def main(argv: list[str] | None = None) -> int:
             row = city(clips, n, warm_s=a.city_warm_s, run_s=a.city_run_s, detection=a.city_detection)
             log(f"  {row}")
             result["city"].append(row)
-            if a.city_baseline:  # the same count the way before issue 9 (every frame decoded, motion regions)
-                log(f"city baseline: {n} cameras, gate off (load {os.getloadavg()[0]:.1f})")
-                row = city(clips, n, warm_s=a.city_warm_s, run_s=a.city_run_s, detection="motion", gate=False)
+            if a.city_baseline:  # the same count as before issue 9 (every frame decoded, float NanoDet)
+                log(f"city baseline: {n} cameras, gate off, fp32 (load {os.getloadavg()[0]:.1f})")
+                row = city(clips, n, warm_s=a.city_warm_s, run_s=a.city_run_s, detection="motion", gate=False,
+                           detector=DETECT)  # fmt: skip
                 log(f"  {row}")
                 result["city"].append(row)
     if a.city_only:

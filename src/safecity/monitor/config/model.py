@@ -23,7 +23,6 @@ Example:
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -43,9 +42,15 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from safecity.errors import ConfigError
+from safecity.monitor.config.detector import (
+    BAG_CLASSES,
+    DETECTOR_KINDS,
+    CascadeStageConfig,
+    DetectorConfig,
+)
 from safecity.monitor.config.engine import DetectionConfig, GateConfig
 from safecity.monitor.config.policy import AlertPolicy, BoxFilterConfig, policy_problems
-from safecity.monitor.config.problems import config_problem
+from safecity.monitor.config.problems import ClassName, config_problem
 from safecity.monitor.config.ptz import PtzConfig, misplaced_ptz_keys, ptz_problems
 from safecity.monitor.config.schedule import Schedule, ScheduleWindow, local_time, parse_schedule
 from safecity.monitor.types import COCO_CLASSES, EVENT_TYPES, EventType, HealthState
@@ -85,11 +90,6 @@ __all__ = [
 ]
 
 
-BAG_CLASSES: tuple[str, ...] = ("backpack", "handbag", "suitcase")
-DEFAULT_DETECT_CLASSES: tuple[str, ...] = (
-    "person", "bicycle", "car", "motorcycle", "bus", "truck", *BAG_CLASSES,
-)  # fmt: skip
-
 _HEALTH_WEIGHTS: dict[HealthState, float] = {
     "online": 0.0, "offline": 0.5, "frozen": 0.5, "covered": 1.0, "blurred": 0.3, "moved": 0.5,
 }  # fmt: skip
@@ -101,19 +101,6 @@ _FROZEN = ConfigDict(extra="forbid", frozen=True)
 # Field types
 
 
-def _check_class(name: str) -> str:
-    if name not in COCO_CLASSES:
-        close = difflib.get_close_matches(name, COCO_CLASSES, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else " (e.g. person, car, backpack)"
-        raise PydanticCustomError(
-            "unknown_class",
-            "{msg}",
-            {"msg": f"unknown class name {name!r}: expected a COCO class name{hint}"},
-        )
-    return name
-
-
-ClassName = Annotated[str, AfterValidator(_check_class)]
 Frac = Annotated[float, Field(ge=0.0, le=1.0)]
 PointFrac = tuple[Frac, Frac]
 
@@ -409,87 +396,6 @@ class TrackerConfig(BaseModel):
     def _ordered(self) -> TrackerConfig:
         if self.low_thresh > self.high_thresh:
             raise PydanticCustomError("bad_thresholds", "low_thresh must not exceed high_thresh")
-        return self
-
-
-DETECTOR_KINDS: dict[str, str] = {
-    "nanodet": "nanodet",
-    "ssd": "ssd",
-    "onnx-yolo": "yolo",
-    "cascade": "cascade",
-}
-"""Config ``type`` -> ``safecity.monitor.vision.detect.load_detector`` kind (the one place they meet)."""
-
-
-def _yolo_needs_model(type_: str, model: Path | None) -> None:
-    if type_ == "onnx-yolo" and model is None:
-        raise PydanticCustomError(
-            "model_required", "type onnx-yolo has no bundled model: set `model` to your ONNX export"
-        )
-
-
-class CascadeStageConfig(BaseModel):
-    """One stage of a `cascade` detector (threads and classes come from the detector)."""
-
-    model_config = _FROZEN
-
-    type: Literal["nanodet", "ssd", "onnx-yolo"] = Field(description="Model family of this stage.")
-    model: Path | None = Field(default=None, description="ONNX file; none = the bundled model of `type`.")
-    conf: float = Field(gt=0.0, lt=1.0, description="Minimum detection confidence of this stage.")
-
-    @property
-    def kind(self) -> str:
-        """The ``load_detector`` kind of this stage's ``type``."""
-        return DETECTOR_KINDS[self.type]
-
-    @model_validator(mode="after")
-    def _model_given(self) -> CascadeStageConfig:
-        _yolo_needs_model(self.type, self.model)
-        return self
-
-
-class DetectorConfig(BaseModel):
-    """Object detector (top level: every camera's; a camera's own `detector` overrides it)."""
-
-    model_config = _FROZEN
-
-    type: Literal["nanodet", "ssd", "onnx-yolo", "cascade"] = Field(
-        default="nanodet",
-        description="Model family; `cascade` = `first_pass` everywhere, `confirm` re-checks its boxes.",
-    )
-    model: Path | None = Field(default=None, description="ONNX file; none = the bundled model of `type`.")
-    conf: float = Field(
-        default=0.2, gt=0.0, lt=1.0,
-        description="Minimum detection confidence; weaker boxes than the tracker's `new_track_thresh` only "
-        "continue tracks (NanoDet scores a person lying on the floor 0.2-0.35).",
-    )  # fmt: skip
-    nms_iou: float = Field(default=0.6, gt=0.0, lt=1.0, description="IoU above which boxes are merged.")
-    threads: int = Field(default=1, ge=1, le=64, description="onnxruntime intra-op threads.")
-    classes: list[ClassName] = Field(
-        default_factory=lambda: list(DEFAULT_DETECT_CLASSES), min_length=1, description="Classes kept."
-    )
-    pose: bool = Field(default=False, description="Run the bundled MoveNet on people to confirm falls.")
-    first_pass: CascadeStageConfig = Field(
-        default_factory=lambda: CascadeStageConfig(type="ssd", conf=0.4),
-        description="`cascade` only: the cheap detector run on every motion region.",
-    )
-    confirm: CascadeStageConfig = Field(
-        default_factory=lambda: CascadeStageConfig(type="nanodet", conf=0.35),
-        description="`cascade` only: the detector that confirms the first pass.",
-    )
-    confirm_when: Literal["any", "in_zones"] = Field(
-        default="any",
-        description="`cascade` only: confirm every first-pass box, or only boxes inside a zone.",
-    )
-
-    @property
-    def kind(self) -> str:
-        """The ``load_detector`` kind of ``type`` (``onnx-yolo`` -> ``yolo``)."""
-        return DETECTOR_KINDS[self.type]
-
-    @model_validator(mode="after")
-    def _yolo_needs_model(self) -> DetectorConfig:
-        _yolo_needs_model(self.type, self.model)
         return self
 
 

@@ -38,9 +38,9 @@ import numpy as np
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from safecity.monitor.config.problems import config_problem
+from safecity.monitor.config.problems import ClassName, config_problem
 from safecity.monitor.config.schedule import Schedule, parse_schedule
-from safecity.monitor.types import COCO_CLASSES, Detections, EventType
+from safecity.monitor.types import Detections, EventType
 
 __all__ = [
     "ALERT_TYPES",
@@ -83,16 +83,7 @@ def _as_list(v: object) -> object:
     return [v] if isinstance(v, str) else v
 
 
-def _check_class(name: str) -> str:
-    if name not in COCO_CLASSES:
-        raise PydanticCustomError(
-            "unknown_class", "{msg}", {"msg": f"unknown class name {name!r}: expected a COCO class name"}
-        )
-    return name
-
-
 ScheduleSpec = Annotated[list[str], BeforeValidator(_as_list), AfterValidator(_check_schedule)]
-ClassName = Annotated[str, AfterValidator(_check_class)]
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
 
 

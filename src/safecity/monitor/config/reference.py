@@ -100,6 +100,7 @@ def _describe_type(name: str, info: FieldInfo, model: type[BaseModel] | None = N
         "safecity.monitor.config.model.",
         "safecity.monitor.config.ptz.",
         "safecity.monitor.config.engine.",
+        "safecity.monitor.config.detector.",
         "safecity.monitor.types.",
     ):
         text = text.replace(prefix, "")

@@ -536,6 +536,7 @@ def evaluate_clip(
     min_visibility: float = 0.25,
     gt_format: MotFormat = "auto",
     engine: Mapping[str, Any] | None = None,
+    detector_settings: Mapping[str, Any] | None = None,
 ) -> ClipReport:
     """Replay ``clip`` with the engine and score it against labelled events and/or MOT boxes.
 
@@ -559,6 +560,8 @@ def evaluate_clip(
             ``{"gate": {"mode": "auto"}, "detection": {"mode": "on_demand"}}``); with it the clip is
             read as the live worker reads it (the gate when ``gate.mode`` is ``auto``). None: the
             camera as configured, every frame decoded.
+        detector_settings: keys laid over the camera's detector config (e.g. ``{"precision":
+            "fp32"}`` to compare the float and int8 NanoDet on the same labels).
     """
     from pathlib import Path
 
@@ -573,7 +576,10 @@ def evaluate_clip(
     if engine is not None:  # (issue 9: compare the engine's modes on the same labels)
         cam = type(cam).model_validate({**cam.model_dump(), **engine})
         cfg = cfg.model_copy(update={"cameras": [cam if c.id == cam.id else c for c in cfg.cameras]})
-    det = detector if detector is not None else build_detector(cfg.detector_for(cam))
+    det_cfg = cfg.detector_for(cam)
+    if detector_settings:
+        det_cfg = type(det_cfg).model_validate({**det_cfg.model_dump(), **detector_settings})
+    det = detector if detector is not None else build_detector(det_cfg)
     fps = cam.detect_fps if detect_fps == "camera" else detect_fps
     assert not isinstance(fps, str)
     run = replay_clip(cam, clip, det, detect_fps=fps, config=cfg, gate=engine is not None)
@@ -660,11 +666,12 @@ def evaluate_labels(
     detect_fps: float | str = "default",
     detector: Any = None,
     engine: Mapping[str, Any] | None = None,
+    detector_settings: Mapping[str, Any] | None = None,
 ) -> ClipReport:
     """Evaluate one label file (see :mod:`safecity.monitor.evaluation.labels`).
 
     ``detect_fps``: ``"default"`` = the label file's rate, else the camera's; ``"full"`` = every
-    frame; or a rate. ``engine``: as :func:`evaluate_clip`.
+    frame; or a rate. ``engine``, ``detector_settings``: as :func:`evaluate_clip`.
     """
     from safecity.monitor.config.model import load_monitor_config
     from safecity.monitor.evaluation.labels import load_labels
@@ -688,6 +695,7 @@ def evaluate_labels(
         event_types=lab.doc.event_types,
         detector=detector,
         engine=engine,
+        detector_settings=detector_settings,
     )
 
 

@@ -27,7 +27,9 @@ dimension gets all images in one call.
 
 from __future__ import annotations
 
+import functools
 import logging
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -79,6 +81,7 @@ DEFAULT_CLASSES: tuple[str, ...] = (
 COCO80: tuple[str, ...] = COCO_CLASSES  # the 80 COCO names, index = NanoDet class id
 _BUNDLED = {
     "nanodet": ("nanodet-m-416-coco", "nanodet-m-416-coco.onnx"),
+    "nanodet-int8": ("nanodet-m-416-coco", "nanodet-m-coco-int8.onnx"),
     "ssd": ("ssd-mobilenet-v2-coco-quant", "ssd_mobilenet_v2_coco_quant_postprocess.onnx"),
     "movenet": ("movenet-multipose", "movenet-multipose.onnx"),
 }
@@ -141,7 +144,7 @@ def _to_detections(xyxy: F32, scores: F32, names: npt.NDArray[np.str_]) -> Detec
 def decode_nanodet(
     outputs: Sequence[npt.NDArray[np.float32]],
     *,
-    input_size: int,
+    input_size: int | tuple[int, int],
     conf: float,
     class_ids: I64,
     reg_max: int = 10,
@@ -150,8 +153,9 @@ def decode_nanodet(
 
     Args:
         outputs: the model's outputs in any order: per stride ``s``, scores ``[1, g*g, 80]``
-            (sigmoid done) and distributions ``[1, g*g, 4*(reg_max+1)]``, ``g = input_size / s``.
-        input_size: model side in pixels (416).
+            (sigmoid done) and distributions ``[1, gh*gw, 4*(reg_max+1)]``, cells row-major,
+            ``gw = width / s``, ``gh = height / s``.
+        input_size: the model input in pixels, ``(width, height)``, or one side of a square (416).
         conf: minimum class score.
         class_ids: class indices to keep.
         reg_max: last bin index of the distance distributions.
@@ -169,11 +173,15 @@ def decode_nanodet(
     scores: list[F32] = []
     ids: list[I64] = []
     proj = np.arange(bins, dtype=np.float32)
+    width, height = (input_size, input_size) if isinstance(input_size, int) else input_size
+    grids = {(width // s) * (height // s): (s, width // s) for s in (8, 16, 32, 64)}
     for cells, pair in by_cells.items():
-        grid = round(cells**0.5)
-        if grid * grid != cells or set(pair) != {"dist", "score"}:
-            raise ModelError(f"unexpected NanoDet output shapes: {[o.shape for o in outputs]}")
-        stride = input_size / grid
+        if cells not in grids or set(pair) != {"dist", "score"}:
+            raise ModelError(
+                f"unexpected NanoDet output shapes {[o.shape for o in outputs]} for an input of "
+                f"{width}x{height}; expected per stride s cells (width/s)*(height/s)"
+            )
+        stride, grid = grids[cells]
         cls_scores = pair["score"][:, class_ids]
         cell_idx, col_idx = np.nonzero(cls_scores > conf)
         if cell_idx.size == 0:
@@ -186,7 +194,8 @@ def decode_nanodet(
         cx = (cell_idx % grid + 0.5) * stride
         cy = (cell_idx // grid + 0.5) * stride
         xyxy = np.stack([cx - dist[:, 0], cy - dist[:, 1], cx + dist[:, 2], cy + dist[:, 3]], axis=1)
-        boxes.append(np.clip(xyxy, 0, input_size).astype(np.float32))
+        np.clip(xyxy, 0, [width, height, width, height], out=xyxy)
+        boxes.append(xyxy.astype(np.float32))
         scores.append(cls_scores[cell_idx, col_idx].astype(np.float32))
         ids.append(class_ids[col_idx])
     if not boxes:
@@ -195,14 +204,22 @@ def decode_nanodet(
 
 
 class NanoDetDetector:
-    """NanoDet-m 416 (COCO) on onnxruntime CPU: BGR, mean/std normalised, plain resize.
+    """NanoDet-m (COCO) on onnxruntime CPU: BGR, mean/std normalised, plain resize.
+
+    A model with a fixed input (the bundled float model: 416 x 416) gets every picture resized to
+    it. A model whose input height and width are free (the bundled int8 model) gets each picture at
+    its own aspect: the long side ``side``, the other rounded up to a multiple of 32 (a 16:9 frame
+    runs at 416 x 256, 0.6 of the square's pixels, and people keep their shape).
 
     Args:
-        model_path: the ONNX file; ``None`` = bundled ``models/nanodet-m-416-coco``.
+        model_path: the ONNX file; ``None`` = the bundled model of ``precision``.
         conf: minimum class score (NanoDet scores run low: 0.3-0.4).
         nms_iou: IoU above which a same-class box is suppressed.
         threads: onnxruntime intra-op threads.
         classes: COCO names to report.
+        precision: the bundled model when ``model_path`` is ``None``: ``"fp32"`` (the float model)
+            or ``"int8"`` (its quantisation, ``scripts/quantize_nanodet.py``).
+        side: long side of the input of a model with a free input size.
     """
 
     name = "nanodet"
@@ -218,24 +235,43 @@ class NanoDetDetector:
         nms_iou: float = 0.6,
         threads: int = 1,
         classes: Sequence[str] = DEFAULT_CLASSES,
+        precision: Literal["fp32", "int8"] = "fp32",
+        side: int = 416,
     ) -> None:
-        self.model_path = Path(model_path) if model_path else _bundled("nanodet")
+        if precision not in ("fp32", "int8"):
+            raise ModelError(f"NanoDet precision must be 'fp32' or 'int8', got {precision!r}")
+        if side < 32 or side % 32:
+            raise ModelError(f"NanoDet input side must be a multiple of 32 (e.g. 416), got {side}")
+        bundled = _bundled("nanodet-int8" if precision == "int8" else "nanodet")
+        self.model_path = Path(model_path) if model_path else bundled
         self.session = _session(self.model_path, threads)
         shape = self.session.get_inputs()[0].shape
-        if len(shape) != 4 or shape[1] != 3 or not isinstance(shape[2], int):
-            raise ModelError(f"{self.model_path}: expected a NanoDet input [1, 3, S, S], got {shape}")
-        self.side = int(shape[2])
-        self.input_size = (self.side, self.side)
+        if len(shape) != 4 or shape[1] != 3:
+            raise ModelError(f"{self.model_path}: expected a NanoDet input [1, 3, H, W], got {shape}")
+        self.fixed: tuple[int, int] | None = None
+        if isinstance(shape[2], int) and isinstance(shape[3], int):
+            self.fixed = (int(shape[3]), int(shape[2]))
+            side = max(self.fixed)
+        self.side = side
+        self.input_size = self.fixed or (side, side)
         self.conf = conf
         self.nms_iou = nms_iou
         self.labels = COCO80
         self.class_ids = _class_filter(self.labels, classes)
         self._input = self.session.get_inputs()[0].name
 
-    def _blob(self, bgr: U8) -> F32:
+    def model_input(self, width: int, height: int) -> tuple[int, int]:
+        """(width, height) of the model input for a ``width`` x ``height`` picture."""
+        if self.fixed is not None:
+            return self.fixed
+        long, short = max(width, height), min(width, height)
+        other = max(32, math.ceil(self.side * short / long / 32) * 32)
+        return (self.side, other) if width >= height else (other, self.side)
+
+    def _blob(self, bgr: U8, size: tuple[int, int]) -> F32:
         # one OpenCV call resizes, subtracts the mean and lays out NCHW (3.5x faster than NumPy)
         mean = (float(self._MEAN[0]), float(self._MEAN[1]), float(self._MEAN[2]))
-        blob = cv2.dnn.blobFromImage(bgr, 1.0, (self.side, self.side), mean, swapRB=False, crop=False)
+        blob = cv2.dnn.blobFromImage(bgr, 1.0, size, mean, swapRB=False, crop=False)
         return np.multiply(blob, self._INV_STD, out=np.asarray(blob, np.float32))
 
     def detect_batch(self, images_bgr: Sequence[U8]) -> list[Detections]:
@@ -243,12 +279,11 @@ class NanoDetDetector:
         out: list[Detections] = []
         for bgr in images_bgr:
             h, w = bgr.shape[:2]
-            raw = self.session.run(None, {self._input: self._blob(bgr)})
-            xyxy, scores, ids = decode_nanodet(
-                raw, input_size=self.side, conf=self.conf, class_ids=self.class_ids
-            )
+            size = self.model_input(w, h)
+            raw = self.session.run(None, {self._input: self._blob(bgr, size)})
+            xyxy, scores, ids = decode_nanodet(raw, input_size=size, conf=self.conf, class_ids=self.class_ids)
             keep = nms(xyxy, scores, ids, self.nms_iou)
-            scale = np.array([w, h, w, h], np.float32) / np.float32(self.side)
+            scale = np.array([w / size[0], h / size[1]] * 2, np.float32)
             out.append(_to_detections(xyxy[keep] * scale, scores[keep], np.array(self.labels)[ids[keep]]))
         return out
 
@@ -484,6 +519,7 @@ def load_detector(
     first_pass: Any = None,
     confirm: Any = None,
     confirm_when: ConfirmWhen = "any",
+    precision: Literal["fp32", "int8"] = "fp32",
 ) -> Detector:
     """Build a detector by kind: ``nanodet`` (default model), ``ssd`` (cheaper), ``yolo`` (own ONNX)
     or ``cascade`` (:class:`~safecity.monitor.vision.cascade.CascadeDetector`).
@@ -499,6 +535,7 @@ def load_detector(
         confirm: ``cascade`` only: the same for the confirmation (default ``nanodet`` at ``conf``
             or 0.25). Keys ``kind``/``model_path`` are accepted for ``type``/``model``.
         confirm_when: ``cascade`` only: ``"any"`` or ``"in_zones"``.
+        precision: the bundled NanoDet to use (``"fp32"`` or ``"int8"``), also as a cascade stage.
 
     Raises:
         ModelError: unknown kind, missing model file, or a model that does not fit the kind.
@@ -510,15 +547,16 @@ def load_detector(
             conf=conf,
             threads=threads,
             classes=classes,
-            build=load_detector,
+            build=functools.partial(load_detector, precision=precision),
             confirm_when=confirm_when,
         )
     if kind == "onnx-yolo":
         kind = "yolo"
     if kind == "nanodet":
         return NanoDetDetector(
-            model_path, conf=0.35 if conf is None else conf, threads=threads, classes=classes
-        )
+            model_path, conf=0.35 if conf is None else conf, threads=threads, classes=classes,
+            precision=precision,
+        )  # fmt: skip
     if kind == "ssd":
         return SsdMobileNetDetector(
             model_path, conf=0.4 if conf is None else conf, threads=threads, classes=classes

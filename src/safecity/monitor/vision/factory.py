@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from safecity.monitor.config.model import CascadeStageConfig, DetectorConfig
+from safecity.monitor.config.detector import CascadeStageConfig, DetectorConfig
 
 if TYPE_CHECKING:
     from safecity.monitor.vision.base import Detector
@@ -25,7 +25,8 @@ def build_detector(cfg: DetectorConfig) -> Detector:
 
     The config ``type`` is mapped to the ``load_detector`` kind by ``DetectorConfig.kind`` (the one
     place: ``onnx-yolo`` -> ``yolo``). A ``cascade`` gets ``first_pass`` and ``confirm`` as dicts of
-    ``load_detector`` arguments (``kind``, ``model_path``, ``conf``) and ``confirm_when``.
+    ``load_detector`` arguments (``kind``, ``model_path``, ``conf``) and ``confirm_when``; ``precision``
+    picks the bundled NanoDet (int8 or float), also as a cascade stage.
 
     Raises:
         ModelError: a model file is missing or does not fit its kind.
@@ -36,5 +37,9 @@ def build_detector(cfg: DetectorConfig) -> Detector:
         return load_detector(
             cfg.kind, cfg.model, conf=cfg.conf, threads=cfg.threads, classes=list(cfg.classes),
             first_pass=_stage(cfg.first_pass), confirm=_stage(cfg.confirm), confirm_when=cfg.confirm_when,
+            precision=cfg.precision,
         )  # fmt: skip
-    return load_detector(cfg.kind, cfg.model, conf=cfg.conf, threads=cfg.threads, classes=list(cfg.classes))
+    return load_detector(
+        cfg.kind, cfg.model, conf=cfg.conf, threads=cfg.threads, classes=list(cfg.classes),
+        precision=cfg.precision,
+    )  # fmt: skip
