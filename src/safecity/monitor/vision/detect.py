@@ -260,10 +260,19 @@ class NanoDetDetector:
         self.class_ids = _class_filter(self.labels, classes)
         self._input = self.session.get_inputs()[0].name
 
-    def model_input(self, width: int, height: int) -> tuple[int, int]:
-        """(width, height) of the model input for a ``width`` x ``height`` picture."""
+    @property
+    def free_input(self) -> bool:
+        """True when the model takes any input size (then ``detect_batch`` accepts ``scale``)."""
+        return self.fixed is None
+
+    def model_input(self, width: int, height: int, scale: float | None = None) -> tuple[int, int]:
+        """(width, height) of the model input for a ``width`` x ``height`` picture: the fixed
+        input, or the picture at ``scale`` (default: long side ``side``), each side rounded up to a
+        multiple of 32."""
         if self.fixed is not None:
             return self.fixed
+        if scale is not None:
+            return max(32, math.ceil(width * scale / 32) * 32), max(32, math.ceil(height * scale / 32) * 32)
         long, short = max(width, height), min(width, height)
         other = max(32, math.ceil(self.side * short / long / 32) * 32)
         return (self.side, other) if width >= height else (other, self.side)
@@ -274,17 +283,18 @@ class NanoDetDetector:
         blob = cv2.dnn.blobFromImage(bgr, 1.0, size, mean, swapRB=False, crop=False)
         return np.multiply(blob, self._INV_STD, out=np.asarray(blob, np.float32))
 
-    def detect_batch(self, images_bgr: Sequence[U8]) -> list[Detections]:
-        """Detections in pixels of each input picture."""
+    def detect_batch(self, images_bgr: Sequence[U8], *, scale: float | None = None) -> list[Detections]:
+        """Detections in pixels of each input picture; ``scale``: run every picture at this scale
+        (a model with a free input only; :func:`detect_regions` gives crops the whole frame's)."""
         out: list[Detections] = []
         for bgr in images_bgr:
             h, w = bgr.shape[:2]
-            size = self.model_input(w, h)
+            size = self.model_input(w, h, scale)
             raw = self.session.run(None, {self._input: self._blob(bgr, size)})
             xyxy, scores, ids = decode_nanodet(raw, input_size=size, conf=self.conf, class_ids=self.class_ids)
             keep = nms(xyxy, scores, ids, self.nms_iou)
-            scale = np.array([w / size[0], h / size[1]] * 2, np.float32)
-            out.append(_to_detections(xyxy[keep] * scale, scores[keep], np.array(self.labels)[ids[keep]]))
+            back = np.array([w / size[0], h / size[1]] * 2, np.float32)
+            out.append(_to_detections(xyxy[keep] * back, scores[keep], np.array(self.labels)[ids[keep]]))
         return out
 
 
@@ -573,6 +583,10 @@ def load_detector(
 # ----------------------------------------------------------------------------------------------
 # motion regions -> crops -> detections in full-frame pixels
 
+MIN_SCALED_CROP_PX = 160
+"""Smallest crop side, in model pixels, of a detector run at the whole frame's scale (5 cells of
+NanoDet's coarsest stride: context around a person)."""
+
 
 def crop_regions(
     boxes_frac: F32,
@@ -683,6 +697,11 @@ def detect_regions(
     back and duplicates from overlapping crops are removed by class-wise NMS. No boxes given
     means the whole frame is searched.
 
+    A detector with a free input size (the int8 NanoDet) on a frame at most twice its input side
+    (a 640x360 or 704x576 substream, where a crop of the model's side would cover most of the
+    frame) gets crops of at least ``MIN_SCALED_CROP_PX`` model pixels instead, each run at the
+    whole frame's scale: the same detail as a whole-frame pass, at the cost of the moving part.
+
     Args:
         detector: any :class:`Detector`.
         bgr: the full frame (h, w, 3).
@@ -699,9 +718,17 @@ def detect_regions(
     min_side = min_crop_px or max(detector.input_size)
     tracked = track_boxes_frac if track_boxes_frac is not None else np.zeros((0, 4), np.float32)
     regions = np.concatenate([boxes_frac.reshape(-1, 4), tracked.reshape(-1, 4)]).astype(np.float32)
+    scale: float | None = None
+    if getattr(detector, "free_input", False) and max(w, h) <= 2 * max(detector.input_size):
+        # a small frame (a substream): the crops at the whole frame's scale, so a detection costs
+        # the moving part's pixels instead of the frame's (a 640x360 frame runs at 416x256)
+        scale = max(detector.input_size) / max(w, h)
+        min_side = min_crop_px or round(MIN_SCALED_CROP_PX / scale)
     crops = crop_regions(regions, (w, h), min_side_px=min_side)
     images = [bgr[y1:y2, x1:x2] for x1, y1, x2, y2 in crops]
-    if getattr(detector, "wants_confirm_hints", False):
+    if scale is not None:
+        per_crop = detector.detect_batch(images, scale=scale)  # type: ignore[call-arg]
+    elif getattr(detector, "wants_confirm_hints", False):
         tpx = tracked.reshape(-1, 4) * np.array([w, h, w, h], np.float32)
         mid = (tpx[:, :2] + tpx[:, 2:]) / 2
         per_crop_tracks = [  # the tracks whose centre is in each crop, in crop pixels
