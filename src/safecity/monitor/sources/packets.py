@@ -213,7 +213,10 @@ def hrd_constant_bitrate(stream: Any, keyframe: Any) -> bool | None:
         log.debug("trace_headers failed (%s): no HRD information", exc)
         return None
     finally:
-        av.logging.set_level(previous)
+        # Never back to None: PyAV's set_level(None) clears the threshold before it swaps the C
+        # callback, so another thread's FFmpeg message in flight compares ``level <= None`` and
+        # prints a TypeError traceback (seen in the city benchmark). PANIC logs nothing either.
+        av.logging.set_level(av.logging.PANIC if previous is None else previous)
     flags = [line[2].split()[-1] for line in logs if "cbr_flag" in str(line[2])]
     if not flags:
         return None

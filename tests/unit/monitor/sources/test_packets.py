@@ -8,6 +8,7 @@ import itertools
 import subprocess
 from pathlib import Path
 
+import av.logging
 import pytest
 
 from safecity.errors import SourceError
@@ -189,3 +190,5 @@ def test_hrd_cbr_flag_is_read_from_the_headers(clips: dict[str, Path]) -> None:
         assert hrd_constant_bitrate(start.stream, key.av_packet) is want, name
         assert key.av_packet.size == key.size  # the packet is left whole (it is decoded later)
         reader.close()
+    # the log level is an int again, never None (PyAV's None races other threads' log messages)
+    assert isinstance(av.logging.get_level(), int)
