@@ -2,10 +2,11 @@
 
 Writes ``detector.json`` into ``--out``:
 
-* ``detectors``: per model (NanoDet-m 416, SSD MobileNetV2 uint8, MoveNet MultiPose, the SSD ->
-  NanoDet ``CascadeDetector`` on a frame where it confirms and on an empty frame where it does
-  not) and per onnxruntime thread count (1, 2): median / p90 milliseconds of one full call (pre-processing,
-  inference, decoding, NMS) on a real 768x432 frame, over ``--repeats`` calls after ``--warmup``.
+* ``detectors``: per model (NanoDet-m 416, its int8 model at the frame's aspect, SSD MobileNetV2
+  uint8, MoveNet MultiPose, the SSD -> NanoDet ``CascadeDetector`` on a frame where it confirms
+  and on an empty frame where it does not) and per onnxruntime thread count (1, 2): median / p90
+  milliseconds of one full call (pre-processing, inference, decoding, NMS) on a real 768x432
+  frame, over ``--repeats`` calls after ``--warmup``.
 * ``decode``: frames per second (best of 3) and CPU ms per frame decoding each bundled Intel
   clip with PyAV, Y plane only vs Y plane + BGR conversion of every frame.
 * ``motion``: milliseconds per :meth:`MotionGate.update` on the same clip's Y planes.
@@ -80,11 +81,13 @@ def bench_detectors(repeats: int, warmup: int) -> dict[str, dict[str, dict[str, 
     out: dict[str, dict[str, dict[str, float]]] = {}
     for threads in (1, 2):
         nano = NanoDetDetector(threads=threads)
+        int8 = NanoDetDetector(threads=threads, precision="int8")
         ssd = SsdMobileNetDetector(threads=threads)
         pose = PoseEstimator(threads=threads)
         sure = CascadeDetector(SsdMobileNetDetector(conf=0.3, threads=threads), nano, accept=1.0)
         cases: dict[str, Callable[[], object]] = {
             "nanodet-m-416": partial(nano.detect_batch, [bgr]),
+            "nanodet-m int8 at the frame's aspect (416x256)": partial(int8.detect_batch, [bgr]),
             "ssd-mobilenet-v2-uint8-300": partial(ssd.detect_batch, [bgr]),
             "movenet-multipose-256 (1 person)": partial(pose.estimate, bgr, person),
             "cascade ssd->nanodet (confirmed)": partial(sure.detect_batch, [bgr]),

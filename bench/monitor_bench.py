@@ -492,7 +492,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument(
         "--detectors",
-        default="nanodet,cascade,cascade-0.2",
+        default="nanodet,nanodet-int8,cascade,cascade-0.2",
         help=f"comma-separated, from {sorted(DETECTORS)}",
     )
     a = ap.parse_args(argv)

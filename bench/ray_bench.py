@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from monitor_bench import DETECT, QUIET, TRACKER, make_clips
+from monitor_bench import DETECT_INT8, QUIET, TRACKER, make_clips
 
 from safecity.monitor.config.model import MonitorConfig
 from safecity.monitor.runtime.local import MonitorRuntime
@@ -46,7 +46,7 @@ def config(clips: dict[str, Path], n: int) -> MonitorConfig:
          "rules": [{"type": "intrusion", "zone": "all", "classes": ["person", "car"]}]}
         for i in range(n)
     ]  # fmt: skip
-    return MonitorConfig.model_validate({"detector": DETECT, "tracker": TRACKER, "cameras": cams})
+    return MonitorConfig.model_validate({"detector": DETECT_INT8, "tracker": TRACKER, "cameras": cams})
 
 
 def measure(
