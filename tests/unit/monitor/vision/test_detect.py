@@ -466,6 +466,51 @@ def test_detect_regions_maps_back_and_merges_crops() -> None:
     assert len(one) == 1
 
 
+class _ScaleRecorder:
+    """A free-input detector that records what it is asked (picture sizes and scale)."""
+
+    name = "recorder"
+    input_size = (416, 416)
+    free_input = True
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[list[tuple[int, int]], float | None]] = []
+
+    def detect_batch(self, images_bgr: list[np.ndarray], *, scale: float | None = None) -> list[Detections]:
+        self.seen.append(([(im.shape[1], im.shape[0]) for im in images_bgr], scale))
+        return [
+            Detections(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.array([], "<U16"))
+        ] * len(images_bgr)
+
+
+def test_substream_crops_run_at_the_whole_frames_scale() -> None:
+    bgr = np.zeros((360, 640, 3), np.uint8)
+    rec = _ScaleRecorder()
+    small = np.array([[0.45, 0.40, 0.50, 0.60]], np.float32)  # a person-sized motion box
+    detect_regions(rec, bgr, small)
+    ((sizes, scale),) = rec.seen
+    assert scale == pytest.approx(416 / 640)  # the whole frame's scale, not the crop's
+    assert len(sizes) == 1 and sizes[0][0] * sizes[0][1] < 0.4 * 640 * 360  # only the moving part
+    assert min(sizes[0]) >= round(160 / scale) - 1  # at least 160 model pixels of context
+    rec.seen.clear()
+    detect_regions(rec, bgr, np.array([[0.05, 0.1, 0.95, 0.9]], np.float32))  # most of the frame moves
+    assert rec.seen == [([(640, 360)], pytest.approx(416 / 640))]
+    rec.seen.clear()
+    detect_regions(rec, np.zeros((1080, 1920, 3), np.uint8), small)  # a main stream: crops of the model side
+    assert rec.seen[0][1] is None and rec.seen[0][0] == [(416, 416)]
+
+
+def test_int8_nanodet_finds_the_car_in_its_crop_as_in_the_whole_frame(nanodet_int8: NanoDetDetector) -> None:
+    bgr = cv2.resize(cv2.imread(str(IMAGES / "intel-pbc-car-t1.8s.jpg")), (640, 360))
+    whole = nanodet_int8.detect_batch([bgr])[0]
+    car = whole[whole.class_name == "car"].xyxy_px
+    assert len(car) >= 1
+    motion = (car[:1] / np.array([640, 360, 640, 360], np.float32)).astype(np.float32)
+    cropped = detect_regions(nanodet_int8, bgr, motion)
+    found = cropped[cropped.class_name == "car"].xyxy_px
+    assert len(found) >= 1 and _iou(car[:1], found).max() > 0.8
+
+
 def test_coco_lists_are_consistent() -> None:
     labels = (REPO / "models/nanodet-m-416-coco/labels.txt").read_text(encoding="utf-8").split("\n")
     assert tuple(x for x in labels if x) == COCO80
