@@ -45,7 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import (
     DBAPIError,
     DisconnectionError,
@@ -56,10 +56,9 @@ from sqlalchemy.exc import (
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from safecity.errors import InputError, StoreError
-from safecity.health import HEALTH_OF_TYPE
-from safecity.media import media_paths
-from safecity.store.incidents import FixedPolicy, IncidentPolicy, auto_close, fold
-from safecity.store.schema import acknowledgements, camera_health, escalations, event_updates, events
+from safecity.store.event_writes import apply_record, utc
+from safecity.store.incidents import FixedPolicy, IncidentPolicy, auto_close
+from safecity.store.schema import acknowledgements, escalations, event_updates, events
 from safecity.store.spool import Spool, SpoolBusyError, open_spool, orphan_folders
 
 __all__ = [
@@ -149,10 +148,6 @@ def event_to_record(kind: str, event: EventLike, epoch_s: float = 0.0) -> dict[s
     }
 
 
-def _utc(t_s: float) -> datetime:
-    return datetime.fromtimestamp(t_s, tz=UTC)
-
-
 def _aware(dt: datetime | None) -> datetime | None:
     if dt is None:
         return None
@@ -174,7 +169,7 @@ def _as_datetime(value: datetime | float | None, name: str) -> datetime | None:
             raise InputError(f"{name} must be a timezone-aware datetime or Unix seconds, got naive {value}")
         return value.astimezone(UTC)
     if isinstance(value, int | float):
-        return _utc(float(value))
+        return utc(float(value))
     raise InputError(f"{name} must be a datetime or Unix seconds, got {type(value).__name__}")
 
 
@@ -396,7 +391,7 @@ class EventStore:
     def _write(self, record: Mapping[str, Any]) -> None:
         with self.engine.begin() as conn:
             changed: list[int] = []
-            reason = _apply(conn, record, self.media_root, self._refused, self.policy, changed)
+            reason = apply_record(conn, record, self.media_root, self._refused, self.policy, changed)
         self.notify_incidents(changed)
         if reason is not None:
             self._dead_letter(dict(record), reason)
@@ -415,10 +410,10 @@ class EventStore:
                     ev = record["event"]
                     t_msg = ev["end_s"] if ev["end_s"] is not None else ev["last_s"]
                     self._newest = max(self._newest, float(record.get("epoch_s", 0.0)) + float(t_msg))
-                    reason = _apply(conn, record, self.media_root, self._refused, self.policy, changed)
+                    reason = apply_record(conn, record, self.media_root, self._refused, self.policy, changed)
                     if reason is not None:
                         refusals.append((record, reason))
-                changed += auto_close(conn, self.policy, _utc(self._newest))
+                changed += auto_close(conn, self.policy, utc(self._newest))
             self.notify_incidents(changed)
             for record, reason in refusals:
                 self._dead_letter(dict(record), reason)
@@ -668,181 +663,3 @@ def _event_dict(m: Mapping[str, Any]) -> dict[str, Any]:
         "detail": m["detail"],
         "updated_at": _aware(m["updated_at"]),
     }
-
-
-# Statements built once (the writer's cost is mostly statement construction otherwise).
-_SEL_EVENT = select(events.c.id, events.c.state, events.c.incident_id).where(
-    events.c.uid == bindparam("uid_")
-)
-_INS_EVENT = insert(events)
-_UPD_EVENT = update(events).where(events.c.id == bindparam("eid_"))
-_SEL_DUP = select(event_updates.c.id).where(
-    event_updates.c.event_id == bindparam("eid_"),
-    event_updates.c.kind == bindparam("kind_"),
-    event_updates.c.at == bindparam("at_"),
-)
-_INS_UPDATE = insert(event_updates)
-
-
-def _apply(
-    conn: Connection,
-    record: Mapping[str, Any],
-    media_root: Path | None,
-    refused: set[str],
-    policy: IncidentPolicy | None = None,
-    changed: list[int] | None = None,
-) -> str | None:
-    """Write one message (see the module docstring) inside the caller's transaction.
-
-    Returns why the message was refused (it is then not written), or None. A start whose uid is
-    already stored is refused (a replay of the very same start is skipped), and so is every later
-    message of that uid from this writer; an update or end of an event the operator closed is kept in
-    its history only (the row, its end time included, stays as the operator left it).
-    """
-    kind: str = record["kind"]
-    ev: Mapping[str, Any] = record["event"]
-    epoch = float(record.get("epoch_s", 0.0))
-    t_msg = ev["end_s"] if kind == "end" and ev["end_s"] is not None else ev["last_s"]
-    at = _utc(epoch + float(t_msg))
-    uid = ev["uid"]
-    if uid in refused:
-        return f"the start of event {uid!r} was refused (its uid was already stored); {kind} set aside"
-    row = conn.execute(_SEL_EVENT, {"uid_": uid}).first()
-    if row is not None and kind == "start":
-        if conn.execute(_SEL_DUP, {"eid_": row.id, "kind_": kind, "at_": at}).first() is not None:
-            return None  # the same start written again (spool replay): nothing to do
-        refused.add(uid)
-        return (
-            f"a start for event {uid!r} arrived, but an event with that uid is already stored: not "
-            "merged into it (event uids must be unique across runs; is an old monitor version running?)"
-        )
-    health = HEALTH_OF_TYPE.get(ev["type"])
-    if row is not None and row.state == "closed":
-        _add_update(conn, row.id, kind, at, ev, after_close=True)
-        if health is not None:
-            _update_health(conn, ev["camera"], kind, health, at, ev)
-        return None
-    now = datetime.now(UTC)
-    detail = {"count": ev["count"], **ev["detail"]}
-    values: dict[str, Any] = {
-        "severity": ev["severity"],
-        "zone": ev["zone"],
-        "object_class": ev["object_class"],
-        "direction": ev["direction"],
-        "track_ids": ev["track_ids"],
-        "detail": detail,
-        "updated_at": now,
-    }
-    if ev["box_frac"] is not None:
-        values["box"] = ev["box_frac"]
-    if ev["end_s"] is not None:
-        values["end_at"] = _utc(epoch + float(ev["end_s"]))
-    if row is None:
-        snap = clip = None
-        if media_root is not None and ev["type"] != "camera_offline":
-            snap_p, clip_p = media_paths(Path("."), ev["camera"], ev["uid"])
-            snap, clip = snap_p.as_posix(), clip_p.as_posix()
-        values.setdefault("box", None)
-        values.setdefault("end_at", None)
-        result = conn.execute(
-            _INS_EVENT,
-            {
-                "uid": ev["uid"],
-                "camera_key": ev["camera"],
-                "type": ev["type"],
-                "start_at": _utc(epoch + float(ev["start_s"])),
-                "state": "new",
-                "snapshot_path": snap,
-                "clip_path": clip,
-                **values,
-            },
-        )
-        pk = result.inserted_primary_key
-        assert pk is not None
-        event_id = pk[0]
-        incident_id = None
-    else:
-        event_id, incident_id = row.id, row.incident_id
-        conn.execute(_UPD_EVENT, {"eid_": event_id, **values})
-    if policy is not None:
-        start_at = _utc(epoch + float(ev["start_s"]))
-        inc = fold(
-            conn,
-            event_id=event_id,
-            kind=kind,
-            ev=ev,
-            start_at=start_at,
-            at=at,
-            is_new=row is None,
-            incident_id=incident_id,
-            policy=policy,
-        )
-        if inc is not None and changed is not None:
-            changed.append(inc)
-    _add_update(conn, event_id, kind, at, ev)
-    if health is not None:
-        _update_health(conn, ev["camera"], kind, health, at, ev)
-    return None
-
-
-def _add_update(
-    conn: Connection,
-    event_id: int,
-    kind: str,
-    at: datetime,
-    ev: Mapping[str, Any],
-    *,
-    after_close: bool = False,
-) -> None:
-    """One ``event_updates`` row, unless the same (kind, at) is there already (a replayed message)."""
-    if conn.execute(_SEL_DUP, {"eid_": event_id, "kind_": kind, "at_": at}).first() is not None:
-        return
-    detail = {
-        "severity": ev["severity"],
-        "zone": ev["zone"],
-        "count": ev["count"],
-        "track_ids": ev["track_ids"],
-        "box": ev["box_frac"],
-        **ev["detail"],
-    }
-    if after_close:
-        detail["after_close"] = True  # the operator had closed the event: the row was left as it was
-    conn.execute(_INS_UPDATE, {"event_id": event_id, "at": at, "kind": kind, "detail": detail})
-
-
-def _update_health(
-    conn: Connection, camera: str, kind: str, health: str, at: datetime, ev: Mapping[str, Any]
-) -> None:
-    row = conn.execute(
-        select(camera_health.c.state).where(camera_health.c.camera_key == camera).with_for_update()
-    ).first()
-    reason = ev["detail"].get("reason")
-    text = f"{ev['type']} {kind}" + (f": {reason}" if reason else "")
-    if kind == "end":
-        if row is not None and row.state != health:
-            # Another problem is current (e.g. offline while a frozen event ends): keep it.
-            conn.execute(
-                update(camera_health).where(camera_health.c.camera_key == camera).values(last_event_at=at)
-            )
-            return
-        new_state = "online"
-    else:
-        new_state = health
-    if row is None:
-        conn.execute(
-            insert(camera_health).values(
-                camera_key=camera, state=new_state, since=at, last_event_at=at, detail=text
-            )
-        )
-    elif row.state != new_state:
-        conn.execute(
-            update(camera_health)
-            .where(camera_health.c.camera_key == camera)
-            .values(state=new_state, since=at, last_event_at=at, detail=text)
-        )
-    else:
-        conn.execute(
-            update(camera_health)
-            .where(camera_health.c.camera_key == camera)
-            .values(last_event_at=at, detail=text)
-        )
