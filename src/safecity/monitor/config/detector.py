@@ -21,9 +21,9 @@ from safecity.monitor.config.problems import ClassName
 
 __all__ = [
     "BAG_CLASSES",
+    "CascadeStageConfig",
     "DEFAULT_DETECT_CLASSES",
     "DETECTOR_KINDS",
-    "CascadeStageConfig",
     "DetectorConfig",
 ]
 
