@@ -14,7 +14,7 @@ Example:
     >>> GateConfig().settings().health_every_s
     5.0
     >>> DetectionConfig(mode="on_demand").reverify_s
-    1.0
+    0.4
 """
 
 from __future__ import annotations
@@ -97,13 +97,13 @@ class DetectionConfig(BaseModel):
         "by their motion and a Kalman prediction.",
     )
     reverify_s: float = Field(
-        default=1.0,
+        default=0.4,
         gt=0.0,
         le=30.0,
         description="`on_demand`: a moving object is re-detected this often.",
     )
     stationary_reverify_s: float = Field(
-        default=3.0, gt=0.0, le=300.0, description="`on_demand`: ... and a stationary one this often."
+        default=1.0, gt=0.0, le=300.0, description="`on_demand`: ... and a stationary one this often."
     )
     stationary_speed: float = Field(
         default=0.1,
