@@ -83,6 +83,7 @@ class _Object:
     verified_s: float  # last real detection
     seen_s: float  # last time it was in the tracker's output
     failed: bool = False  # its last check found nothing: not carried until found again
+    still_quiet: bool = False  # stationary with no motion on it at the last plan
 
 
 def _kalman(box: npt.NDArray[np.float64]) -> cv2.KalmanFilter:
@@ -181,7 +182,9 @@ class OnDemandPlanner:
             stationary = speed < cfg.stationary_speed  # (a still object's own motion ghost does not count)
             interval = cfg.stationary_reverify_s if stationary else cfg.reverify_s
             stopped = speed >= cfg.stationary_speed and not moving_here  # stopped or left: look now
-            if o.failed or stopped or t_s - o.verified_s >= interval:
+            stirs = stationary and moving_here and o.still_quiet  # a still object starts to move: look now
+            o.still_quiet = stationary and not moving_here
+            if o.failed or stopped or stirs or t_s - o.verified_s >= interval:
                 due.append(box)
                 due_ids.append(tid)
             else:  # an object being checked is not carried: only a detection keeps it

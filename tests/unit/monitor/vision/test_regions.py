@@ -12,7 +12,7 @@ from safecity.monitor.config.engine import DetectionConfig
 from safecity.monitor.config.model import TrackerConfig
 from safecity.monitor.pipeline import CameraPipeline, StepResult
 from safecity.monitor.sources.readers import DecodedFrame
-from safecity.monitor.types import Detections
+from safecity.monitor.types import Detections, Tracks
 from safecity.monitor.vision.regions import OnDemandPlanner
 from tests.unit.monitor.test_pipeline import BlobDetector, _camera
 
@@ -84,6 +84,37 @@ def test_stationary_object_is_checked_at_the_slower_interval() -> None:
     assert all(len(r.tracks) == 1 for r in later)  # carried the whole time, never lost
     gaps = np.diff(calls)
     assert len(calls) >= 2 and np.all(gaps >= 2.8), calls
+
+
+def test_a_still_object_that_stirs_is_checked_at_once() -> None:
+    """A tracked object standing still with no motion on it (the background has taken it in) is
+    checked at once when motion appears on it again (someone starting to fall, a parcel picked up),
+    not at the next slow check: that motion lies on its own box, so nothing else would look."""
+    cfg = DetectionConfig(mode="on_demand", reverify_s=3.0, stationary_reverify_s=3.0)
+    p = OnDemandPlanner(cfg, low_thresh=0.1, high_thresh=0.5)
+    box = np.array([[76, 60, 96, 120]], np.float32)
+    on_it = box / np.array([W, H, W, H], np.float32)
+    det = Detections(box, np.array([0.9], np.float32), np.array(["person"]))
+
+    def tracks(t: float) -> Tracks:
+        return Tracks(
+            t, np.array([1]), box, np.array([0.9], np.float32), np.array(["person"]), np.array([0.0])
+        )
+
+    p.observe(p.plan(on_it, 0.0, (W, H)), det, tracks(0.0))  # found
+    none = np.zeros((0, 4), np.float32)
+    for k in range(1, 6):  # 0.2-1.0 s: still, no motion on it: carried, not checked
+        plan = p.plan(none, k / FPS, (W, H))
+        assert plan.due_ids == () and plan.carried_ids == (1,)
+        p.observe(plan, None, tracks(k / FPS))
+    stir = p.plan(on_it, 1.2, (W, H))
+    assert stir.due_ids == (1,) and stir.run_detector  # checked now, 1.8 s before its slow check
+    still = OnDemandPlanner(cfg, low_thresh=0.1, high_thresh=0.5)  # the same motion on it from the start
+    still.observe(still.plan(on_it, 0.0, (W, H)), det, tracks(0.0))
+    for k in range(1, 7):
+        plan = still.plan(on_it, k / FPS, (W, H))  # its own motion ghost all along: no stir
+        assert plan.due_ids == (), k
+        still.observe(plan, None, tracks(k / FPS))
 
 
 def test_an_object_that_vanishes_is_let_go() -> None:
