@@ -21,40 +21,14 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import yaml
+from where_else_bench import CONFIGS, track_records  # the same clips, one pipeline loop
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 LABELS = REPO / "tests/data/colours/track-colours.yaml"
-CONFIGS = [
-    REPO / "tests/data/labels/person-bicycle-car-detection.cameras.yaml",
-    REPO / "tests/data/labels/car-detection.cameras.yaml",
-    REPO / "tests/data/labels/one-by-one-person-detection.cameras.yaml",
-]
-
-
-def _records(config: Path) -> list[Any]:
-    from safecity.monitor.config.model import load_monitor_config
-    from safecity.monitor.pipeline import CameraPipeline
-    from safecity.monitor.sources.readers import open_source
-    from safecity.monitor.vision.factory import build_detector
-    from safecity.search.summary import TrackSummariser
-
-    cfg = load_monitor_config(config)
-    cam = cfg.cameras[0]
-    pipe = CameraPipeline(cam, build_detector(cfg.detector_for(cam)), motion=cam.motion or cfg.motion,
-                          tracker=cfg.tracker_for(cam), tz=cfg.timezone)  # fmt: skip
-    summ = TrackSummariser.for_camera(cam)
-    src = open_source(cam.source, camera=cam.id, detect_fps=cam.detect_fps, loop=False, realtime=False,
-                      max_height=cam.max_height)  # fmt: skip
-    out = []
-    for item in src:
-        res = pipe.step(item)
-        out += summ.update(res.tracks, res.frame_wh, item.bgr)
-    return out + summ.finish()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     unlabelled, excluded = [], []
     for config in CONFIGS:
         print(f"== {config.name}", file=sys.stderr, flush=True)
-        for r in _records(config):
+        for r in track_records(config):
             lab = labels.get(r.uid)
             if lab is None:
                 unlabelled.append(r.uid)

@@ -56,7 +56,9 @@ NORTH_150M = 150 / 111_320
 T0 = 1_790_000_000.0
 
 
-def _records(config: Path, source: Path | None, cam_id: str) -> list[Any]:
+def track_records(config: Path, source: Path | None = None, cam_id: str | None = None) -> list[Any]:
+    """The track records of ``config``'s first camera (its detector, tracker and zones) over its clip
+    or ``source``, under ``cam_id`` (default: the camera's own id). Also used by colour_bench."""
     from safecity.monitor.config.model import load_monitor_config
     from safecity.monitor.pipeline import CameraPipeline
     from safecity.monitor.sources.readers import open_source
@@ -67,7 +69,8 @@ def _records(config: Path, source: Path | None, cam_id: str) -> list[Any]:
     cam = cfg.cameras[0]
     if source is not None:
         cam = cam.model_copy(update={"source": str(source)})
-    cam = cam.model_copy(update={"id": cam_id})
+    if cam_id is not None:
+        cam = cam.model_copy(update={"id": cam_id})
     pipe = CameraPipeline(cam, build_detector(cfg.detector_for(cam)), motion=cam.motion or cfg.motion,
                           tracker=cfg.tracker_for(cam), tz=cfg.timezone)  # fmt: skip
     summ = TrackSummariser.for_camera(cam)
@@ -170,10 +173,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{config.stem}: pass A", file=sys.stderr, flush=True)
             lat = LAT0 + k * 3 * NORTH_150M * 2.2  # ~330 m between clips
             a_recs = [
-                replace(shifted(r, T0), lat=lat, lon=LON0) for r in _records(config, None, f"clip{k}-a")
+                replace(shifted(r, T0), lat=lat, lon=LON0) for r in track_records(config, None, f"clip{k}-a")
             ]
             print(f"{config.stem}: pass B", file=sys.stderr, flush=True)
-            b_raw = _records(config, b_file, f"clip{k}-b")
+            b_raw = track_records(config, b_file, f"clip{k}-b")
             found = _pairs(a_recs, [replace(shifted(r, T0), lat=lat + NORTH_150M, lon=LON0) for r in b_raw])
             b_recs = [replace(shifted(r, T0 + a.gap_s), lat=lat + NORTH_150M, lon=LON0) for r in b_raw]
             by_uid = {shifted(r, T0).uid: b for r, b in zip(b_raw, b_recs, strict=True)}
