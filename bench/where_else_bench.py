@@ -56,9 +56,15 @@ NORTH_150M = 150 / 111_320
 T0 = 1_790_000_000.0
 
 
-def track_records(config: Path, source: Path | None = None, cam_id: str | None = None) -> list[Any]:
+def track_records(
+    config: Path,
+    source: Path | None = None,
+    cam_id: str | None = None,
+    detector: dict[str, Any] | None = None,
+) -> list[Any]:
     """The track records of ``config``'s first camera (its detector, tracker and zones) over its clip
-    or ``source``, under ``cam_id`` (default: the camera's own id). Also used by colour_bench."""
+    or ``source``, under ``cam_id`` (default: the camera's own id), with ``detector`` keys laid over
+    its detector config. Also used by colour_bench."""
     from safecity.monitor.config.model import load_monitor_config
     from safecity.monitor.pipeline import CameraPipeline
     from safecity.monitor.sources.readers import open_source
@@ -71,7 +77,10 @@ def track_records(config: Path, source: Path | None = None, cam_id: str | None =
         cam = cam.model_copy(update={"source": str(source)})
     if cam_id is not None:
         cam = cam.model_copy(update={"id": cam_id})
-    pipe = CameraPipeline(cam, build_detector(cfg.detector_for(cam)), motion=cam.motion or cfg.motion,
+    det = cfg.detector_for(cam)
+    if detector:
+        det = type(det).model_validate({**det.model_dump(), **detector})
+    pipe = CameraPipeline(cam, build_detector(det), motion=cam.motion or cfg.motion,
                           tracker=cfg.tracker_for(cam), tz=cfg.timezone)  # fmt: skip
     summ = TrackSummariser.for_camera(cam)
     src = open_source(cam.source, camera=cam.id, detect_fps=cam.detect_fps, loop=False, realtime=False,
