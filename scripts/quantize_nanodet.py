@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import math
 import sys
 import tempfile
 import warnings
@@ -46,6 +45,8 @@ from onnxruntime.quantization import (
 )
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
+from safecity.monitor.vision.detect import nanodet_input_size
+
 ROOT = Path(__file__).resolve().parents[1]
 FOLDER = ROOT / "models" / "nanodet-m-416-coco"
 SOURCE = FOLDER / "nanodet-m-416-coco.onnx"
@@ -56,17 +57,12 @@ STD = np.array([57.375, 57.12, 58.395], np.float32).reshape(1, 3, 1, 1)
 WIDTH = 416
 
 
-def input_size(w: int, h: int, side: int = WIDTH) -> tuple[int, int]:
-    """(width, height) of the model input for a w x h picture: the long side ``side``, the other
-    by the aspect, rounded up to a multiple of 32 (the model's largest stride)."""
-    if w >= h:
-        return side, max(32, math.ceil(side * h / w / 32) * 32)
-    return max(32, math.ceil(side * w / h / 32) * 32), side
-
-
 def blob(bgr: np.ndarray) -> np.ndarray:
-    """The detector's pre-processing (safecity.monitor.vision.detect.NanoDetDetector)."""
-    size = input_size(bgr.shape[1], bgr.shape[0])
+    """The detector's pre-processing (safecity.monitor.vision.detect.NanoDetDetector) at its input
+    size. Written as a division where the detector multiplies by the reciprocal (at most one float
+    step apart): this is what the shipped model was calibrated on, so the script remakes it byte
+    for byte."""
+    size = nanodet_input_size(bgr.shape[1], bgr.shape[0], WIDTH)
     out = cv2.dnn.blobFromImage(bgr, 1.0, size, MEAN, swapRB=False, crop=False)
     return (out / STD).astype(np.float32)
 

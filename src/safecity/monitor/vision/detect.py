@@ -59,6 +59,7 @@ __all__ = [
     "decode_yolo",
     "detect_regions",
     "load_detector",
+    "nanodet_input_size",
     "nms",
 ]
 
@@ -203,6 +204,20 @@ def decode_nanodet(
     return np.concatenate(boxes), np.concatenate(scores), np.concatenate(ids)
 
 
+def nanodet_input_size(width: int, height: int, side: int = 416) -> tuple[int, int]:
+    """(width, height) of a free-input NanoDet's input for a ``width`` x ``height`` picture: the
+    long side ``side``, the other by the aspect, rounded up to a multiple of 32 (its largest stride).
+    Also the size ``scripts/quantize_nanodet.py`` calibrates the int8 model at.
+
+    Example:
+        >>> nanodet_input_size(640, 360), nanodet_input_size(360, 640)
+        ((416, 256), (256, 416))
+    """
+    long, short = max(width, height), min(width, height)
+    other = max(32, math.ceil(side * short / long / 32) * 32)
+    return (side, other) if width >= height else (other, side)
+
+
 class NanoDetDetector:
     """NanoDet-m (COCO) on onnxruntime CPU: BGR, mean/std normalised, plain resize.
 
@@ -273,9 +288,7 @@ class NanoDetDetector:
             return self.fixed
         if scale is not None:
             return max(32, math.ceil(width * scale / 32) * 32), max(32, math.ceil(height * scale / 32) * 32)
-        long, short = max(width, height), min(width, height)
-        other = max(32, math.ceil(self.side * short / long / 32) * 32)
-        return (self.side, other) if width >= height else (other, self.side)
+        return nanodet_input_size(width, height, self.side)
 
     def _blob(self, bgr: U8, size: tuple[int, int]) -> F32:
         # one OpenCV call resizes, subtracts the mean and lays out NCHW (3.5x faster than NumPy)
