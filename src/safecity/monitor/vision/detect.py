@@ -204,18 +204,21 @@ def decode_nanodet(
     return np.concatenate(boxes), np.concatenate(scores), np.concatenate(ids)
 
 
-def nanodet_input_size(width: int, height: int, side: int = 416) -> tuple[int, int]:
+def nanodet_input_size(
+    width: int, height: int, side: int = 416, scale: float | None = None
+) -> tuple[int, int]:
     """(width, height) of a free-input NanoDet's input for a ``width`` x ``height`` picture: the
-    long side ``side``, the other by the aspect, rounded up to a multiple of 32 (its largest stride).
-    Also the size ``scripts/quantize_nanodet.py`` calibrates the int8 model at.
+    picture at ``scale`` (default: its long side to ``side``), each side rounded up to a multiple of
+    32 (the model's largest stride). Also the size ``scripts/quantize_nanodet.py`` calibrates the
+    int8 model at.
 
     Example:
-        >>> nanodet_input_size(640, 360), nanodet_input_size(360, 640)
-        ((416, 256), (256, 416))
+        >>> nanodet_input_size(640, 360), nanodet_input_size(360, 640), nanodet_input_size(340, 200)
+        ((416, 256), (256, 416), (416, 256))
     """
-    long, short = max(width, height), min(width, height)
-    other = max(32, math.ceil(side * short / long / 32) * 32)
-    return (side, other) if width >= height else (other, side)
+    s = side / max(width, height) if scale is None else scale
+    # 1e-9: 340 * (416 / 340) is 416.00000000000006 in floats, which must not round up to 448
+    return max(32, math.ceil(width * s / 32 - 1e-9) * 32), max(32, math.ceil(height * s / 32 - 1e-9) * 32)
 
 
 class NanoDetDetector:
@@ -284,11 +287,7 @@ class NanoDetDetector:
         """(width, height) of the model input for a ``width`` x ``height`` picture: the fixed
         input, or the picture at ``scale`` (default: long side ``side``), each side rounded up to a
         multiple of 32."""
-        if self.fixed is not None:
-            return self.fixed
-        if scale is not None:
-            return max(32, math.ceil(width * scale / 32) * 32), max(32, math.ceil(height * scale / 32) * 32)
-        return nanodet_input_size(width, height, self.side)
+        return self.fixed or nanodet_input_size(width, height, self.side, scale)
 
     def _blob(self, bgr: U8, size: tuple[int, int]) -> F32:
         # one OpenCV call resizes, subtracts the mean and lays out NCHW (3.5x faster than NumPy)

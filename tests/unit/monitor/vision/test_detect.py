@@ -227,6 +227,9 @@ def test_int8_nanodet_keeps_the_pictures_aspect(
     assert nanodet_int8.model_input(640, 480) == (416, 320)
     assert nanodet_int8.model_input(360, 640) == (256, 416)  # portrait
     assert nanodet_int8.model_input(416, 20) == (416, 32)  # never below one stride-32 cell
+    # at a given scale (crops at the whole frame's): float noise never adds a stride
+    assert nanodet_int8.model_input(340, 200, 416 / 340) == (416, 256)  # 340 * (416/340) = 416.00000000000006
+    assert all(nanodet_int8.model_input(w, 100, 416 / w)[0] == 416 for w in range(100, 2000))
     with pytest.raises(ModelError, match="multiple of 32"):
         NanoDetDetector(precision="int8", side=400)
     with pytest.raises(ModelError, match="'fp32' or 'int8'"):
