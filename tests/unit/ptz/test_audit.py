@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +26,6 @@ from tests.ptz_helpers import VirtualPtz
 from tests.unit.ptz.test_handoff import Wall, fixed_event, handoff_config
 
 HOLD_S = 30.0
-
-
-@pytest.fixture(scope="module")
-def vcam() -> Iterator[VirtualPtz]:
-    cam = VirtualPtz(presets={"patrol": (-0.5, 0.0, 0.0), "lane": (0.3, -0.1, 0.5)}, rtsp=False, speed=4.0)
-    cam.start()
-    yield cam
-    cam.stop()
 
 
 @pytest.fixture()

@@ -7,7 +7,6 @@ each left alone or reported."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,14 +24,6 @@ FIXED = (37.5000, 126.8800)
 PTZ = (37.5002, 126.8803)
 # what the fixed camera (heading 90, fov 60) shows at the centre, 30 m away
 PLACE = place_in_view(*FIXED, 90.0, 60.0, 0.5, 30.0)
-
-
-@pytest.fixture(scope="module")
-def vcam() -> Iterator[VirtualPtz]:
-    cam = VirtualPtz(presets={"patrol": (-0.5, 0.0, 0.0), "lane": (0.3, -0.1, 0.5)}, rtsp=False, speed=4.0)
-    cam.start()
-    yield cam
-    cam.stop()
 
 
 def handoff_config(

@@ -7,7 +7,6 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -74,14 +73,6 @@ def test_a_new_camera_without_its_password_is_left_out(caplog: pytest.LogCapture
     assert sorted(rt.drivers) == ["ptz-1"] and "NOT_SET_PW" in caplog.text
     assert [p.name for p in control.units["ptz-1"].config.presets] == ["a"]
     control.close()
-
-
-@pytest.fixture(scope="module")
-def vcam() -> Iterator[VirtualPtz]:
-    cam = VirtualPtz(presets={"patrol": (-0.5, 0.0, 0.0), "lane": (0.3, -0.1, 0.5)}, rtsp=False, speed=4.0)
-    cam.start()
-    yield cam
-    cam.stop()
 
 
 def test_the_handoff_follows_headings_and_positions(vcam: VirtualPtz) -> None:
